@@ -1,0 +1,96 @@
+//! `cipherstage`: the native command-line tool.
+//!
+//! ```text
+//! cipherstage list
+//! cipherstage run SCENARIO [--seed N] [--param NAME=VALUE]...   # transcript JSON on stdout
+//! cipherstage check FILE.json                                    # import + every-byte check
+//! cipherstage bench SCENARIO ITERATIONS                          # µs per run, for the bench
+//! ```
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use cipherstage_scenarios as scenarios;
+use cipherstage_transcript::{check_coverage, Transcript};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("cipherstage: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let (cmd, rest) = args.split_first().ok_or_else(usage)?;
+    match cmd.as_str() {
+        "list" => {
+            for s in scenarios::SCENARIOS {
+                println!("{}\t{:?}\t{}", s.id, s.layer, s.protocol);
+            }
+            Ok(())
+        }
+        "run" => {
+            let (id, opts) = rest.split_first().ok_or_else(usage)?;
+            let mut seed = Some(1u64);
+            let mut params = Vec::new();
+            let mut it = opts.iter();
+            while let Some(opt) = it.next() {
+                let val = it.next().ok_or_else(usage)?;
+                match opt.as_str() {
+                    "--seed" if val == "live" => seed = None,
+                    "--seed" => seed = Some(val.parse().map_err(|_| format!("bad seed {val:?}"))?),
+                    "--param" => {
+                        let (n, v) = val.split_once('=').ok_or_else(usage)?;
+                        params.push((n.to_owned(), v.to_owned()));
+                    }
+                    _ => return Err(usage()),
+                }
+            }
+            let t = scenarios::run(id, &params, seed).map_err(|e| format!("{e:?}"))?;
+            check_coverage(&t).map_err(|e| format!("unexplained bytes: {e}"))?;
+            println!("{}", t.to_json());
+            Ok(())
+        }
+        "check" => {
+            let path = rest.first().ok_or_else(usage)?;
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            let t = Transcript::from_json(&text)
+                .map_err(|e| format!("{path}:{}:{}: {}", e.line, e.column, e.detail))?;
+            check_coverage(&t).map_err(|e| format!("unexplained bytes: {e}"))?;
+            println!(
+                "{path}: {} events, {} messages, every byte explained",
+                t.events.len(),
+                t.messages().count()
+            );
+            Ok(())
+        }
+        "bench" => {
+            let id = rest.first().ok_or_else(usage)?;
+            let n: u32 = rest
+                .get(1)
+                .map(|s| s.parse().map_err(|_| usage()))
+                .transpose()?
+                .unwrap_or(200);
+            scenarios::run(id, &[], Some(1)).map_err(|e| format!("{e:?}"))?;
+            let start = Instant::now();
+            for i in 0..n {
+                let t =
+                    scenarios::run(id, &[], Some(u64::from(i))).map_err(|e| format!("{e:?}"))?;
+                std::hint::black_box(t);
+            }
+            let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1));
+            println!("{us:.1}");
+            Ok(())
+        }
+        _ => Err(usage()),
+    }
+}
+
+fn usage() -> String {
+    "usage: cipherstage list | run SCENARIO [--seed N|live] [--param NAME=VALUE]... | check FILE.json | bench SCENARIO [N]".into()
+}

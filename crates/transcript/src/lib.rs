@@ -1,0 +1,56 @@
+//! The transcript model: the contract between protocol cores and the app.
+//!
+//! A protocol core runs a scenario and records what happened as a [`Transcript`]:
+//! actors, the links between them, and an ordered list of [`Event`]s — messages
+//! with the exact bytes sent and a field tree covering every byte, secrets with
+//! the formula they came from, checks with typed outcomes, alerts and narration.
+//!
+//! Everything here is plain, serde-serialisable data. There is no UI text: the
+//! cores emit stable keys (`hybrid.field.tag`) and values; the app owns the
+//! Japanese and English sentences.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
+mod coverage;
+mod fields;
+mod hexser;
+mod model;
+pub mod rand;
+
+pub use coverage::{check_coverage, CoverageError, CoverageErrorKind};
+pub use fields::FieldsBuilder;
+pub use hexser::{decode as hex_decode, encode as hex_encode};
+pub use model::*;
+
+/// Why a transcript could not be read from JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportError {
+    /// Line of the JSON text where reading stopped (1-based).
+    pub line: usize,
+    /// Column of the JSON text where reading stopped (1-based).
+    pub column: usize,
+    /// The parser's own description (English, for logs; the app shows its own text).
+    pub detail: String,
+}
+
+impl Transcript {
+    /// The transcript as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        // Serialising plain data with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Reads a transcript from JSON, checking that every message is fully explained.
+    pub fn from_json(text: &str) -> Result<Transcript, ImportError> {
+        let t: Transcript = serde_json::from_str(text).map_err(|e| ImportError {
+            line: e.line(),
+            column: e.column(),
+            detail: e.to_string(),
+        })?;
+        Ok(t)
+    }
+}
