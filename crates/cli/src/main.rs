@@ -8,6 +8,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -29,7 +30,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let (cmd, rest) = args.split_first().ok_or_else(usage)?;
     match cmd.as_str() {
         "list" => {
-            for s in scenarios::SCENARIOS {
+            for s in scenarios::all() {
                 println!("{}\t{:?}\t{}", s.id, s.layer, s.protocol);
             }
             Ok(())
@@ -53,7 +54,8 @@ fn run(args: &[String]) -> Result<(), String> {
             }
             let t = scenarios::run(id, &params, seed).map_err(|e| format!("{e:?}"))?;
             check_coverage(&t).map_err(|e| format!("unexplained bytes: {e}"))?;
-            println!("{}", t.to_json());
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout().lock(), "{}", t.to_json());
             Ok(())
         }
         "check" => {

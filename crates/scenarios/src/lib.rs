@@ -11,7 +11,6 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
-use cipherstage_hybrid as hybrid;
 use cipherstage_transcript::{Layer, Transcript};
 
 /// What the picker needs to know about a scenario.
@@ -64,6 +63,10 @@ pub enum ParamKind {
     Text,
     /// `message:offset`, the byte an attacker flips in flight.
     Tamper,
+    /// One of a fixed list of stable values (shown translated as `param.NAME.VALUE`).
+    Choice(&'static [&'static str]),
+    /// A non-negative integer.
+    Number,
 }
 
 /// Longest text parameter accepted.
@@ -81,65 +84,83 @@ pub enum RunError {
     },
 }
 
-const HYBRID_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "text",
-        kind: ParamKind::Text,
-        default: "GET /grades HTTP/1.1",
-    },
-    ParamSpec {
-        name: "reply",
-        kind: ParamKind::Text,
-        default: "200 OK: A+",
-    },
-];
+mod hybrid;
+mod ipsec;
+mod ssh;
+mod tls;
 
-const HYBRID_TAMPER_PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "text",
-        kind: ParamKind::Text,
-        default: "GET /grades HTTP/1.1",
-    },
-    ParamSpec {
-        name: "reply",
-        kind: ParamKind::Text,
-        default: "200 OK: A+",
-    },
-    ParamSpec {
-        name: "flip",
-        kind: ParamKind::Tamper,
-        default: "2:15",
-    },
-];
-
-/// Every scenario, in the order the picker shows them.
-pub const SCENARIOS: &[ScenarioInfo] = &[
-    ScenarioInfo {
-        id: "hybrid",
-        protocol: "hybrid",
-        layer: Layer::Application,
-        params: HYBRID_PARAMS,
-    },
-    ScenarioInfo {
-        id: "hybrid-tamper",
-        protocol: "hybrid",
-        layer: Layer::Application,
-        params: HYBRID_TAMPER_PARAMS,
-    },
-];
+/// Every scenario, in the order the picker shows them (grouped by protocol).
+pub fn all() -> impl Iterator<Item = &'static ScenarioInfo> {
+    hybrid::SCENARIOS
+        .iter()
+        .chain(tls::SCENARIOS)
+        .chain(ssh::SCENARIOS)
+        .chain(ipsec::SCENARIOS)
+}
 
 /// The scenario with this id.
 pub fn find(id: &str) -> Option<&'static ScenarioInfo> {
-    SCENARIOS.iter().find(|s| s.id == id)
+    all().find(|s| s.id == id)
 }
 
-/// Parses `message:offset`.
-pub fn parse_tamper(text: &str) -> Option<hybrid::TamperAt> {
-    let (m, o) = text.split_once(':')?;
-    Some(hybrid::TamperAt {
-        message: m.trim().parse().ok()?,
-        offset: o.trim().parse().ok()?,
-    })
+/// A scenario's parameter values: given ones over defaults, parsed on request.
+#[derive(Debug)]
+pub struct Values<'a> {
+    info: &'static ScenarioInfo,
+    given: &'a [(String, String)],
+}
+
+impl Values<'_> {
+    /// The raw text of parameter `name` (given, else its default, else empty).
+    pub fn raw(&self, name: &str) -> &str {
+        self.given
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .or_else(|| {
+                self.info
+                    .params
+                    .iter()
+                    .find(|p| p.name == name)
+                    .map(|p| p.default)
+            })
+            .unwrap_or("")
+    }
+
+    /// A text parameter.
+    pub fn text(&self, name: &str) -> Result<String, RunError> {
+        let v = self.raw(name);
+        if v.len() > MAX_TEXT {
+            return Err(bad(name));
+        }
+        Ok(v.to_owned())
+    }
+
+    /// A choice parameter: one of its spec's options.
+    pub fn choice(&self, name: &str) -> Result<&'static str, RunError> {
+        let v = self.raw(name);
+        self.info
+            .params
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| match p.kind {
+                ParamKind::Choice(options) => options.iter().find(|o| **o == v).copied(),
+                _ => None,
+            })
+            .ok_or_else(|| bad(name))
+    }
+
+    /// A number parameter.
+    pub fn number(&self, name: &str) -> Result<u64, RunError> {
+        self.raw(name).trim().parse().map_err(|_| bad(name))
+    }
+}
+
+fn bad(name: &str) -> RunError {
+    RunError::BadParam {
+        name: name.to_owned(),
+    }
 }
 
 /// Runs scenario `id` with `params` (name, value; missing ones take their default)
@@ -152,45 +173,18 @@ pub fn run(
     let info = find(id).ok_or_else(|| RunError::UnknownScenario(id.to_owned()))?;
     for (name, _) in params {
         if !info.params.iter().any(|p| p.name == name) {
-            return Err(RunError::BadParam { name: name.clone() });
+            return Err(bad(name));
         }
     }
-    let value = |name: &str| -> &str {
-        params
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .or_else(|| {
-                info.params
-                    .iter()
-                    .find(|p| p.name == name)
-                    .map(|p| p.default)
-            })
-            .unwrap_or("")
+    let values = Values {
+        info,
+        given: params,
     };
-    let bad = |name: &str| RunError::BadParam {
-        name: name.to_owned(),
-    };
-    for p in info.params {
-        if p.kind == ParamKind::Text && value(p.name).len() > MAX_TEXT {
-            return Err(bad(p.name));
-        }
-    }
     match info.protocol {
-        "hybrid" => {
-            let tamper = if info.params.iter().any(|p| p.name == "flip") {
-                Some(parse_tamper(value("flip")).ok_or_else(|| bad("flip"))?)
-            } else {
-                None
-            };
-            let p = hybrid::Params {
-                text: value("text").to_owned(),
-                reply: value("reply").to_owned(),
-                tamper,
-            };
-            Ok(hybrid::run(id, &p, seed))
-        }
+        "hybrid" => hybrid::run(info, &values, seed),
+        "tls" => tls::run(info, &values, seed),
+        "ssh" => ssh::run(info, &values, seed),
+        "ipsec" => ipsec::run(info, &values, seed),
         _ => Err(RunError::UnknownScenario(id.to_owned())),
     }
 }

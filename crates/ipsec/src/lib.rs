@@ -1,0 +1,1 @@
+//! cipherstage ipsec core (being built).

@@ -1,0 +1,1 @@
+//! cipherstage packets core (being built).

@@ -1,0 +1,1 @@
+//! cipherstage pki core (being built).

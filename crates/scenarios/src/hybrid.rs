@@ -1,0 +1,64 @@
+//! Hybrid-encryption scenarios.
+
+use cipherstage_hybrid::{Params, TamperAt};
+use cipherstage_transcript::{Layer, Transcript};
+
+use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
+
+const TEXT: ParamSpec = ParamSpec {
+    name: "text",
+    kind: ParamKind::Text,
+    default: "GET /grades HTTP/1.1",
+};
+const REPLY: ParamSpec = ParamSpec {
+    name: "reply",
+    kind: ParamKind::Text,
+    default: "200 OK: A+",
+};
+const FLIP: ParamSpec = ParamSpec {
+    name: "flip",
+    kind: ParamKind::Tamper,
+    default: "2:15",
+};
+
+pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
+    ScenarioInfo {
+        id: "hybrid",
+        protocol: "hybrid",
+        layer: Layer::Application,
+        params: &[TEXT, REPLY],
+    },
+    ScenarioInfo {
+        id: "hybrid-tamper",
+        protocol: "hybrid",
+        layer: Layer::Application,
+        params: &[TEXT, REPLY, FLIP],
+    },
+];
+
+/// Parses `message:offset`.
+pub fn parse_tamper(text: &str) -> Option<TamperAt> {
+    let (m, o) = text.split_once(':')?;
+    Some(TamperAt {
+        message: m.trim().parse().ok()?,
+        offset: o.trim().parse().ok()?,
+    })
+}
+
+pub(crate) fn run(
+    info: &ScenarioInfo,
+    v: &Values,
+    seed: Option<u64>,
+) -> Result<Transcript, RunError> {
+    let tamper = if info.params.iter().any(|p| p.name == "flip") {
+        Some(parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
+    } else {
+        None
+    };
+    let p = Params {
+        text: v.text("text")?,
+        reply: v.text("reply")?,
+        tamper,
+    };
+    Ok(cipherstage_hybrid::run(info.id, &p, seed))
+}

@@ -1,0 +1,1 @@
+//! cipherstage ssh core (being built).

@@ -1,0 +1,1 @@
+//! cipherstage tls core (being built).
