@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    cipherstage_app::start();
+}

@@ -8,9 +8,10 @@ use cipherstage_transcript::{
 
 use crate::peer::{Error, Outgoing, Peer, Side};
 
+// Lanes are drawn in actor order: Eve sits on the wire between Alice and Bob.
 const ALICE: usize = 0;
-const BOB: usize = 1;
-const EVE: usize = 2;
+const EVE: usize = 1;
+const BOB: usize = 2;
 const LINK: usize = 0;
 
 /// Where Eve flips a byte in flight.
@@ -130,12 +131,12 @@ pub fn run(scenario: &str, params: &Params, seed: Option<u64>) -> Transcript {
                 name: "actor.alice".into(),
             },
             Actor {
-                role: Role::Server,
-                name: "actor.bob".into(),
-            },
-            Actor {
                 role: Role::Eavesdropper,
                 name: "actor.eve".into(),
+            },
+            Actor {
+                role: Role::Server,
+                name: "actor.bob".into(),
             },
         ],
         links: vec![Link {

@@ -102,7 +102,7 @@ tests! {
         let a = run("hybrid", &Params::default(), None);
         let b = run("hybrid", &Params::default(), None);
         assert_ne!(messages(&a)[0].bytes, messages(&b)[0].bytes);
-        assert_eq!(checks(&a), vec![(1, Outcome::Passed), (0, Outcome::Passed)]);
+        assert_eq!(checks(&a), vec![(2, Outcome::Passed), (0, Outcome::Passed)]);
     }
 
     fn transcript_secrets_reproduce_with_ring_independently() {
@@ -110,18 +110,18 @@ tests! {
         let t = run("hybrid", &p, Some(3));
         let m = messages(&t);
         // Public keys on the wire are what X25519 gives for the recorded private keys.
-        for (owner, msg) in [(0usize, m[0]), (1, m[1])] {
+        for (owner, msg) in [(0usize, m[0]), (2, m[1])] {
             let private = secret(&t, owner, "hybrid.secret.private_key");
             let key = agreement::EphemeralPrivateKey::generate(&agreement::X25519, &fixed(private)).unwrap();
             assert_eq!(key.compute_public_key().unwrap().as_ref(), &msg.bytes[3..35]);
         }
         // Both computed the same shared secret and keys.
         for name in ["hybrid.secret.shared", "hybrid.secret.prk", "hybrid.secret.a2b_key", "hybrid.secret.b2a_iv"] {
-            assert_eq!(secret(&t, 0, name), secret(&t, 1, name), "{name}");
+            assert_eq!(secret(&t, 0, name), secret(&t, 2, name), "{name}");
         }
         // Alice's sealed message opens with the recorded key and IV, sequence 0.
-        let key = secret(&t, 1, "hybrid.secret.a2b_key");
-        let iv: [u8; 12] = secret(&t, 1, "hybrid.secret.a2b_iv").try_into().unwrap();
+        let key = secret(&t, 2, "hybrid.secret.a2b_key");
+        let iv: [u8; 12] = secret(&t, 2, "hybrid.secret.a2b_iv").try_into().unwrap();
         let key = aead::LessSafeKey::new(aead::UnboundKey::new(&aead::AES_128_GCM, key).unwrap());
         let sealed = &m[2].bytes;
         let mut body = sealed[11..].to_vec();
@@ -148,10 +148,10 @@ tests! {
             } else {
                 FailReason::TagMismatch // sequence, ciphertext, tag
             };
-            assert_eq!(c[0], (1, Outcome::Failed(expected)), "offset {offset}");
+            assert_eq!(c[0], (2, Outcome::Failed(expected)), "offset {offset}");
             let m = &messages(&t)[2];
             assert_eq!(m.tampered.unwrap().offset, offset);
-            assert!(t.events.iter().any(|e| matches!(e, Event::Alert(a) if a.from == 1 && a.fatal)));
+            assert!(t.events.iter().any(|e| matches!(e, Event::Alert(a) if a.from == 2 && a.fatal)));
             assert!(!t.events.iter().any(|e| matches!(e, Event::Narration(n) if n.key == "hybrid.narr.bob_reads")));
             assert_eq!(check_coverage(&t), Ok(()));
         }
@@ -160,9 +160,9 @@ tests! {
     fn a_changed_public_key_gives_different_keys_and_a_failed_tag() {
         let p = Params { tamper: Some(TamperAt { message: 0, offset: 20 }), ..Params::default() };
         let t = run("hybrid-tamper", &p, Some(5));
-        assert_ne!(secret(&t, 0, "hybrid.secret.a2b_key"), secret(&t, 1, "hybrid.secret.a2b_key"));
+        assert_ne!(secret(&t, 0, "hybrid.secret.a2b_key"), secret(&t, 2, "hybrid.secret.a2b_key"));
         assert!(t.events.iter().any(|e| matches!(e, Event::Narration(n) if n.key == "hybrid.narr.keys_differ")));
-        assert_eq!(checks(&t), vec![(1, Outcome::Failed(FailReason::TagMismatch))]);
+        assert_eq!(checks(&t), vec![(2, Outcome::Failed(FailReason::TagMismatch))]);
     }
 
     fn a_changed_share_type_is_a_decode_error() {

@@ -85,9 +85,31 @@ pub enum RunError {
 }
 
 mod hybrid;
+#[cfg(feature = "ipsec")]
 mod ipsec;
+#[cfg(feature = "ssh")]
 mod ssh;
+#[cfg(feature = "tls")]
 mod tls;
+
+/// A protocol left out of this build: no scenarios.
+macro_rules! absent {
+    ($($proto:ident: $feature:literal),*) => {$(
+        #[cfg(not(feature = $feature))]
+        mod $proto {
+            use crate::{RunError, ScenarioInfo, Transcript, Values};
+            pub(crate) const SCENARIOS: &[ScenarioInfo] = &[];
+            pub(crate) fn run(
+                info: &ScenarioInfo,
+                _v: &Values,
+                _seed: Option<u64>,
+            ) -> Result<Transcript, RunError> {
+                Err(RunError::UnknownScenario(info.id.to_owned()))
+            }
+        }
+    )*};
+}
+absent!(ipsec: "ipsec", ssh: "ssh", tls: "tls");
 
 /// Every scenario, in the order the picker shows them (grouped by protocol).
 pub fn all() -> impl Iterator<Item = &'static ScenarioInfo> {

@@ -1,1 +1,261 @@
-fn main() {}
+//! The project's two commands (and the benchmark), written in Rust so they run
+//! wherever cargo does:
+//!
+//! - `cargo xtask serve` — install what is missing, then serve the app at
+//!   http://127.0.0.1:8080 (Trunk, debug build, rebuilds on change);
+//! - `cargo xtask test`  — install what is missing, then run every check and
+//!   print a summary; exits non-zero on any failure (`.ci/run` calls this);
+//! - `cargo xtask bench` — transfer sizes and native vs WASM timing ratios.
+//!
+//! Installs are idempotent: each tool is checked first (`trunk --version`,
+//! `wasm-bindgen --version`, `dpkg-query`, `node_modules/.bin`), so a second
+//! run installs nothing. Nothing is downloaded from GitHub: Trunk runs offline
+//! with the wasm-bindgen from crates.io and the wasm-opt from npm's binaryen.
+
+mod bench;
+mod setup;
+mod sizes;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    if let Err(e) = std::env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => serve(),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench::bench(),
+        Some("setup") => setup::ensure(setup::Need::Test),
+        _ => Err("usage: cargo xtask serve | test [--skip-setup] | bench | setup".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of `crates/xtask`).
+fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// A command with the project's tool paths first on PATH.
+pub fn cmd(program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.env("PATH", setup::tool_path());
+    c
+}
+
+/// Runs a command, streaming its output; Err if it fails to start or exits non-zero.
+pub fn run(c: &mut Command) -> Result<(), String> {
+    eprintln!("$ {}", describe(c));
+    let status = c
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", describe(c)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} exited with {status}", describe(c)))
+    }
+}
+
+fn describe(c: &Command) -> String {
+    let mut s = c.get_program().to_string_lossy().into_owned();
+    for a in c.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn serve() -> Result<(), String> {
+    setup::ensure(setup::Need::Serve)?;
+    eprintln!("\ncipherstage: serving at http://127.0.0.1:8080 (Ctrl-C stops)\n");
+    run(cmd("trunk").args([
+        "serve",
+        "--address",
+        "127.0.0.1",
+        "--port",
+        "8080",
+        "--offline",
+    ]))
+}
+
+/// The wasm-tested core crates: their tests also run in headless Chromium.
+const WASM_TESTED: &[&str] = &["cipherstage-transcript", "cipherstage-hybrid"];
+
+struct Step {
+    name: &'static str,
+    ok: bool,
+    seconds: f64,
+    note: String,
+}
+
+fn test(args: &[String]) -> Result<(), String> {
+    let started = Instant::now();
+    if !args.iter().any(|a| a == "--skip-setup") {
+        setup::ensure(setup::Need::Test)?;
+    }
+    let mut steps: Vec<Step> = Vec::new();
+    let mut step = |name: &'static str, f: &mut dyn FnMut() -> Result<String, String>| -> bool {
+        eprintln!("\n==> {name}");
+        let t = Instant::now();
+        let r = f();
+        let ok = r.is_ok();
+        let note = r.unwrap_or_else(|e| e);
+        if !ok {
+            eprintln!("FAILED: {name}: {note}");
+        }
+        steps.push(Step {
+            name,
+            ok,
+            seconds: t.elapsed().as_secs_f64(),
+            note,
+        });
+        ok
+    };
+
+    step("cargo fmt --check", &mut || {
+        run(cmd("cargo").args(["fmt", "--all", "--check"])).map(|_| String::new())
+    });
+    step("clippy (native, -D warnings)", &mut || {
+        run(cmd("cargo").args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+        .map(|_| String::new())
+    });
+    step("clippy (app on wasm32, -D warnings)", &mut || {
+        run(cmd("cargo").args([
+            "clippy",
+            "-p",
+            "cipherstage-app",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+        .map(|_| String::new())
+    });
+    step("native tests (every crate)", &mut || {
+        run(cmd("cargo").args(["test", "--workspace"])).map(|_| String::new())
+    });
+    step("core tests in headless Chromium (wasm32)", &mut || {
+        let mut c = cmd("cargo");
+        c.args(["test", "--target", "wasm32-unknown-unknown", "--tests"]);
+        for p in WASM_TESTED {
+            c.args(["-p", p]);
+        }
+        c.env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_USE_BROWSER", "1")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+        run(&mut c).map(|_| format!("{} crates", WASM_TESTED.len()))
+    });
+    let built = step("trunk build --release", &mut || {
+        run(cmd("trunk").args(["build", "--release", "--offline"])).map(|_| String::new())
+    });
+    if built {
+        step("end-to-end (Playwright, release build)", &mut e2e);
+        step("size budget (≤ 600 KB gzip)", &mut || {
+            let s = sizes::measure(Path::new("dist"))?;
+            eprintln!("{}", s.table());
+            if s.total_gzip > sizes::BUDGET_GZIP {
+                Err(format!(
+                    "initial transfer {} KB gzip > budget {} KB",
+                    s.total_gzip / 1000,
+                    sizes::BUDGET_GZIP / 1000
+                ))
+            } else {
+                Ok(format!(
+                    "{} KB gzip of {} KB",
+                    s.total_gzip / 1000,
+                    sizes::BUDGET_GZIP / 1000
+                ))
+            }
+        });
+    } else {
+        for name in ["end-to-end (Playwright, release build)", "size budget"] {
+            steps.push(Step {
+                name,
+                ok: false,
+                seconds: 0.0,
+                note: "not run: the build failed".into(),
+            });
+        }
+    }
+
+    eprintln!("\n================ cipherstage test summary ================");
+    for s in &steps {
+        eprintln!(
+            "{:4}  {:<44} {:>7.1}s  {}",
+            if s.ok { "ok" } else { "FAIL" },
+            s.name,
+            s.seconds,
+            s.note
+        );
+    }
+    let failed = steps.iter().filter(|s| !s.ok).count();
+    eprintln!(
+        "{} steps, {} failed, {:.0}s in all",
+        steps.len(),
+        failed,
+        started.elapsed().as_secs_f64()
+    );
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} step(s) failed"))
+    }
+}
+
+/// Serves `dist/` on 127.0.0.1 and runs the Playwright specs against it.
+fn e2e() -> Result<String, String> {
+    let port = free_port()?;
+    let mut server = cmd("node")
+        .args(["tests/e2e/serve.mjs", "dist", &port.to_string()])
+        .spawn()
+        .map_err(|e| format!("cannot start the static server: {e}"))?;
+    // Bounded wait for the server to listen.
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(addr).is_ok()
+    });
+    if !ready {
+        let _ = server.kill();
+        let _ = server.wait();
+        return Err("the static server did not start".into());
+    }
+    let result = run(cmd("npx")
+        .args(["--no-install", "playwright", "test"])
+        .current_dir("tests/e2e")
+        .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"));
+    let _ = server.kill();
+    let _ = server.wait();
+    result.map(|_| String::new())
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> Result<u16, String> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}

@@ -1,0 +1,145 @@
+//! Step back/forward, play/pause, speed, seed, eavesdropper view, export/import.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo::file::callbacks::FileReader;
+use yew::prelude::*;
+
+use crate::state::{Action, State, SPEEDS};
+use crate::{t, web};
+
+/// Props of [`Controls`].
+#[derive(Properties, PartialEq)]
+pub struct ControlsProps {
+    /// The app state (and its dispatcher).
+    pub state: UseReducerHandle<State>,
+}
+
+/// The control bar.
+#[component]
+pub fn Controls(p: &ControlsProps) -> Html {
+    let s = &*p.state;
+    let lang = s.lang;
+    let reader: Rc<RefCell<Option<FileReader>>> = use_mut_ref(|| None);
+    let act = |a: Action| {
+        let h = p.state.clone();
+        Callback::from(move |_: MouseEvent| h.dispatch(a.clone()))
+    };
+    let len = s.len();
+    let on_speed = {
+        let h = p.state.clone();
+        Callback::from(move |e: Event| {
+            if let Some(sel) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                h.dispatch(Action::SetSpeed(sel.value().parse().unwrap_or(1)));
+            }
+        })
+    };
+    let on_seed = {
+        let h = p.state.clone();
+        Callback::from(move |e: Event| {
+            if let Some(inp) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                match inp.value().trim().parse::<u64>() {
+                    Ok(n) => h.dispatch(Action::SetSeed(Some(n))),
+                    Err(_) => inp.set_value(&h.seed.unwrap_or(0).to_string()),
+                }
+            }
+        })
+    };
+    let on_live = {
+        let h = p.state.clone();
+        Callback::from(move |e: Event| {
+            if let Some(inp) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                let seed = if inp.checked() {
+                    None
+                } else {
+                    Some(crate::state::DEFAULT_SEED)
+                };
+                h.dispatch(Action::SetSeed(seed));
+            }
+        })
+    };
+    let export = {
+        let h = p.state.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(tr) = &h.transcript {
+                let name = format!("cipherstage-{}.json", tr.scenario);
+                web::download(&name, "application/json", tr.to_json().as_bytes());
+            }
+        })
+    };
+    let import = {
+        let h = p.state.clone();
+        let reader = reader.clone();
+        Callback::from(move |e: Event| {
+            let Some(inp) = e.target_dyn_into::<web_sys::HtmlInputElement>() else {
+                return;
+            };
+            let Some(file) = inp.files().and_then(|f| f.get(0)) else {
+                return;
+            };
+            let h = h.clone();
+            let task = gloo::file::callbacks::read_as_text(&file.into(), move |res| {
+                h.dispatch(Action::Import(res.unwrap_or_default()));
+            });
+            *reader.borrow_mut() = Some(task);
+            inp.set_value("");
+        })
+    };
+    let play_label = if s.playing { "ui.pause" } else { "ui.play" };
+    html! {
+        <div class="controls" role="toolbar" aria-label={t(lang, "ui.controls")}>
+            <div class="group">
+                <button onclick={act(Action::First)} aria-label={t(lang, "ui.first")} title={t(lang, "ui.first")}>{ "|◀" }</button>
+                <button id="prev" onclick={act(Action::Prev)} aria-label={t(lang, "ui.prev")} title={t(lang, "ui.prev")}>{ "◀" }</button>
+                <button id="play" class="primary" onclick={act(Action::TogglePlay)} aria-label={t(lang, play_label)} title={t(lang, play_label)}>
+                    { if s.playing { "❚❚" } else { "▶" } }
+                </button>
+                <button id="next" onclick={act(Action::Next)} aria-label={t(lang, "ui.next")} title={t(lang, "ui.next")}>{ "▶▶" }</button>
+                <button onclick={act(Action::Last)} aria-label={t(lang, "ui.last")} title={t(lang, "ui.last")}>{ "▶|" }</button>
+                <span class="counter" id="step-counter" aria-live="polite">
+                    { format!("{} / {}", s.step + 1, len) }
+                </span>
+                <label class="speed">
+                    <span>{ t(lang, "ui.speed") }</span>
+                    <select onchange={on_speed}>
+                        { for SPEEDS.iter().enumerate().map(|(i, ms)| html! {
+                            <option value={i.to_string()} selected={i == s.speed}>
+                                { format!("{:.1}×", 1400.0 / f64::from(*ms)) }
+                            </option>
+                        }) }
+                    </select>
+                </label>
+            </div>
+            if !s.embed {
+                <div class="group">
+                    if !s.imported {
+                        <label class="seed">
+                            <span>{ t(lang, "ui.seed") }</span>
+                            <input id="seed" type="number" min="0" inputmode="numeric"
+                                value={s.seed.map(|n| n.to_string()).unwrap_or_default()}
+                                disabled={s.seed.is_none()} onchange={on_seed} />
+                        </label>
+                        <label class="live" title={t(lang, "ui.live.hint")}>
+                            <input id="live" type="checkbox" checked={s.seed.is_none()} onchange={on_live} />
+                            <span>{ t(lang, "ui.live") }</span>
+                        </label>
+                        if s.seed.is_none() {
+                            <button onclick={act(Action::Rerun)}>{ t(lang, "ui.rerun") }</button>
+                        }
+                    }
+                    <label class="eve-toggle">
+                        <input id="eve" type="checkbox" checked={s.eve}
+                            onchange={{ let h = p.state.clone(); Callback::from(move |_: Event| h.dispatch(Action::ToggleEve)) }} />
+                        <span>{ t(lang, "ui.eve_view") }</span>
+                    </label>
+                    <button id="export" onclick={export}>{ t(lang, "ui.export_json") }</button>
+                    <label class="file-button">
+                        <span>{ t(lang, "ui.import_json") }</span>
+                        <input id="import" type="file" accept="application/json,.json" onchange={import} />
+                    </label>
+                </div>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,104 @@
+//! The current step in words and bytes: a caption, then the message inspector,
+//! the secret with its formula, the check with its outcome, or the alert.
+
+use cipherstage_transcript::{Event, Outcome};
+use yew::prelude::*;
+
+use super::inspector::Inspector;
+use super::{actor_name, message_number};
+use crate::i18n::{tr, tr_args};
+use crate::state::State;
+use crate::t;
+
+/// Props of [`Detail`].
+#[derive(Properties, PartialEq)]
+pub struct DetailProps {
+    /// The app state (and its dispatcher).
+    pub state: UseReducerHandle<State>,
+}
+
+/// The detail pane.
+#[component]
+pub fn Detail(p: &DetailProps) -> Html {
+    let s = &*p.state;
+    let lang = s.lang;
+    let (Some(tr_), Some(ev)) = (s.transcript.clone(), s.current()) else {
+        return html! {};
+    };
+    let who = |i| actor_name(&tr_, lang, i);
+    match ev {
+        Event::Narration(n) => html! {
+            <div class="caption narration" id="caption">
+                <p>{ tr_args(lang, &n.key, &n.args) }</p>
+            </div>
+        },
+        Event::Message(m) => {
+            let caption = format!("{} → {}: {}", who(m.from), who(m.to), tr(lang, &m.label));
+            html! {
+                <>
+                    <div class="caption" id="caption">
+                        <p>{ caption }</p>
+                        if m.tampered.is_some() {
+                            <p class="warn">{ t(lang, "ui.tampered_in_flight") }</p>
+                        }
+                    </div>
+                    <Inspector message={m.clone()} number={message_number(&tr_, s.step)} state={p.state.clone()} />
+                </>
+            }
+        }
+        Event::Secret(sec) => html! {
+            <>
+                <div class="caption" id="caption">
+                    <p>{ format!("{}: {}", who(sec.owner), tr(lang, &sec.name)) }</p>
+                </div>
+                <div class="secret-detail">
+                    <h3>{ t(lang, "ui.value") }{ format!(" ({} B)", sec.bytes.len()) }</h3>
+                    <code class="hex-block">{ cipherstage_transcript::hex_encode(&sec.bytes) }</code>
+                    <h3>{ t(lang, "ui.formula") }</h3>
+                    <p class="formula">{ tr(lang, &sec.formula.key) }</p>
+                    if !sec.formula.inputs.is_empty() {
+                        <dl class="inputs">
+                        { for sec.formula.inputs.iter().map(|i| html! {
+                            <>
+                                <dt>{ tr(lang, &i.name) }</dt>
+                                <dd><code class="hex-block">{ input_text(&i.bytes) }</code></dd>
+                            </>
+                        }) }
+                        </dl>
+                    }
+                </div>
+            </>
+        },
+        Event::Check(c) => {
+            let (cls, verdict) = match c.outcome {
+                Outcome::Passed => ("pass", t(lang, "ui.check.passed")),
+                Outcome::Failed(r) => (
+                    "fail",
+                    format!("{}: {}", t(lang, "ui.check.failed"), tr(lang, r.key())),
+                ),
+            };
+            html! {
+                <div class={classes!("caption", "check-detail", cls)} id="caption">
+                    <p>{ format!("{}: {}", who(c.actor), tr(lang, &c.what)) }</p>
+                    <p class="verdict">{ verdict }</p>
+                </div>
+            }
+        }
+        Event::Alert(a) => html! {
+            <div class="caption alert-detail" id="caption">
+                <p>{ format!("{} ⚠ {}", who(a.from), tr(lang, &a.key)) }</p>
+                if a.fatal {
+                    <p class="verdict">{ t(lang, "ui.alert.fatal") }</p>
+                }
+            </div>
+        },
+    }
+}
+
+/// Shows a formula input as text when it is a printable label, else as hex.
+fn input_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.is_empty() && s.chars().all(|c| (' '..='~').contains(&c)) => format!("\"{s}\""),
+        _ => cipherstage_transcript::hex_encode(bytes),
+    }
+}

@@ -1,0 +1,33 @@
+//! A dismissable message about bad input (URL, parameters, imported file).
+
+use yew::prelude::*;
+
+use crate::i18n::{tr_args, Lang};
+use crate::state::{Action, Notice, State};
+use crate::t;
+
+/// Props of [`NoticeBar`].
+#[derive(Properties, PartialEq)]
+pub struct NoticeProps {
+    /// What to say.
+    pub notice: Notice,
+    /// Display language.
+    pub lang: Lang,
+    /// Where actions go.
+    pub dispatch: UseReducerDispatcher<State>,
+}
+
+/// The notice bar.
+#[component]
+pub fn NoticeBar(p: &NoticeProps) -> Html {
+    let close = {
+        let d = p.dispatch.clone();
+        Callback::from(move |_| d.dispatch(Action::DismissNotice))
+    };
+    html! {
+        <div class="notice" role="alert" id="notice">
+            <span>{ tr_args(p.lang, p.notice.key, &p.notice.args) }</span>
+            <button onclick={close} aria-label={t(p.lang, "ui.dismiss")}>{ "×" }</button>
+        </div>
+    }
+}

@@ -1,0 +1,59 @@
+//! A scenario on stage: controls, sequence diagram, the current step in detail,
+//! secrets so far, and the parameters that re-run it live.
+
+use yew::prelude::*;
+
+use super::{
+    controls::Controls, detail::Detail, params::Params, secrets::Secrets, sequence::Sequence,
+};
+use crate::state::State;
+use crate::t;
+
+/// Props of [`Stage`].
+#[derive(Properties, PartialEq)]
+pub struct StageProps {
+    /// The app state (and its dispatcher).
+    pub state: UseReducerHandle<State>,
+}
+
+/// The scenario view.
+#[component]
+pub fn Stage(p: &StageProps) -> Html {
+    let s = &*p.state;
+    let Some(tr) = s.transcript.clone() else {
+        return html! {};
+    };
+    let lang = s.lang;
+    let title = match s.scenario {
+        Some(info) => t(lang, &info.title_key()),
+        None => t(lang, "ui.imported"),
+    };
+    let d = p.state.dispatcher();
+    html! {
+        <main class="stage" id="stage" data-scenario={s.scenario.map(|i| i.id).unwrap_or("imported")}>
+            <div class="stage-head">
+                <h1>{ title }</h1>
+                if let Some(info) = s.scenario {
+                    <p class="summary">{ t(lang, &info.summary_key()) }</p>
+                }
+            </div>
+            <Controls state={p.state.clone()} />
+            <div class="stage-grid">
+                <section class="diagram-pane" aria-label={t(lang, "ui.diagram")}>
+                    <Sequence transcript={tr.clone()} step={s.step} lang={lang} eve={s.eve} dispatch={d.clone()} />
+                </section>
+                <section class="detail-pane" aria-live="polite">
+                    <Detail state={p.state.clone()} />
+                </section>
+                if !s.embed {
+                    <aside class="side-pane">
+                        <Secrets transcript={tr.clone()} step={s.step} lang={lang} dispatch={d.clone()} />
+                        if s.scenario.is_some() {
+                            <Params state={p.state.clone()} />
+                        }
+                    </aside>
+                }
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,122 @@
+//! The cipherstage web app: yew function components over the pure [`state`].
+//!
+//! `main.rs` only calls [`start`], so browser tests can mount [`App`] themselves.
+#![forbid(unsafe_code)]
+
+pub mod components;
+pub mod i18n;
+pub mod state;
+pub mod url;
+mod web;
+
+use gloo::events::{EventListener, EventListenerOptions};
+use gloo::timers::callback::Interval;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+use crate::components::{header::Header, notice::NoticeBar, picker::Picker, stage::Stage};
+use crate::i18n::{tr, Lang};
+use crate::state::{Action, State, SPEEDS};
+
+/// Installs the panic page and mounts the app on `<main id="app">`.
+pub fn start() {
+    web::install_panic_page();
+    if web::bench_requested() {
+        web::bench();
+        return;
+    }
+    let root = gloo::utils::document()
+        .get_element_by_id("app")
+        .unwrap_or_else(|| gloo::utils::body().into());
+    yew::Renderer::<App>::with_root(root).render();
+}
+
+/// The whole app.
+#[component]
+pub fn App() -> Html {
+    let state = use_reducer(|| State::from_url(&web::read_url(), web::browser_lang()));
+
+    // Keep the address bar, <html lang> and the panic page's language in step.
+    {
+        let url = state.to_url();
+        let lang = state.lang;
+        use_effect_with((url, lang), move |(url, lang)| {
+            web::write_url(url);
+            web::set_lang(*lang);
+        });
+    }
+
+    // Keyboard: →/Space/N next, ←/P back, Home/End, L language, E eavesdropper, ? help.
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with((), move |_| {
+            let opts = EventListenerOptions::enable_prevent_default();
+            let document = gloo::utils::document();
+            let listener = EventListener::new_with_options(&document, "keydown", opts, move |e| {
+                let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                    return;
+                };
+                if e.ctrl_key() || e.meta_key() || e.alt_key() || web::typing_in_field(e) {
+                    return;
+                }
+                let action = match e.key().as_str() {
+                    "ArrowRight" | " " | "n" | "N" | "PageDown" => Action::Next,
+                    "ArrowLeft" | "p" | "P" | "PageUp" => Action::Prev,
+                    "Home" => Action::First,
+                    "End" => Action::Last,
+                    "l" | "L" => Action::ToggleLang,
+                    "e" | "E" => Action::ToggleEve,
+                    "?" => Action::ToggleHelp,
+                    "Escape" => Action::DismissNotice,
+                    _ => return,
+                };
+                e.prevent_default();
+                dispatch.dispatch(action);
+            });
+            move || drop(listener)
+        });
+    }
+
+    // Autoplay.
+    {
+        let dispatch = state.dispatcher();
+        let playing = state.playing;
+        let speed = state.speed;
+        use_effect_with((playing, speed), move |(playing, speed)| {
+            let timer = playing.then(|| {
+                let ms = SPEEDS.get(*speed).copied().unwrap_or(1400);
+                Interval::new(ms, move || dispatch.dispatch(Action::Tick))
+            });
+            move || drop(timer)
+        });
+    }
+
+    let dispatch = state.dispatcher();
+    let lang = state.lang;
+    let body = if state.transcript.is_some() {
+        html! { <Stage state={state.clone()} /> }
+    } else {
+        html! { <Picker lang={lang} dispatch={dispatch.clone()} /> }
+    };
+    let class = classes!("shell", state.embed.then_some("embed"));
+    html! {
+        <div class={class}>
+            if !state.embed {
+                <Header lang={lang} dispatch={dispatch.clone()} in_scenario={state.transcript.is_some()} />
+            }
+            if let Some(n) = &state.notice {
+                <NoticeBar notice={n.clone()} lang={lang} dispatch={dispatch.clone()} />
+            }
+            { body }
+            if state.help {
+                <components::help::Help lang={lang} dispatch={dispatch.clone()} />
+            }
+            <footer class="foot" aria-hidden="true">{ tr(lang, "ui.footer") }</footer>
+        </div>
+    }
+}
+
+/// Shorthand used by components.
+pub(crate) fn t(lang: Lang, key: &str) -> String {
+    tr(lang, key)
+}

@@ -1,0 +1,88 @@
+//! `cargo xtask bench`: transfer size of the built site, and one scenario run
+//! natively vs in WASM in headless Chromium, as a ratio measured in one run.
+//! A benchmark, not a test: it prints numbers and asserts nothing about time.
+
+use std::path::Path;
+
+use crate::{cmd, free_port, run, setup, sizes};
+
+/// Scenarios timed, and iterations per timing (≥ 200: Chromium rounds
+/// `performance.now()` to 100 µs).
+const CASES: &[(&str, u32)] = &[("hybrid", 300), ("hybrid-tamper", 300)];
+
+pub fn bench() -> Result<(), String> {
+    setup::ensure(setup::Need::Test)?;
+    run(cmd("trunk").args(["build", "--release", "--offline"]))?;
+    run(cmd("cargo").args(["build", "--release", "-p", "cipherstage-cli"]))?;
+    let s = sizes::measure(Path::new("dist"))?;
+
+    let port = free_port()?;
+    let mut server = cmd("node")
+        .args(["tests/e2e/serve.mjs", "dist", &port.to_string()])
+        .spawn()
+        .map_err(|e| format!("cannot start the static server: {e}"))?;
+    let mut rows = Vec::new();
+    let result = (|| -> Result<(), String> {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        for (id, n) in CASES {
+            let native = measure_native(id, *n)?;
+            let wasm = measure_wasm(port, id, *n)?;
+            rows.push((*id, *n, native, wasm));
+        }
+        Ok(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    result?;
+
+    println!("\n== transfer size (release build, what the first visit downloads)");
+    println!("{}", s.table());
+    println!(
+        "budget: {} KB gzip; used {:.0}%",
+        sizes::BUDGET_GZIP / 1000,
+        s.total_gzip as f64 * 100.0 / sizes::BUDGET_GZIP as f64
+    );
+    println!("\n== one scenario run (same opt-level \"z\" release profile; seeds 0..n)");
+    println!(
+        "{:<16} {:>6} {:>12} {:>12} {:>10}",
+        "scenario", "n", "native µs", "wasm µs", "wasm/native"
+    );
+    for (id, n, native, wasm) in rows {
+        println!(
+            "{id:<16} {n:>6} {native:>12.1} {wasm:>12.1} {:>9.2}×",
+            wasm / native
+        );
+    }
+    Ok(())
+}
+
+fn measure_native(id: &str, n: u32) -> Result<f64, String> {
+    let out = cmd("target/release/cipherstage")
+        .args(["bench", id, &n.to_string()])
+        .output()
+        .map_err(|e| e.to_string())?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| format!("native bench of {id} printed nothing usable"))
+}
+
+fn measure_wasm(port: u16, id: &str, n: u32) -> Result<f64, String> {
+    let url = format!("http://127.0.0.1:{port}/?bench={id}&n={n}");
+    let out = cmd("node")
+        .args(["tests/e2e/bench.mjs", &url])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "WASM bench of {id} failed: {}{}",
+                text,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}

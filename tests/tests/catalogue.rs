@@ -1,0 +1,167 @@
+//! Both catalogues are complete: every key any scenario, the picker or the UI
+//! uses exists in Japanese and in English, with the same placeholders.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cipherstage_app::i18n::{parse, EN, JA};
+use cipherstage_scenarios::{self as scenarios, ParamKind};
+use cipherstage_transcript::{FailReason, Transcript};
+
+fn table(text: &'static str) -> BTreeMap<&'static str, &'static str> {
+    parse(text)
+        .unwrap_or_else(|e| panic!("catalogue: {e:?}"))
+        .into_iter()
+        .collect()
+}
+
+fn placeholders(v: &str) -> BTreeSet<String> {
+    v.split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(n, _)| n.to_owned()))
+        .collect()
+}
+
+/// Every key the app can be asked to show.
+fn used_keys() -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    let mut add_run = |t: &Transcript| {
+        keys.extend(t.text_keys().into_iter().map(str::to_owned));
+    };
+    for info in scenarios::all() {
+        add_run(&scenarios::run(info.id, &[], Some(1)).unwrap());
+        for p in info.params {
+            if let ParamKind::Choice(options) = p.kind {
+                for o in options {
+                    let t = scenarios::run(info.id, &[(p.name.into(), (*o).into())], Some(1))
+                        .unwrap_or_else(|e| panic!("{} {}={o}: {e:?}", info.id, p.name));
+                    add_run(&t);
+                }
+            }
+        }
+    }
+    // The tamper scenario with every byte of every message flipped, so every
+    // failure path's keys are covered.
+    for info in scenarios::all().filter(|i| i.params.iter().any(|p| p.kind == ParamKind::Tamper)) {
+        let base = scenarios::run(info.id, &[], Some(1)).unwrap();
+        for (mi, m) in base.messages().enumerate() {
+            for off in 0..m.bytes.len() {
+                let flip = format!("{mi}:{off}");
+                if let Ok(t) = scenarios::run(info.id, &[("flip".into(), flip)], Some(1)) {
+                    keys.extend(t.text_keys().into_iter().map(str::to_owned));
+                }
+            }
+        }
+    }
+    for info in scenarios::all() {
+        keys.insert(info.title_key());
+        keys.insert(info.summary_key());
+        for p in info.params {
+            keys.insert(p.label_key());
+            if let ParamKind::Choice(options) = p.kind {
+                for o in options {
+                    keys.insert(format!("param.{}.{o}", p.name));
+                }
+            }
+        }
+    }
+    for l in ["application", "transport", "network"] {
+        keys.insert(format!("layer.{l}"));
+        keys.insert(format!("layer.{l}.examples"));
+    }
+    for p in [
+        "plaintext",
+        "encrypted",
+        "integrity_only",
+        "signature",
+        "key_material",
+    ] {
+        keys.insert(format!("protection.{p}"));
+    }
+    for r in [
+        FailReason::TagMismatch,
+        FailReason::BadSignature,
+        FailReason::Malformed,
+        FailReason::Untrusted,
+        FailReason::Replay,
+    ] {
+        keys.insert(r.key().to_owned());
+    }
+    keys.extend(ui_literals());
+    keys
+}
+
+/// Every `"ui.…"` string literal in the app's source.
+fn ui_literals() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut dirs = vec![cipherstage_tests::root().join("crates/app/src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let src = std::fs::read_to_string(&p).unwrap();
+                for part in src.split("\"ui.").skip(1) {
+                    if let Some((rest, _)) = part.split_once('"') {
+                        if rest
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                        {
+                            out.insert(format!("ui.{rest}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(out.len() > 20, "found the app's UI keys");
+    out
+}
+
+#[test]
+fn both_languages_have_the_same_keys_and_placeholders() {
+    let (en, ja) = (table(EN), table(JA));
+    let only_en: Vec<_> = en.keys().filter(|k| !ja.contains_key(*k)).collect();
+    let only_ja: Vec<_> = ja.keys().filter(|k| !en.contains_key(*k)).collect();
+    assert!(only_en.is_empty(), "missing in Japanese: {only_en:?}");
+    assert!(only_ja.is_empty(), "missing in English: {only_ja:?}");
+    for (k, v) in &en {
+        assert_eq!(placeholders(v), placeholders(ja[k]), "placeholders of {k}");
+        assert!(!v.is_empty() && !ja[k].is_empty(), "empty text for {k}");
+    }
+}
+
+#[test]
+fn every_used_key_is_in_both_catalogues() {
+    let (en, ja) = (table(EN), table(JA));
+    let used = used_keys();
+    let missing: Vec<_> = used
+        .iter()
+        .filter(|k| !en.contains_key(k.as_str()) || !ja.contains_key(k.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "keys without text: {missing:?}");
+    eprintln!("{} keys used, {} in each catalogue", used.len(), en.len());
+}
+
+#[test]
+fn japanese_text_is_japanese() {
+    let ja = table(JA);
+    // Names of things may stay Latin; sentences must not be left in English.
+    let english: Vec<_> = ja
+        .iter()
+        .filter(|(k, v)| {
+            (k.contains(".explain.") || k.contains(".narr.") || k.ends_with(".summary"))
+                && !v.chars().any(|c| {
+                    ('\u{3040}'..='\u{30ff}').contains(&c) || ('\u{4e00}'..='\u{9fff}').contains(&c)
+                })
+        })
+        .map(|(k, _)| *k)
+        .collect();
+    assert!(english.is_empty(), "untranslated: {english:?}");
+}
+
+#[test]
+fn a_duplicate_or_malformed_line_is_rejected() {
+    assert_eq!(parse("a = 1\na = 2").unwrap_err().line, 2);
+    assert_eq!(parse("# c\nno equals sign").unwrap_err().line, 2);
+}

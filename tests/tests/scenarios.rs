@@ -1,0 +1,135 @@
+//! Every scenario of every core, through the transcript model.
+
+use cipherstage_scenarios as scenarios;
+use cipherstage_transcript::{check_coverage, Event, Transcript};
+
+fn every_run() -> Vec<Transcript> {
+    let mut out = Vec::new();
+    for info in scenarios::all() {
+        for seed in [Some(1), Some(2), None] {
+            out.push(scenarios::run(info.id, &[], seed).expect(info.id));
+        }
+    }
+    out
+}
+
+#[test]
+fn there_are_scenarios_on_the_map() {
+    assert!(scenarios::all().count() >= 2);
+    let mut ids: Vec<_> = scenarios::all().map(|s| s.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        scenarios::all().count(),
+        "scenario ids are unique"
+    );
+}
+
+#[test]
+fn every_byte_of_every_scenario_is_explained() {
+    let runs = every_run();
+    let mut messages = 0;
+    let mut bytes = 0;
+    for t in &runs {
+        check_coverage(t).unwrap_or_else(|e| panic!("{}: {e}", t.scenario));
+        for m in t.messages() {
+            messages += 1;
+            bytes += m.bytes.len();
+            assert!(!m.bytes.is_empty(), "{}: empty message", t.scenario);
+        }
+    }
+    assert!(messages > 0 && bytes > 0);
+    eprintln!(
+        "{} runs, {messages} messages, {bytes} bytes, all explained",
+        runs.len()
+    );
+}
+
+#[test]
+fn same_seed_gives_identical_transcripts_and_json_round_trips() {
+    for info in scenarios::all() {
+        let a = scenarios::run(info.id, &[], Some(42)).unwrap();
+        let b = scenarios::run(info.id, &[], Some(42)).unwrap();
+        assert_eq!(a.to_json(), b.to_json(), "{}", info.id);
+        assert_eq!(
+            Transcript::from_json(&a.to_json()).unwrap(),
+            a,
+            "{}",
+            info.id
+        );
+        let live = scenarios::run(info.id, &[], None).unwrap();
+        assert_ne!(
+            live.messages().next().map(|m| &m.bytes),
+            a.messages().next().map(|m| &m.bytes),
+            "{}: a live run must not repeat the seeded bytes",
+            info.id
+        );
+    }
+}
+
+#[test]
+fn actors_links_and_references_are_consistent() {
+    for t in every_run() {
+        let n = t.actors.len();
+        for l in &t.links {
+            assert!(l.a < n && l.b < n && l.observers.iter().all(|o| *o < n));
+        }
+        for e in &t.events {
+            match e {
+                Event::Message(m) => {
+                    assert!(
+                        m.from < n && m.to < n && m.link < t.links.len(),
+                        "{}",
+                        t.scenario
+                    );
+                    if let Some(tp) = m.tampered {
+                        assert!(tp.offset < m.bytes.len());
+                        assert_ne!(m.bytes[tp.offset], tp.original);
+                    }
+                }
+                Event::Secret(s) => assert!(s.owner < n && !s.bytes.is_empty()),
+                Event::Check(c) => assert!(c.actor < n),
+                Event::Alert(a) => assert!(a.from < n),
+                Event::Narration(_) => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_scenario_input_is_a_typed_error_not_a_panic() {
+    assert!(matches!(
+        scenarios::run("no-such", &[], Some(1)),
+        Err(scenarios::RunError::UnknownScenario(_))
+    ));
+    let long = "x".repeat(scenarios::MAX_TEXT + 1);
+    for info in scenarios::all() {
+        // Unknown parameter names are rejected.
+        let r = scenarios::run(info.id, &[("no_such_param".into(), "1".into())], Some(1));
+        assert!(
+            matches!(r, Err(scenarios::RunError::BadParam { .. })),
+            "{}",
+            info.id
+        );
+        for p in info.params {
+            for bad in [
+                "",
+                "zz",
+                "-1",
+                "99999999999999999999999",
+                &long,
+                "1:",
+                ":",
+                "\u{0}",
+            ] {
+                // Must not panic; either runs (text params) or says which parameter is wrong.
+                match scenarios::run(info.id, &[(p.name.into(), bad.into())], Some(1)) {
+                    Ok(t) => check_coverage(&t).unwrap(),
+                    Err(scenarios::RunError::BadParam { name }) => assert_eq!(name, p.name),
+                    Err(e) => panic!("{}: {e:?}", info.id),
+                }
+            }
+        }
+    }
+}
