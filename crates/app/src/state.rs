@@ -198,7 +198,7 @@ impl State {
     }
 
     /// Number of steps (events) of the shown run.
-    pub fn len(&self) -> usize {
+    pub fn steps(&self) -> usize {
         self.transcript.as_ref().map_or(0, |t| t.events.len())
     }
 
@@ -259,7 +259,7 @@ impl Reducible for State {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
-        let last = s.len().saturating_sub(1);
+        let last = s.steps().saturating_sub(1);
         match action {
             Action::Open(id) => {
                 let lang = s.lang;
@@ -301,7 +301,7 @@ impl Reducible for State {
                 if !s.playing && s.step >= last {
                     s.step = 0;
                 }
-                s.playing = !s.playing && s.len() > 0;
+                s.playing = !s.playing && s.steps() > 0;
             }
             Action::Tick => {
                 if s.step >= last {

@@ -16,8 +16,12 @@ pub fn encode(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        for nibble in [b >> 4, b & 0x0f] {
+            // A nibble is < 16, so the lookup always succeeds.
+            out.push(char::from(
+                *DIGITS.get(usize::from(nibble)).unwrap_or(&b'?'),
+            ));
+        }
     }
     out
 }
@@ -25,7 +29,7 @@ pub fn encode(bytes: &[u8]) -> String {
 /// Bytes of a hex string, or `None` if it is not an even run of hex digits.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

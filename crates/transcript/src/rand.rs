@@ -103,7 +103,7 @@ pub fn fixed(bytes: &[u8]) -> ring::test::rand::FixedSliceRandom<'_> {
 #[derive(Debug, Clone)]
 pub enum Source {
     /// Deterministic.
-    Seeded(Seeded),
+    Seeded(Box<Seeded>),
     /// Browser or OS randomness.
     Live(Live),
 }
@@ -112,7 +112,7 @@ impl Source {
     /// A seeded source for `Some(seed)`, a live one for `None`.
     pub fn from_seed(seed: Option<u64>) -> Self {
         match seed {
-            Some(s) => Source::Seeded(Seeded::new(s)),
+            Some(s) => Source::Seeded(Box::new(Seeded::new(s))),
             None => Source::Live(Live),
         }
     }

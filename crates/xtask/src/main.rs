@@ -228,6 +228,29 @@ fn test(args: &[String]) -> Result<(), String> {
 
 /// Serves `dist/` on 127.0.0.1 and runs the Playwright specs against it.
 fn e2e() -> Result<String, String> {
+    // The native core's transcript, which the page's WASM run must equal byte for byte.
+    let native = cmd("cargo")
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "cipherstage-cli",
+            "--",
+            "run",
+            "hybrid",
+            "--seed",
+            "1",
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !native.status.success() {
+        return Err("the native CLI failed".into());
+    }
+    std::fs::create_dir_all("target/e2e").map_err(|e| e.to_string())?;
+    let native_json = std::env::current_dir()
+        .map_err(|e| e.to_string())?
+        .join("target/e2e/native-hybrid-seed1.json");
+    std::fs::write(&native_json, &native.stdout).map_err(|e| e.to_string())?;
     let port = free_port()?;
     let mut server = cmd("node")
         .args(["tests/e2e/serve.mjs", "dist", &port.to_string()])
@@ -248,6 +271,7 @@ fn e2e() -> Result<String, String> {
         .args(["--no-install", "playwright", "test"])
         .current_dir("tests/e2e")
         .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("NATIVE_JSON", &native_json)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"));
     let _ = server.kill();
     let _ = server.wait();

@@ -26,7 +26,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
         let h = p.state.clone();
         Callback::from(move |_: MouseEvent| h.dispatch(a.clone()))
     };
-    let len = s.len();
+    let len = s.steps();
     let on_speed = {
         let h = p.state.clone();
         Callback::from(move |e: Event| {

@@ -36,7 +36,12 @@ pub fn Header(p: &HeaderProps) -> Html {
     html! {
         <header class="top">
             <button class="brand" onclick={to_picker.clone()} title={t(lang, "ui.home")}>
-                <img src="icon.svg" alt="" width="28" height="28" />
+                <svg viewBox="0 0 64 64" width="28" height="28" aria-hidden="true">
+                    <rect width="64" height="64" rx="14" fill="#1d3557" />
+                    <path d="M20 30v-6a12 12 0 0 1 24 0v6" fill="none" stroke="#f1faee" stroke-width="5" />
+                    <rect x="14" y="29" width="36" height="24" rx="4" fill="#e63946" />
+                    <path d="M22 41h4m4 0h4m4 0h4" stroke="#f1faee" stroke-width="3" stroke-linecap="round" />
+                </svg>
                 <span>{ "cipherstage" }</span>
             </button>
             <span class="tagline">{ t(lang, "ui.tagline") }</span>

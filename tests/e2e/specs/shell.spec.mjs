@@ -1,0 +1,229 @@
+import { test, expect } from '@playwright/test';
+import fs from 'node:fs';
+import { guard, counter, open, SHOTS } from './helpers.mjs';
+
+test('the layer map lists the scenarios, in English and in Japanese', async ({ page }) => {
+  const g = guard(page);
+  await open(page, '?lang=en');
+  await expect(page.locator('.picker h1')).toHaveText('Encryption protocols, layer by layer');
+  await expect(page.locator('[data-scenario="hybrid"]')).toBeVisible();
+  await expect(page.locator('[data-scenario="hybrid-tamper"]')).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/picker-en-1280x800.png` });
+  await page.click('#lang-switch');
+  await expect(page.locator('.picker h1')).toHaveText('暗号化プロトコルをレイヤーごとに');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ja');
+  expect(page.url()).toContain('lang=ja');
+  await page.screenshot({ path: `${SHOTS}/picker-ja-1280x800.png` });
+  g.check();
+});
+
+test('the browser language picks Japanese when no language is in the URL', async ({ browser }) => {
+  const ctx = await browser.newContext({ locale: 'ja-JP' });
+  const page = await ctx.newPage();
+  await open(page, '');
+  await expect(page.locator('.picker h1')).toHaveText('暗号化プロトコルをレイヤーごとに');
+  await ctx.close();
+});
+
+test('a deep link reopens the same scenario, seed, step and language', async ({ page }) => {
+  const g = guard(page);
+  await open(page, '?s=hybrid&seed=7&step=5&lang=ja');
+  await expect(page.locator('#stage')).toHaveAttribute('data-scenario', 'hybrid');
+  expect((await counter(page)).cur).toBe(6);
+  await expect(page.locator('#seed')).toHaveValue('7');
+  const caption = await page.locator('#caption').innerText();
+  await page.reload();
+  await page.waitForSelector('#stage');
+  expect((await counter(page)).cur).toBe(6);
+  await expect(page.locator('#caption')).toHaveText(caption);
+  g.check();
+});
+
+test('keys step through the scenario: → Space N forward, ← P back, Home, End', async ({ page }) => {
+  const g = guard(page);
+  await open(page, '?s=hybrid&lang=en');
+  const { total } = await counter(page);
+  expect(total).toBeGreaterThan(10);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press(' ');
+  await page.keyboard.press('n');
+  expect((await counter(page)).cur).toBe(4);
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('p');
+  expect((await counter(page)).cur).toBe(2);
+  await page.keyboard.press('End');
+  expect((await counter(page)).cur).toBe(total);
+  expect(page.url()).toContain(`step=${total - 1}`);
+  await page.keyboard.press('Home');
+  expect((await counter(page)).cur).toBe(1);
+  await page.keyboard.press('l');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ja');
+  g.check();
+});
+
+test('play advances on its own and pause stops it', async ({ page }) => {
+  await open(page, '?s=hybrid&lang=en');
+  await page.selectOption('.speed select', '3');
+  await page.click('#play');
+  await expect.poll(async () => (await counter(page)).cur, { timeout: 10000 }).toBeGreaterThan(3);
+  await page.click('#play');
+  const stopped = (await counter(page)).cur;
+  await page.waitForTimeout(1200);
+  expect((await counter(page)).cur).toBe(stopped);
+});
+
+test('every message shows all its bytes, each coloured by a field, linked to the tree', async ({ page }) => {
+  const g = guard(page);
+  await open(page, '?s=hybrid&lang=en');
+  const { total } = await counter(page);
+  let messages = 0;
+  for (let i = 0; i < total; i++) {
+    if (await page.locator('#hex').count()) {
+      messages++;
+      const bytes = page.locator('#hex .b');
+      const n = await bytes.count();
+      const label = await page.locator('.row.current .msg-label').textContent();
+      expect(label).toContain(`(${n} B)`);
+      // Every byte belongs to a field with a protection kind.
+      const unclassified = await page.locator('#hex .b:not(.p-plain):not(.p-enc):not(.p-int):not(.p-sig):not(.p-key)').count();
+      expect(unclassified).toBe(0);
+      // Clicking the last byte selects its field and shows its explanation.
+      await bytes.nth(n - 1).click();
+      await expect(page.locator('#field-tree li.sel .explain')).toBeVisible();
+      await expect(page.locator('#hex .b.sel').last()).toHaveAttribute('data-offset', String(n - 1));
+      // Clicking the first field in the tree highlights its bytes.
+      await page.locator('#field-tree > li > button').first().click();
+      await expect(page.locator('#hex .b.sel').first()).toHaveAttribute('data-offset', '0');
+    }
+    await page.keyboard.press('ArrowRight');
+  }
+  expect(messages).toBe(4);
+  g.check();
+});
+
+test('the eavesdropper view hides ciphertext and keeps the header readable', async ({ page }) => {
+  await open(page, '?s=hybrid&lang=en&step=0');
+  // Walk to the sealed message.
+  for (let i = 0; i < 40 && !(await page.locator('#hex .b.p-enc').count()); i++) await page.keyboard.press('ArrowRight');
+  await expect(page.locator('#hex .b.p-enc').first()).toBeVisible();
+  await expect(page.locator('#hex .b.opaque')).toHaveCount(0);
+  await page.keyboard.press('e');
+  expect(await page.locator('#hex .b.opaque').count()).toBe(await page.locator('#hex .b.p-enc').count());
+  await expect(page.locator('#hex .b.p-int.opaque')).toHaveCount(0);
+  expect(page.url()).toContain('eve=1');
+  await page.screenshot({ path: `${SHOTS}/eve-en-1280x800.png` });
+});
+
+test('a flipped byte makes the receiver reject the message with a tag mismatch', async ({ page }) => {
+  const g = guard(page);
+  await open(page, '?s=hybrid-tamper&lang=en');
+  await page.keyboard.press('End');
+  await expect(page.locator('#caption')).toContainText('rejects');
+  const fail = page.locator('.row .glyph.check.fail');
+  await expect(fail).toHaveCount(1);
+  await fail.click();
+  await expect(page.locator('.check-detail.fail')).toContainText('authentication tag mismatch');
+  // Flip a header byte instead, from the inspector: the type byte no longer decodes.
+  await page.goto('/?s=hybrid-tamper&lang=en');
+  for (let i = 0; i < 40 && !(await page.locator('#hex .b.p-enc').count()); i++) await page.keyboard.press('ArrowRight');
+  await page.locator('#hex .b').first().click();
+  await page.click('#flip-here');
+  await expect(page.locator('[data-param="flip"]')).toHaveValue(/^2:0$/);
+  await page.keyboard.press('End');
+  await expect(page.locator('.alert-detail, #caption')).toBeVisible();
+  expect(await page.locator('.row .marker-label.alert').textContent()).toContain('decode_error');
+  await page.screenshot({ path: `${SHOTS}/tamper-en-1280x800.png` });
+  g.check();
+});
+
+test('live randomness gives new keys each run; a seed gives the same bytes again', async ({ page }) => {
+  await open(page, '?s=hybrid&lang=en&seed=3&step=2');
+  const seeded = await page.locator('#hex').innerText();
+  await page.check('#live');
+  await expect(page.locator('#seed')).toBeDisabled();
+  expect(page.url()).toContain('seed=live');
+  const live1 = await page.locator('#hex').innerText();
+  await page.getByRole('button', { name: 'Run again' }).click();
+  const live2 = await page.locator('#hex').innerText();
+  expect(live1).not.toBe(seeded);
+  expect(live2).not.toBe(live1);
+  await page.uncheck('#live');
+  await page.fill('#seed', '3');
+  await page.locator('#seed').dispatchEvent('change');
+  await expect.poll(() => page.locator('#hex').innerText()).toBe(seeded);
+});
+
+test('bytes computed in WASM equal the native core\'s, and the export imports back', async ({ page }) => {
+  const nativePath = process.env.NATIVE_JSON;
+  expect(nativePath, 'xtask sets NATIVE_JSON').toBeTruthy();
+  const native = JSON.parse(fs.readFileSync(nativePath, 'utf8'));
+  await open(page, '?s=hybrid&seed=1&lang=en');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  expect(exported).toEqual(native);
+  await page.setInputFiles('#import', await download.path());
+  await expect(page.locator('#stage')).toHaveAttribute('data-scenario', 'imported');
+  await expect(page.locator('.stage-head h1')).toHaveText('Imported transcript');
+  // A broken file is refused with a position, and the page keeps working.
+  await page.setInputFiles('#import', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{\n "scenario": 1,') });
+  await expect(page.locator('#notice')).toContainText('line 2');
+  await page.keyboard.press('End');
+  expect((await counter(page)).cur).toBe(native.events.length);
+});
+
+test('bad URLs open the map with a clear message, never a blank page', async ({ page }) => {
+  const g = guard(page);
+  const cases = [
+    ['?s=nope&lang=en', 'no scenario called "nope"'],
+    ['?s=hybrid&seed=abc&lang=en', 'seed "abc" is not a number'],
+    ['?s=hybrid&step=999&lang=en', 'Step 999 does not exist'],
+    ['?s=hybrid&step=-1&lang=en', 'Step -1 does not exist'],
+    ['?s=hybrid&p.nonsense=1&lang=en', 'parameter "nonsense"'],
+    ['?s=hybrid-tamper&p.flip=x&lang=en', 'parameter "flip"'],
+    ['?s=hybrid&seed=99999999999999999999999&lang=ja', 'シード'],
+  ];
+  for (const [q, text] of cases) {
+    await open(page, q);
+    await expect(page.locator('#notice')).toContainText(text);
+    await expect(page.locator('#picker')).toBeVisible();
+  }
+  // Long and odd parameter values are handled, not crashed on.
+  await open(page, `?s=hybrid&lang=en&p.text=${'%F0%9F%94%91'.repeat(300)}`);
+  await expect(page.locator('#notice')).toContainText('parameter "text"');
+  await open(page, `?s=hybrid&lang=en&p.text=${encodeURIComponent('<script>alert(1)</script>')}`);
+  await expect(page.locator('#stage')).toBeVisible();
+  await expect(page.locator('#fatal')).toBeHidden();
+  g.check();
+});
+
+test('the built site works under a sub-path and makes no request after load', async ({ page }) => {
+  const requests = [];
+  await page.goto('/sub/path/?s=hybrid&lang=en');
+  await page.waitForSelector('#stage');
+  page.on('request', (r) => requests.push(r.url()));
+  for (let i = 0; i < 30; i++) await page.keyboard.press('ArrowRight');
+  await page.fill('[data-param="text"]', 'changed');
+  await page.locator('[data-param="text"]').dispatchEvent('change');
+  await page.keyboard.press('l');
+  expect(requests).toEqual([]);
+});
+
+test('the embed layout fits 640×400 and keeps the keyboard', async ({ browser }) => {
+  const ctx = await browser.newContext({ viewport: { width: 640, height: 400 } });
+  const page = await ctx.newPage();
+  await page.goto('/?s=hybrid&lang=ja&embed');
+  await page.waitForSelector('#stage');
+  await expect(page.locator('header.top')).toHaveCount(0);
+  for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowRight');
+  expect((await counter(page)).cur).toBe(9);
+  await page.screenshot({ path: `${SHOTS}/embed-ja-640x400.png` });
+  await ctx.close();
+});
+
+test('screenshots of a message in both languages', async ({ page }) => {
+  for (const lang of ['en', 'ja']) {
+    await open(page, `?s=hybrid&lang=${lang}&step=21`);
+    await page.locator('#hex .b').nth(12).click();
+    await page.screenshot({ path: `${SHOTS}/message-${lang}-1280x800.png` });
+  }
+});
