@@ -40,9 +40,31 @@ pub fn App() -> Html {
     {
         let url = state.to_url();
         let lang = state.lang;
-        use_effect_with((url, lang), move |(url, lang)| {
+        let theme = if state.presenter {
+            state::Theme::Projector
+        } else {
+            state.theme
+        };
+        use_effect_with((url, lang, theme), move |(url, lang, theme)| {
             web::write_url(url);
             web::set_lang(*lang);
+            web::set_theme(theme.code());
+        });
+    }
+
+    // Presenter mode asks for full screen (the browser may refuse; the layout works anyway).
+    {
+        let presenter = state.presenter;
+        use_effect_with(presenter, move |on| web::fullscreen(*on));
+    }
+
+    // In an embed, tell the host page how tall the content is, after every render.
+    {
+        let embed = state.embed;
+        use_effect(move || {
+            if embed {
+                web::post_height();
+            }
         });
     }
 
@@ -66,6 +88,8 @@ pub fn App() -> Html {
                     "End" => Action::Last,
                     "l" | "L" => Action::ToggleLang,
                     "e" | "E" => Action::ToggleEve,
+                    "f" | "F" => Action::TogglePresenter,
+                    "t" | "T" => Action::NextTheme,
                     "?" => Action::ToggleHelp,
                     "Escape" => Action::DismissNotice,
                     _ => return,
@@ -98,11 +122,15 @@ pub fn App() -> Html {
     } else {
         html! { <Picker lang={lang} dispatch={dispatch.clone()} /> }
     };
-    let class = classes!("shell", state.embed.then_some("embed"));
+    let class = classes!(
+        "shell",
+        state.embed.then_some("embed"),
+        state.presenter.then_some("presenter")
+    );
     html! {
         <div class={class}>
-            if !state.embed {
-                <Header lang={lang} dispatch={dispatch.clone()} in_scenario={state.transcript.is_some()} />
+            if !state.embed && !state.presenter {
+                <Header lang={lang} dispatch={dispatch.clone()} in_scenario={state.transcript.is_some()} theme={state.theme} />
             }
             if let Some(n) = &state.notice {
                 <NoticeBar notice={n.clone()} lang={lang} dispatch={dispatch.clone()} />
@@ -111,9 +139,21 @@ pub fn App() -> Html {
             if state.help {
                 <components::help::Help lang={lang} dispatch={dispatch.clone()} />
             }
-            <footer class="foot" aria-hidden="true">{ tr(lang, "ui.footer") }</footer>
+            if state.snippet {
+                <components::snippet::Snippet state={state.clone()} />
+            }
+            if !state.presenter {
+                <footer class="foot">{ tr(lang, "ui.footer") }</footer>
+            }
         </div>
     }
+}
+
+/// Test hook for the panic page (called by the end-to-end tests through Trunk's
+/// `window.wasmBindings`). No user input reaches it.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn cipherstage_test_panic() {
+    panic!("deliberate panic requested by a test");
 }
 
 /// Shorthand used by components.

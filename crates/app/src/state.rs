@@ -14,6 +14,47 @@ pub const SPEEDS: [u32; 4] = [2400, 1400, 800, 400];
 /// The seed a fresh scenario starts with, so every class sees the same trace.
 pub const DEFAULT_SEED: u64 = 1;
 
+/// Colour theme; `Auto` follows the system's light or dark preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Theme {
+    /// Follow `prefers-color-scheme`.
+    Auto,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+    /// High contrast for projectors.
+    Projector,
+}
+
+impl Theme {
+    /// The name kept in the URL and `<html data-theme>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Theme::Auto => "auto",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+            Theme::Projector => "projector",
+        }
+    }
+
+    fn from_code(s: &str) -> Option<Theme> {
+        [Theme::Auto, Theme::Light, Theme::Dark, Theme::Projector]
+            .into_iter()
+            .find(|t| t.code() == s)
+    }
+
+    /// The next theme (the T key).
+    pub fn next(self) -> Theme {
+        match self {
+            Theme::Auto => Theme::Light,
+            Theme::Light => Theme::Dark,
+            Theme::Dark => Theme::Projector,
+            Theme::Projector => Theme::Auto,
+        }
+    }
+}
+
 /// A message for the user, as a catalogue key and arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -66,6 +107,12 @@ pub struct State {
     pub notice: Option<Notice>,
     /// Keyboard help overlay.
     pub help: bool,
+    /// Presenter mode: full screen, large text, projector colours, chrome hidden.
+    pub presenter: bool,
+    /// Colour theme.
+    pub theme: Theme,
+    /// Embed snippet dialog open.
+    pub snippet: bool,
 }
 
 /// What can happen.
@@ -109,6 +156,12 @@ pub enum Action {
     DismissNotice,
     /// Show or hide the keyboard help.
     ToggleHelp,
+    /// Presenter mode on or off.
+    TogglePresenter,
+    /// Next colour theme.
+    NextTheme,
+    /// Show or hide the embed snippet.
+    ToggleSnippet,
 }
 
 impl State {
@@ -129,6 +182,13 @@ impl State {
             selected: None,
             notice: None,
             help: false,
+            presenter: u.present,
+            theme: u
+                .theme
+                .as_deref()
+                .and_then(Theme::from_code)
+                .unwrap_or(Theme::Auto),
+            snippet: false,
         };
         let Some(id) = &u.scenario else {
             return s;
@@ -194,6 +254,8 @@ impl State {
             },
             eve: self.eve,
             embed: self.embed,
+            present: self.presenter,
+            theme: (self.theme != Theme::Auto).then(|| self.theme.code().to_owned()),
         }
     }
 
@@ -262,17 +324,16 @@ impl Reducible for State {
         let last = s.steps().saturating_sub(1);
         match action {
             Action::Open(id) => {
-                let lang = s.lang;
-                let embed = s.embed;
-                let eve = s.eve;
-                let mut u = UrlState {
+                let u = UrlState {
                     scenario: Some(id.to_owned()),
+                    lang: Some(s.lang),
+                    embed: s.embed,
+                    eve: s.eve,
+                    present: s.presenter,
+                    theme: (s.theme != Theme::Auto).then(|| s.theme.code().to_owned()),
                     ..UrlState::default()
                 };
-                u.lang = Some(lang);
-                u.embed = embed;
-                u.eve = eve;
-                s = State::from_url(&u, lang);
+                s = State::from_url(&u, s.lang);
             }
             Action::Picker => {
                 s.scenario = None;
@@ -343,6 +404,9 @@ impl Reducible for State {
             },
             Action::DismissNotice => s.notice = None,
             Action::ToggleHelp => s.help = !s.help,
+            Action::TogglePresenter => s.presenter = !s.presenter,
+            Action::NextTheme => s.theme = s.theme.next(),
+            Action::ToggleSnippet => s.snippet = !s.snippet,
         }
         if !action_kind_keeps_selection(&s, &self) {
             s.selected = None;

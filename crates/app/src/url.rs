@@ -24,6 +24,10 @@ pub struct UrlState {
     pub eve: bool,
     /// `embed` present.
     pub embed: bool,
+    /// `present=1`: presenter mode.
+    pub present: bool,
+    /// `theme`, as written (`light`, `dark`, `projector`).
+    pub theme: Option<String>,
 }
 
 /// Longest value we keep from a URL pair; longer ones are cut (never trusted to be small).
@@ -48,6 +52,8 @@ impl UrlState {
                 "lang" => u.lang = Lang::from_code(&v),
                 "eve" => u.eve = v == "1",
                 "embed" => u.embed = true,
+                "present" => u.present = v == "1",
+                "theme" => u.theme = Some(v),
                 _ => {
                     if let Some(name) = k.strip_prefix("p.") {
                         u.params.push((name.to_owned(), v));
@@ -78,6 +84,12 @@ impl UrlState {
         }
         if self.eve {
             out.push(("eve".into(), "1".into()));
+        }
+        if self.present {
+            out.push(("present".into(), "1".into()));
+        }
+        if let Some(t) = &self.theme {
+            out.push(("theme".into(), t.clone()));
         }
         if self.embed {
             out.push(("embed".into(), String::new()));

@@ -80,6 +80,66 @@ pub fn set_lang(lang: Lang) {
     }
 }
 
+/// Sets `<html data-theme>`, which the stylesheet keys its colours on.
+pub fn set_theme(code: &str) {
+    if let Some(el) = gloo::utils::document().document_element() {
+        let _ = el.set_attribute("data-theme", code);
+    }
+}
+
+/// Enters or leaves full screen; a refusal (no user gesture, an iframe) is fine.
+pub fn fullscreen(on: bool) {
+    let doc = gloo::utils::document();
+    if on {
+        if let Some(el) = doc.document_element() {
+            let _ = el.request_fullscreen();
+        }
+    } else if doc.fullscreen_element().is_some() {
+        doc.exit_fullscreen();
+    }
+}
+
+/// Posts the content height to the embedding page (see `www/embed.js`).
+pub fn post_height() {
+    let window = gloo::utils::window();
+    let Ok(Some(parent)) = window.parent() else {
+        return;
+    };
+    // The app's own height: the document's would never shrink below the iframe's.
+    let height = gloo::utils::document()
+        .get_element_by_id("app")
+        .map_or(0, |e| e.scroll_height());
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"type".into(), &"cipherstage:size".into());
+    let _ = js_sys::Reflect::set(&msg, &"height".into(), &height.into());
+    let _ = parent.post_message(&msg, "*");
+}
+
+/// The address of the folder the app is served from (for embed snippets).
+pub fn app_base() -> String {
+    let loc = gloo::utils::window().location();
+    let origin = loc.origin().unwrap_or_default();
+    let path = loc.pathname().unwrap_or_default();
+    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+    format!("{origin}{dir}/")
+}
+
+/// Copies the text of a textarea by selecting it (works without clipboard permissions).
+pub fn copy_from(id: &str) -> bool {
+    let doc = gloo::utils::document();
+    let Some(area) = doc
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+    else {
+        return false;
+    };
+    area.select();
+    doc.dyn_into::<web_sys::HtmlDocument>()
+        .ok()
+        .and_then(|d| d.exec_command("copy").ok())
+        .unwrap_or(false)
+}
+
 fn current_lang() -> Lang {
     if LANG.load(Ordering::Relaxed) == 1 {
         Lang::Ja
@@ -130,7 +190,8 @@ pub fn download(filename: &str, mime: &str, bytes: &[u8]) {
 /// After a panic the WASM instance is dead: show the static panic page (in
 /// `index.html`) in the current language, with a reload link to the same address.
 pub fn install_panic_page() {
-    std::panic::set_hook(Box::new(|info| {
+    // Through yew, so its renderer does not replace this hook with its own.
+    yew::set_custom_panic_hook(Box::new(|info| {
         let doc = gloo::utils::document();
         let lang = current_lang();
         if let Some(el) = doc.get_element_by_id("fatal") {

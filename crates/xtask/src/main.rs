@@ -91,6 +91,8 @@ fn serve() -> Result<(), String> {
         "--port",
         "8080",
         "--offline",
+        // Trunk's reload helper is an inline script, which the page's CSP refuses.
+        "--no-autoreload",
     ]))
 }
 

@@ -227,3 +227,87 @@ test('screenshots of a message in both languages', async ({ page }) => {
     await page.screenshot({ path: `${SHOTS}/message-${lang}-1280x800.png` });
   }
 });
+
+test('after a panic the page says so and reloads the same view', async ({ page }) => {
+  await open(page, '?s=hybrid&lang=ja&step=4&seed=5');
+  await page.evaluate(() => { try { window.wasmBindings.cipherstage_test_panic(); } catch (e) { /* the hook has run */ } });
+  await expect(page.locator('#fatal')).toBeVisible();
+  await expect(page.locator('#fatal-title')).toHaveText('cipherstage の内部で問題が発生しました。');
+  await expect(page.locator('#app')).toBeHidden();
+  const href = await page.locator('#fatal-reload').getAttribute('href');
+  expect(href).toContain('s=hybrid');
+  expect(href).toContain('step=4');
+  await page.click('#fatal-reload');
+  await page.waitForSelector('#stage');
+  expect((await counter(page)).cur).toBe(5);
+  await expect(page.locator('#seed')).toHaveValue('5');
+});
+
+test('the documentation demo page shows two working widgets that size themselves', async ({ page }) => {
+  const g = guard(page);
+  await page.goto('/embed-demo.html');
+  const frames = page.locator('iframe');
+  await expect(frames).toHaveCount(2);
+  const first = page.frameLocator('iframe').first();
+  const second = page.frameLocator('iframe').nth(1);
+  await expect(first.locator('#stage')).toHaveAttribute('data-scenario', 'hybrid');
+  await expect(second.locator('#stage')).toHaveAttribute('data-scenario', 'hybrid-tamper');
+  await expect(second.locator('#caption')).toContainText('拒否');
+  // Each iframe follows the height its content posted (not the loader's 400 px default).
+  await expect.poll(async () => (await frames.nth(0).boundingBox()).height).not.toBe(400);
+  // The keyboard works inside a widget.
+  await first.locator('#step-counter').click();
+  await page.keyboard.press('ArrowRight');
+  await expect(first.locator('#step-counter')).toHaveText(/^4 \//);
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await page.screenshot({ path: `${SHOTS}/embed-demo-1280x1000.png`, fullPage: true });
+  g.check();
+});
+
+test('presenter mode: full-screen layout, large text, projector colours, chrome hidden', async ({ browser }) => {
+  const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const page = await ctx.newPage();
+  const g = guard(page);
+  await page.goto('/?s=hybrid&lang=ja&step=21');
+  await page.waitForSelector('#stage');
+  await page.keyboard.press('f');
+  await expect(page.locator('.shell.presenter')).toBeVisible();
+  await expect(page.locator('header.top')).toHaveCount(0);
+  await expect(page.locator('.side-pane')).toBeHidden();
+  expect(page.url()).toContain('present=1');
+  const size = await page.locator('.shell').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+  expect(size).toBeGreaterThanOrEqual(28);
+  const bg = await page.locator('body').evaluate((e) => getComputedStyle(e).backgroundColor);
+  expect(bg).toBe('rgb(0, 0, 0)');
+  await page.keyboard.press('ArrowRight');
+  await page.screenshot({ path: `${SHOTS}/presenter-ja-1920x1080.png` });
+  await page.keyboard.press('f');
+  await expect(page.locator('header.top')).toBeVisible();
+  g.check();
+  await ctx.close();
+});
+
+test('the help overlay lists the keys; themes cycle and stay in the URL', async ({ page }) => {
+  await open(page, '?s=hybrid&lang=en');
+  await page.keyboard.press('?');
+  await expect(page.getByRole('dialog')).toContainText('Presenter mode');
+  await page.keyboard.press('?');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await page.keyboard.press('t');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await page.keyboard.press('t');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  expect(page.url()).toContain('theme=dark');
+  await page.screenshot({ path: `${SHOTS}/dark-en-1280x800.png` });
+});
+
+test('the embed snippet for the current view can be copied', async ({ page }) => {
+  await open(page, '?s=hybrid&lang=en&step=3');
+  await page.click('#embed-button');
+  const text = await page.locator('#snippet-text').inputValue();
+  expect(text).toContain('data-cipherstage="s=hybrid&amp;');
+  expect(text).toContain('step=3');
+  expect(text).toContain('embed.js');
+  await page.click('#snippet-copy');
+  await expect(page.locator('#snippet-copy')).toHaveText('Copied');
+});

@@ -3,7 +3,7 @@
 use yew::prelude::*;
 
 use crate::i18n::Lang;
-use crate::state::{Action, State};
+use crate::state::{Action, State, Theme};
 use crate::t;
 
 /// Props of [`Header`].
@@ -15,6 +15,8 @@ pub struct HeaderProps {
     pub dispatch: UseReducerDispatcher<State>,
     /// Whether a scenario is open (shows the way back to the map).
     pub in_scenario: bool,
+    /// Current colour theme.
+    pub theme: Theme,
 }
 
 /// The top bar.
@@ -28,6 +30,10 @@ pub fn Header(p: &HeaderProps) -> Html {
     let switch = {
         let d = p.dispatch.clone();
         Callback::from(move |_| d.dispatch(Action::ToggleLang))
+    };
+    let theme = {
+        let d = p.dispatch.clone();
+        Callback::from(move |_| d.dispatch(Action::NextTheme))
     };
     let help = {
         let d = p.dispatch.clone();
@@ -49,6 +55,14 @@ pub fn Header(p: &HeaderProps) -> Html {
                 if p.in_scenario {
                     <button onclick={to_picker} id="to-picker">{ t(lang, "ui.back_to_map") }</button>
                 }
+                <button id="theme" onclick={theme} title={t(lang, "ui.help.theme")}>
+                    { t(lang, match p.theme {
+                        Theme::Auto => "ui.theme.auto",
+                        Theme::Light => "ui.theme.light",
+                        Theme::Dark => "ui.theme.dark",
+                        Theme::Projector => "ui.theme.projector",
+                    }) }
+                </button>
                 <button onclick={help} aria-label={t(lang, "ui.help.title")}>{ "?" }</button>
                 <button id="lang-switch" onclick={switch} lang={lang.other().code()}
                     aria-label={t(lang, "ui.switch_lang")}>

@@ -29,6 +29,8 @@ pub fn Help(p: &HelpProps) -> Html {
         ("Home / End", "ui.help.ends"),
         ("L", "ui.help.lang"),
         ("E", "ui.help.eve"),
+        ("F", "ui.help.presenter"),
+        ("T", "ui.help.theme"),
         ("?", "ui.help.toggle"),
     ];
     html! {

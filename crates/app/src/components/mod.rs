@@ -10,6 +10,7 @@ pub mod params;
 pub mod picker;
 pub mod secrets;
 pub mod sequence;
+pub mod snippet;
 pub mod stage;
 
 use cipherstage_transcript::{Event, Transcript};

@@ -89,13 +89,12 @@ pub fn Sequence(p: &SequenceProps) -> Html {
                 let (x1, x2) = (lane_x(m.from), lane_x(m.to));
                 let dir = if x2 >= x1 { 1.0 } else { -1.0 };
                 let tam = m.tampered.is_some();
-                let len = (x2 - x1).abs();
                 let label = format!("{} ({} B)", tr(lang, &m.label), m.bytes.len());
                 html! {
                     <>
                         <line x1={x1.to_string()} y1={y.to_string()} x2={(x2 - 6.0 * dir).to_string()} y2={y.to_string()}
                             class={classes!("msg", tam.then_some("tampered"))}
-                            style={format!("--len:{len}")}
+                            pathLength={(!tam).then_some("1")}
                             marker-end="url(#arrow)" />
                         <text x={((x1 + x2) / 2.0).to_string()} y={(y - 7.0).to_string()} class="msg-label">{ label }</text>
                         if let Some(tp) = &m.tampered {

@@ -1,0 +1,43 @@
+// cipherstage embed loader. Put <div data-cipherstage="s=hybrid&step=3&lang=ja"></div>
+// anywhere on a page and load this script (from the folder the app is served from).
+// Each div becomes an iframe of the app in its compact embed layout; the app posts its
+// content height, and the iframe follows it. Several widgets per page are fine.
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  var base = new URL('./', script ? script.src : location.href);
+  var frames = [];
+
+  window.addEventListener('message', function (e) {
+    var d = e.data;
+    if (!d || d.type !== 'cipherstage:size' || typeof d.height !== 'number') return;
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].contentWindow === e.source) {
+        frames[i].style.height = Math.min(Math.max(Math.round(d.height), 240), 1600) + 'px';
+      }
+    }
+  });
+
+  function mount(el) {
+    if (el.dataset.cipherstageMounted) return;
+    el.dataset.cipherstageMounted = '1';
+    var params = new URLSearchParams(el.getAttribute('data-cipherstage') || '');
+    params.set('embed', '');
+    var frame = document.createElement('iframe');
+    frame.src = new URL('index.html?' + params.toString(), base).href;
+    frame.title = el.getAttribute('data-title') || 'cipherstage: ' + (params.get('s') || '');
+    frame.loading = 'lazy';
+    frame.style.width = '100%';
+    frame.style.height = '400px';
+    frame.style.border = '1px solid #c8cdd4';
+    frame.style.borderRadius = '8px';
+    el.replaceChildren(frame);
+    frames.push(frame);
+  }
+
+  function mountAll() {
+    document.querySelectorAll('div[data-cipherstage]').forEach(mount);
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mountAll);
+  else mountAll();
+})();
