@@ -91,8 +91,6 @@ fn serve() -> Result<(), String> {
         "--port",
         "8080",
         "--offline",
-        // Trunk's reload helper is an inline script, which the page's CSP refuses.
-        "--no-autoreload",
     ]))
 }
 
