@@ -1,22 +1,67 @@
-// Opens the app's bench mode (?bench=ID&n=N) in headless Chromium and prints
-// the microseconds per run that the page measured with performance.now().
+// Browser measurements for `cargo xtask bench`, in headless Chromium:
+//   node bench.mjs run URL          -> µs per scenario run measured by the page (?bench=ID&n=N)
+//   node bench.mjs load BASE STATIC -> cold load to interactive of the app vs a static page
+//   node bench.mjs longtasks URL    -> longest main-thread task while playing a scenario
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const url = process.argv[2];
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-bench-'));
-const ctx = await chromium.launchPersistentContext(dir, {
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-try {
-  const page = ctx.pages()[0] ?? await ctx.newPage();
-  await page.goto(url);
-  const el = await page.waitForSelector('#bench-result[data-us]', { timeout: 120000 });
-  console.log(await el.getAttribute('data-us'));
-} finally {
-  await ctx.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+const [mode, url, other] = process.argv.slice(2);
+const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+async function fresh(fn) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-bench-'));
+  const ctx = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', headless: true, args });
+  try {
+    return await fn(ctx.pages()[0] ?? await ctx.newPage());
+  } finally {
+    await ctx.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (mode === 'run') {
+  console.log(await fresh(async (page) => {
+    await page.goto(url);
+    const el = await page.waitForSelector('#bench-result[data-us]', { timeout: 120000 });
+    return el.getAttribute('data-us');
+  }));
+} else if (mode === 'load') {
+  // Median of 5 cold loads each (fresh profile every time): until the app's map is
+  // interactive, and until the static page's load event.
+  const times = async (target, ready) => {
+    const out = [];
+    for (let i = 0; i < 5; i++) {
+      out.push(await fresh(async (page) => {
+        const t0 = Date.now();
+        await page.goto(target, { waitUntil: 'load' });
+        await page.waitForSelector(ready);
+        return Date.now() - t0;
+      }));
+    }
+    return out.sort((a, b) => a - b)[2];
+  };
+  const app = await times(url, '[data-scenario="hybrid"]');
+  const stat = await times(other, 'body');
+  console.log(`${app} ${stat}`);
+} else if (mode === 'longtasks') {
+  console.log(await fresh(async (page) => {
+    await page.addInitScript(() => {
+      window.__long = [];
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); })
+        .observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(url);
+    await page.waitForSelector('#stage');
+    await page.evaluate(() => { window.__long = []; });
+    await page.selectOption('.speed select', '3');
+    await page.click('#play');
+    await page.waitForFunction(() => document.querySelector('#play')?.textContent.trim() === '▶', null, { timeout: 60000 });
+    // Tamper live, re-run, step back and forth: the interactive paths.
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowLeft');
+    const longs = await page.evaluate(() => window.__long);
+    return `${longs.length} ${Math.max(0, ...longs).toFixed(0)}`;
+  }));
 }

@@ -21,7 +21,15 @@ pub fn bench() -> Result<(), String> {
         .args(["tests/e2e/serve.mjs", "dist", &port.to_string()])
         .spawn()
         .map_err(|e| format!("cannot start the static server: {e}"))?;
+    // A static page of the same size as the app's initial transfer, for the load ratio.
+    let filler: String = (0..s.total_raw)
+        .map(|i| char::from(b'a' + ((i * 7919 + i / 13) % 26) as u8))
+        .collect();
+    let static_page = format!("<!DOCTYPE html><title>static</title><body><!--{filler}--></body>");
+    std::fs::write("dist/bench-static.html", static_page).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
+    let mut load = String::new();
+    let mut longtasks = Vec::new();
     let result = (|| -> Result<(), String> {
         std::thread::sleep(std::time::Duration::from_millis(500));
         for (id, n) in CASES {
@@ -29,8 +37,18 @@ pub fn bench() -> Result<(), String> {
             let wasm = measure_wasm(port, id, *n)?;
             rows.push((*id, *n, native, wasm));
         }
+        load = node_bench(&[
+            "load",
+            &format!("http://127.0.0.1:{port}/?lang=en"),
+            &format!("http://127.0.0.1:{port}/bench-static.html"),
+        ])?;
+        for (id, _) in CASES {
+            let url = format!("http://127.0.0.1:{port}/?s={id}&lang=en");
+            longtasks.push((*id, node_bench(&["longtasks", &url])?));
+        }
         Ok(())
     })();
+    let _ = std::fs::remove_file("dist/bench-static.html");
     let _ = server.kill();
     let _ = server.wait();
     result?;
@@ -53,7 +71,36 @@ pub fn bench() -> Result<(), String> {
             wasm / native
         );
     }
+    let mut ms = load.split_whitespace().filter_map(|v| v.parse::<f64>().ok());
+    if let (Some(app), Some(stat)) = (ms.next(), ms.next()) {
+        println!(
+            "\n== cold load to interactive (median of 5, fresh profile)\napp {app:.0} ms, static page of the same size {stat:.0} ms: {:.2}×",
+            app / stat.max(1.0)
+        );
+    }
+    println!("\n== long tasks while playing (PerformanceObserver 'longtask', > 50 ms)");
+    for (id, r) in longtasks {
+        let mut it = r.split_whitespace();
+        let count = it.next().unwrap_or("?");
+        let max = it.next().unwrap_or("?");
+        println!("{id:<16} {count} long tasks, longest {max} ms");
+    }
     Ok(())
+}
+
+fn node_bench(args: &[&str]) -> Result<String, String> {
+    let out = cmd("node")
+        .arg("tests/e2e/bench.mjs")
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "bench.mjs {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 fn measure_native(id: &str, n: u32) -> Result<f64, String> {
@@ -70,7 +117,7 @@ fn measure_native(id: &str, n: u32) -> Result<f64, String> {
 fn measure_wasm(port: u16, id: &str, n: u32) -> Result<f64, String> {
     let url = format!("http://127.0.0.1:{port}/?bench={id}&n={n}");
     let out = cmd("node")
-        .args(["tests/e2e/bench.mjs", &url])
+        .args(["tests/e2e/bench.mjs", "run", &url])
         .output()
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout);
