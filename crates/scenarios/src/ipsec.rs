@@ -1,15 +1,232 @@
-//! ipsec scenarios (none yet: the core is being built).
+//! IPsec scenarios: ESP in transport and tunnel mode, replay, tampering, AH vs NAT,
+//! and NAT traversal (ESP in UDP 4500).
 
-use cipherstage_transcript::Transcript;
+use std::net::Ipv4Addr;
 
-use crate::{RunError, ScenarioInfo, Values};
+use cipherstage_ipsec::{Algorithm, Inner, Mode, Params, TamperAt};
+use cipherstage_transcript::{Layer, Transcript};
 
-pub(crate) const SCENARIOS: &[ScenarioInfo] = &[];
+use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
+
+const ALGORITHM: ParamSpec = ParamSpec {
+    name: "esp_alg",
+    kind: ParamKind::Choice(&["aes128gcm", "aes256gcm", "chacha20poly1305"]),
+    default: "aes128gcm",
+};
+const MODE: ParamSpec = ParamSpec {
+    name: "esp_mode",
+    kind: ParamKind::Choice(&["transport", "tunnel"]),
+    default: "transport",
+};
+const INNER: ParamSpec = ParamSpec {
+    name: "inner_proto",
+    kind: ParamKind::Choice(&["http", "ping"]),
+    default: "http",
+};
+const PAYLOAD: ParamSpec = ParamSpec {
+    name: "inner_payload",
+    kind: ParamKind::Text,
+    default: "GET /intranet/ HTTP/1.1",
+};
+const MTU: ParamSpec = ParamSpec {
+    name: "mtu",
+    kind: ParamKind::Number,
+    default: "1500",
+};
+const fn addr(name: &'static str, default: &'static str) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind: ParamKind::Text,
+        default,
+    }
+}
+const HOST_A: ParamSpec = addr("addr_a", "192.0.2.10");
+const HOST_B: ParamSpec = addr("addr_b", "198.51.100.20");
+const CLIENT_A: ParamSpec = addr("addr_a", "10.1.0.10");
+const SERVER_B: ParamSpec = addr("addr_b", "10.2.0.20");
+const HOME_A: ParamSpec = addr("addr_a", "192.168.1.10");
+const FLIP: ParamSpec = ParamSpec {
+    name: "flip",
+    kind: ParamKind::Tamper,
+    default: "0:60",
+};
+const NAT: ParamSpec = ParamSpec {
+    name: "nat",
+    kind: ParamKind::Choice(&["on", "off"]),
+    default: "on",
+};
+
+pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
+    ScenarioInfo {
+        id: "ipsec-transport",
+        protocol: "ipsec",
+        layer: Layer::Network,
+        params: &[ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU],
+    },
+    ScenarioInfo {
+        id: "ipsec-tunnel",
+        protocol: "ipsec",
+        layer: Layer::Network,
+        params: &[ALGORITHM, INNER, PAYLOAD, CLIENT_A, SERVER_B, MTU],
+    },
+    ScenarioInfo {
+        id: "ipsec-compare",
+        protocol: "ipsec",
+        layer: Layer::Network,
+        params: &[ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU],
+    },
+    ScenarioInfo {
+        id: "ipsec-replay",
+        protocol: "ipsec",
+        layer: Layer::Network,
+        params: &[MODE, ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU],
+    },
+    ScenarioInfo {
+        id: "ipsec-tamper",
+        protocol: "ipsec",
+        layer: Layer::Network,
+        params: &[MODE, ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU, FLIP],
+    },
+    ScenarioInfo {
+        id: "ipsec-ah",
+        protocol: "ipsec",
+        layer: Layer::Network,
+        params: &[NAT, ALGORITHM, INNER, PAYLOAD, HOME_A, HOST_B, MTU],
+    },
+    ScenarioInfo {
+        id: "ipsec-nat",
+        protocol: "ipsec",
+        layer: Layer::Network,
+        params: &[ALGORITHM, INNER, PAYLOAD, MTU],
+    },
+];
+
+fn has(info: &ScenarioInfo, name: &str) -> bool {
+    info.params.iter().any(|p| p.name == name)
+}
 
 pub(crate) fn run(
     info: &ScenarioInfo,
-    _v: &Values,
-    _seed: Option<u64>,
+    v: &Values,
+    seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
-    Err(RunError::UnknownScenario(info.id.to_owned()))
+    let mut p = Params::default();
+    if has(info, ALGORITHM.name) {
+        p.algorithm =
+            Algorithm::from_id(v.choice(ALGORITHM.name)?).ok_or_else(|| bad(ALGORITHM.name))?;
+    }
+    if has(info, MODE.name) {
+        p.mode = match v.choice(MODE.name)? {
+            "tunnel" => Mode::Tunnel,
+            _ => Mode::Transport,
+        };
+    }
+    if has(info, INNER.name) {
+        p.inner = match v.choice(INNER.name)? {
+            "ping" => Inner::Ping,
+            _ => Inner::Http,
+        };
+    }
+    if has(info, PAYLOAD.name) {
+        p.payload = v.text(PAYLOAD.name)?;
+    }
+    for (name, slot) in [("addr_a", &mut p.addr_a), ("addr_b", &mut p.addr_b)] {
+        if has(info, name) {
+            let text = v.text(name)?;
+            *slot = Some(text.trim().parse::<Ipv4Addr>().map_err(|_| bad(name))?);
+        }
+    }
+    if has(info, MTU.name) {
+        let mtu = v.number(MTU.name)?;
+        if !(68..=65535).contains(&mtu) {
+            return Err(bad(MTU.name));
+        }
+        p.mtu = mtu as usize;
+    }
+    if has(info, FLIP.name) {
+        let t = crate::hybrid::parse_tamper(v.raw(FLIP.name)).ok_or_else(|| bad(FLIP.name))?;
+        p.tamper = Some(TamperAt {
+            message: t.message,
+            offset: t.offset,
+        });
+    }
+    if has(info, NAT.name) {
+        p.nat = v.choice(NAT.name)? == "on";
+    }
+    Ok(cipherstage_ipsec::run(info.id, &p, seed))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn args(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_ipsec_scenario_runs_from_the_registry_with_defaults_deterministically() {
+        for info in SCENARIOS {
+            let a = crate::run(info.id, &[], Some(1)).unwrap();
+            let b = crate::run(info.id, &[], Some(1)).unwrap();
+            assert_eq!(a.to_json(), b.to_json());
+            assert_eq!(cipherstage_transcript::check_coverage(&a), Ok(()));
+            assert_eq!(a.scenario, info.id);
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_typed_errors() {
+        for (name, value) in [
+            ("mtu", "12"),
+            ("mtu", "x"),
+            ("esp_alg", "des"),
+            ("esp_mode", "beet"),
+            ("flip", "a:b"),
+        ] {
+            let r = crate::run("ipsec-tamper", &args(&[(name, value)]), Some(1));
+            assert_eq!(
+                r.unwrap_err(),
+                RunError::BadParam {
+                    name: name.to_owned()
+                }
+            );
+        }
+        let t = crate::run("ipsec-ah", &args(&[("nat", "off")]), Some(1)).unwrap();
+        assert!(t.actors.iter().any(|a| a.name == "ipsec.actor.router"));
+    }
+
+    /// Every key the picker and the transcripts use has English and Japanese text.
+    #[test]
+    fn every_registry_key_has_english_and_japanese_text() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/i18n");
+        for lang in ["en", "ja"] {
+            let mut keys = std::collections::HashSet::new();
+            for entry in std::fs::read_dir(format!("{dir}/{lang}")).unwrap() {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                for line in text.lines() {
+                    if let Some((k, _)) = line.split_once('=') {
+                        if !line.trim_start().starts_with('#') {
+                            keys.insert(k.trim().to_owned());
+                        }
+                    }
+                }
+            }
+            for info in SCENARIOS {
+                let mut need = vec![info.title_key(), info.summary_key()];
+                for p in info.params {
+                    need.push(p.label_key());
+                    if let ParamKind::Choice(options) = p.kind {
+                        need.extend(options.iter().map(|o| format!("param.{}.{o}", p.name)));
+                    }
+                }
+                for k in need {
+                    assert!(keys.contains(&k), "{lang}: missing {k}");
+                }
+            }
+        }
+    }
 }

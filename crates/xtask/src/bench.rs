@@ -71,7 +71,9 @@ pub fn bench() -> Result<(), String> {
             wasm / native
         );
     }
-    let mut ms = load.split_whitespace().filter_map(|v| v.parse::<f64>().ok());
+    let mut ms = load
+        .split_whitespace()
+        .filter_map(|v| v.parse::<f64>().ok());
     if let (Some(app), Some(stat)) = (ms.next(), ms.next()) {
         println!(
             "\n== cold load to interactive (median of 5, fresh profile)\napp {app:.0} ms, static page of the same size {stat:.0} ms: {:.2}×",

@@ -95,7 +95,11 @@ fn serve() -> Result<(), String> {
 }
 
 /// The wasm-tested core crates: their tests also run in headless Chromium.
-const WASM_TESTED: &[&str] = &["cipherstage-transcript", "cipherstage-hybrid"];
+const WASM_TESTED: &[&str] = &[
+    "cipherstage-transcript",
+    "cipherstage-hybrid",
+    "cipherstage-ipsec",
+];
 
 struct Step {
     name: &'static str,

@@ -130,7 +130,7 @@ pub fn Sequence(p: &SequenceProps) -> Html {
     });
 
     html! {
-        <svg class="sequence" viewBox={format!("0 0 {width} {height}")} width={width.to_string()} height={height.to_string()}
+        <svg class={classes!("sequence", format!("lanes-{}", t.actors.len().min(6)))} viewBox={format!("0 0 {width} {height}")} width={width.to_string()} height={height.to_string()}
             role="img" aria-label={tr(lang, "ui.diagram")}>
             <defs>
                 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">

@@ -1,0 +1,39 @@
+// Every scenario on the map, in both languages: every step renders, every message's
+// bytes are all shown and all belong to a field, and no text is missing a translation.
+import { test, expect } from '@playwright/test';
+import { guard, counter, open, SHOTS } from './helpers.mjs';
+
+test('every scenario, every step, both languages', async ({ page }) => {
+  test.setTimeout(600_000);
+  const g = guard(page);
+  await open(page, '?lang=en');
+  const ids = await page.locator('[data-scenario]').evaluateAll((els) => els.map((e) => e.dataset.scenario));
+  expect(ids.length).toBeGreaterThanOrEqual(2);
+  let steps = 0;
+  let messages = 0;
+  for (const id of ids) {
+    for (const lang of ['en', 'ja']) {
+      await open(page, `?s=${id}&lang=${lang}`);
+      await expect(page.locator('#stage')).toHaveAttribute('data-scenario', id);
+      const { total } = await counter(page);
+      for (let i = 0; i < total; i++) {
+        steps++;
+        const body = await page.locator('#stage').innerText();
+        expect(body, `${id} ${lang} step ${i}: untranslated key`).not.toContain('⟦');
+        if (await page.locator('#hex').count()) {
+          messages++;
+          const n = await page.locator('#hex .b').count();
+          const label = await page.locator('.row.current .msg-label').textContent();
+          expect(label, `${id} step ${i}`).toContain(`(${n} B)`);
+          const loose = await page.locator('#hex .b:not(.p-plain):not(.p-enc):not(.p-int):not(.p-sig):not(.p-key)').count();
+          expect(loose, `${id} step ${i}: bytes without a field`).toBe(0);
+        }
+        await page.keyboard.press('ArrowRight');
+      }
+      expect((await counter(page)).cur).toBe(total);
+    }
+    await page.screenshot({ path: `${SHOTS}/scenario-${id}-ja-1280x800.png` });
+  }
+  console.log(`${ids.length} scenarios × 2 languages: ${steps} steps, ${messages} message views checked`);
+  g.check();
+});
