@@ -44,7 +44,7 @@ if (mode === 'run') {
     return out.sort((a, b) => a - b)[2];
   };
   const app = await times(url, '[data-scenario="hybrid"]');
-  const stat = await times(other, 'body');
+  const stat = await times(other, '#ready');
   console.log(`${app} ${stat}`);
 } else if (mode === 'longtasks') {
   console.log(await fresh(async (page) => {

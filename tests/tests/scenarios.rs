@@ -133,3 +133,30 @@ fn bad_scenario_input_is_a_typed_error_not_a_panic() {
         }
     }
 }
+
+#[test]
+fn exports_come_from_the_same_run_and_are_well_formed() {
+    let mut captures = 0;
+    for info in scenarios::all() {
+        let files = scenarios::exports(info.id, &[], Some(1)).unwrap();
+        for f in &files {
+            assert!(!f.bytes.is_empty(), "{}: {}", info.id, f.name);
+            if f.name.ends_with(".pcapng") {
+                captures += 1;
+                // pcapng Section Header Block.
+                assert_eq!(f.bytes[..4], [0x0a, 0x0d, 0x0d, 0x0a], "{}", f.name);
+                // The capture holds the transcript's own packets, byte for byte.
+                let t = scenarios::run(info.id, &[], Some(1)).unwrap();
+                assert!(
+                    t.messages().any(|m| f
+                        .bytes
+                        .windows(m.bytes.len())
+                        .any(|w| w == m.bytes.as_slice())),
+                    "{}: capture does not contain the transcript's packets",
+                    info.id
+                );
+            }
+        }
+    }
+    assert!(captures > 0, "at least one core exports captures");
+}

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use cipherstage_ipsec::{Algorithm, Inner, Mode, Params, TamperAt};
 use cipherstage_transcript::{Layer, Transcript};
 
-use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
+use crate::{bad, ExportFile, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
 
 const ALGORITHM: ParamSpec = ParamSpec {
     name: "esp_alg",
@@ -110,6 +110,40 @@ pub(crate) fn run(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
+    Ok(cipherstage_ipsec::run(info.id, &params(info, v)?, seed))
+}
+
+/// The capture of the run, and the Wireshark/tshark settings that decrypt it.
+pub(crate) fn exports(
+    info: &ScenarioInfo,
+    v: &Values,
+    seed: Option<u64>,
+) -> Result<Vec<ExportFile>, RunError> {
+    let (_, export) = cipherstage_ipsec::run_with_export(info.id, &params(info, v)?, seed);
+    let mut howto = String::from(
+        "# Decrypt the capture with tshark (one -o per ESP SA; AES-GCM key then 4-byte salt):\n\
+         tshark -r CAPTURE.pcapng -o esp.enable_encryption_decode:TRUE \\\n  \
+         -o esp.enable_authentication_check:TRUE",
+    );
+    for row in export.sas.iter().filter_map(|sa| sa.uat_row()) {
+        howto.push_str(&format!(" \\\n  -o 'uat:esp_sa:{row}'"));
+    }
+    howto.push('\n');
+    Ok(vec![
+        ExportFile {
+            name: format!("cipherstage-{}.pcapng", info.id),
+            mime: "application/vnd.tcpdump.pcap",
+            bytes: export.pcapng(),
+        },
+        ExportFile {
+            name: format!("cipherstage-{}-tshark.txt", info.id),
+            mime: "text/plain",
+            bytes: howto.into_bytes(),
+        },
+    ])
+}
+
+fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
     let mut p = Params::default();
     if has(info, ALGORITHM.name) {
         p.algorithm =
@@ -153,7 +187,7 @@ pub(crate) fn run(
     if has(info, NAT.name) {
         p.nat = v.choice(NAT.name)? == "on";
     }
-    Ok(cipherstage_ipsec::run(info.id, &p, seed))
+    Ok(p)
 }
 
 #[cfg(test)]

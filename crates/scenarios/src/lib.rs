@@ -106,6 +106,14 @@ macro_rules! absent {
             ) -> Result<Transcript, RunError> {
                 Err(RunError::UnknownScenario(info.id.to_owned()))
             }
+            #[allow(dead_code)]
+            pub(crate) fn exports(
+                info: &ScenarioInfo,
+                _v: &Values,
+                _seed: Option<u64>,
+            ) -> Result<Vec<crate::ExportFile>, RunError> {
+                Err(RunError::UnknownScenario(info.id.to_owned()))
+            }
         }
     )*};
 }
@@ -185,6 +193,46 @@ fn bad(name: &str) -> RunError {
     }
 }
 
+/// A file a scenario offers for download: a capture, its keys, certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    /// Suggested file name.
+    pub name: String,
+    /// Media type.
+    pub mime: &'static str,
+    /// Contents, computed from the same run as the transcript.
+    pub bytes: Vec<u8>,
+}
+
+/// The files scenario `id` offers besides its transcript JSON (none for most).
+pub fn exports(
+    id: &str,
+    params: &[(String, String)],
+    seed: Option<u64>,
+) -> Result<Vec<ExportFile>, RunError> {
+    let info = find(id).ok_or_else(|| RunError::UnknownScenario(id.to_owned()))?;
+    let values = checked(info, params)?;
+    match info.protocol {
+        "ipsec" => ipsec::exports(info, &values, seed),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn checked<'a>(
+    info: &'static ScenarioInfo,
+    params: &'a [(String, String)],
+) -> Result<Values<'a>, RunError> {
+    for (name, _) in params {
+        if !info.params.iter().any(|p| p.name == name) {
+            return Err(bad(name));
+        }
+    }
+    Ok(Values {
+        info,
+        given: params,
+    })
+}
+
 /// Runs scenario `id` with `params` (name, value; missing ones take their default)
 /// and `seed` (`None`: live randomness).
 pub fn run(
@@ -193,15 +241,7 @@ pub fn run(
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
     let info = find(id).ok_or_else(|| RunError::UnknownScenario(id.to_owned()))?;
-    for (name, _) in params {
-        if !info.params.iter().any(|p| p.name == name) {
-            return Err(bad(name));
-        }
-    }
-    let values = Values {
-        info,
-        given: params,
-    };
+    let values = checked(info, params)?;
     match info.protocol {
         "hybrid" => hybrid::run(info, &values, seed),
         "tls" => tls::run(info, &values, seed),

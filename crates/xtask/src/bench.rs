@@ -25,7 +25,8 @@ pub fn bench() -> Result<(), String> {
     let filler: String = (0..s.total_raw)
         .map(|i| char::from(b'a' + ((i * 7919 + i / 13) % 26) as u8))
         .collect();
-    let static_page = format!("<!DOCTYPE html><title>static</title><body><!--{filler}--></body>");
+    let static_page =
+        format!("<!DOCTYPE html><title>static</title><body><p id=\"ready\">static</p><!--{filler}--></body>");
     std::fs::write("dist/bench-static.html", static_page).map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     let mut load = String::new();

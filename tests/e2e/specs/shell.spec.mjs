@@ -311,3 +311,13 @@ test('the embed snippet for the current view can be copied', async ({ page }) =>
   await page.click('#snippet-copy');
   await expect(page.locator('#snippet-copy')).toHaveText('Copied');
 });
+
+test('an IPsec run downloads as a pcapng capture with its tshark keys', async ({ page }) => {
+  await open(page, '?s=ipsec-tunnel&lang=en');
+  const [pcap] = await Promise.all([page.waitForEvent('download'), page.click('[data-file$=".pcapng"]')]);
+  expect(pcap.suggestedFilename()).toBe('cipherstage-ipsec-tunnel.pcapng');
+  const bytes = fs.readFileSync(await pcap.path());
+  expect(bytes.subarray(0, 4).toString('hex')).toBe('0a0d0d0a');
+  const [keys] = await Promise.all([page.waitForEvent('download'), page.click('[data-file$="-tshark.txt"]')]);
+  expect(fs.readFileSync(await keys.path(), 'utf8')).toContain('uat:esp_sa:"IPv4"');
+});

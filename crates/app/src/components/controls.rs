@@ -86,6 +86,33 @@ pub fn Controls(p: &ControlsProps) -> Html {
             inp.set_value("");
         })
     };
+    // Files the scenario offers (captures, keys), from the same run as the transcript.
+    let exports = {
+        let key = (
+            s.scenario.map(|i| i.id),
+            s.params.clone(),
+            s.seed,
+            s.transcript.clone(),
+        );
+        use_memo(key, |(id, params, seed, _)| match id {
+            Some(id) => cipherstage_scenarios::exports(id, params, *seed).unwrap_or_default(),
+            None => Vec::new(),
+        })
+    };
+    let export_buttons = exports.iter().enumerate().map(|(i, f)| {
+        let exports = exports.clone();
+        let onclick = Callback::from(move |_: MouseEvent| {
+            if let Some(f) = exports.get(i) {
+                web::download(&f.name, f.mime, &f.bytes);
+            }
+        });
+        let label = if f.name.ends_with(".pcapng") {
+            t(lang, "ui.export_pcapng")
+        } else {
+            t(lang, "ui.export_keys")
+        };
+        html! { <button class="export-file" data-file={f.name.clone()} onclick={onclick}>{ label }</button> }
+    });
     let play_label = if s.playing { "ui.pause" } else { "ui.play" };
     html! {
         <div class="controls" role="toolbar" aria-label={t(lang, "ui.controls")}>
@@ -136,6 +163,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                     <button id="present" onclick={act(Action::TogglePresenter)}>{ t(lang, "ui.presenter") }</button>
                     <button id="embed-button" onclick={act(Action::ToggleSnippet)}>{ t(lang, "ui.embed") }</button>
                     <button id="export" onclick={export}>{ t(lang, "ui.export_json") }</button>
+                    { for export_buttons }
                     <label class="file-button">
                         <span>{ t(lang, "ui.import_json") }</span>
                         <input id="import" type="file" accept="application/json,.json" onchange={import} />
