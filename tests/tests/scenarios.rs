@@ -59,9 +59,11 @@ fn same_seed_gives_identical_transcripts_and_json_round_trips() {
             info.id
         );
         let live = scenarios::run(info.id, &[], None).unwrap();
+        let wire =
+            |t: &Transcript| -> Vec<u8> { t.messages().flat_map(|m| m.bytes.clone()).collect() };
         assert_ne!(
-            live.messages().next().map(|m| &m.bytes),
-            a.messages().next().map(|m| &m.bytes),
+            wire(&live),
+            wire(&a),
             "{}: a live run must not repeat the seeded bytes",
             info.id
         );
@@ -88,7 +90,8 @@ fn actors_links_and_references_are_consistent() {
                         assert_ne!(m.bytes[tp.offset], tp.original);
                     }
                 }
-                Event::Secret(s) => assert!(s.owner < n && !s.bytes.is_empty()),
+                // A secret may be empty: chacha20-poly1305@openssh.com derives 0-byte IVs.
+                Event::Secret(s) => assert!(s.owner < n),
                 Event::Check(c) => assert!(c.actor < n),
                 Event::Alert(a) => assert!(a.from < n),
                 Event::Narration(_) => {}

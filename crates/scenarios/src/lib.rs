@@ -214,6 +214,7 @@ pub fn exports(
     let values = checked(info, params)?;
     match info.protocol {
         "ipsec" => ipsec::exports(info, &values, seed),
+        "ssh" => ssh::exports(info, &values, seed),
         _ => Ok(Vec::new()),
     }
 }

@@ -8,7 +8,12 @@ use crate::{cmd, free_port, run, setup, sizes};
 
 /// Scenarios timed, and iterations per timing (≥ 200: Chromium rounds
 /// `performance.now()` to 100 µs).
-const CASES: &[(&str, u32)] = &[("hybrid", 300), ("hybrid-tamper", 300)];
+const CASES: &[(&str, u32)] = &[
+    ("hybrid", 300),
+    ("hybrid-tamper", 300),
+    ("ssh-pubkey", 200),
+    ("ipsec-tunnel", 300),
+];
 
 pub fn bench() -> Result<(), String> {
     setup::ensure(setup::Need::Test)?;

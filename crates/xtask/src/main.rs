@@ -99,6 +99,7 @@ const WASM_TESTED: &[&str] = &[
     "cipherstage-transcript",
     "cipherstage-hybrid",
     "cipherstage-ipsec",
+    "cipherstage-ssh",
 ];
 
 struct Step {

@@ -206,6 +206,12 @@ test('the built site works under a sub-path and makes no request after load', as
   await page.locator('[data-param="text"]').dispatchEvent('change');
   await page.keyboard.press('l');
   expect(requests).toEqual([]);
+  // Once loaded it works offline: a live re-run and stepping need nothing from the network.
+  await page.context().setOffline(true);
+  await page.check('#live');
+  await page.keyboard.press('End');
+  await expect(page.locator('#caption')).toBeVisible();
+  expect(requests).toEqual([]);
 });
 
 test('the embed layout fits 640×400 and keeps the keyboard', async ({ browser }) => {

@@ -1,0 +1,549 @@
+//! The SSH client state machine: key exchange, host key check, user
+//! authentication (none → publickey query → PK_OK → signed request, or
+//! password), and one session channel running one command.
+//!
+//! Sans-IO: [`Client::receive`] takes bytes as they arrive and returns the
+//! packets to send; the caller moves the bytes.
+
+use cipherstage_transcript::rand::RandomSource;
+use cipherstage_transcript::{ActorId, Event, FailReason};
+use ring::agreement;
+
+use crate::keys::{check_known_host, Ed25519Key, HostKeyStatus, KnownHost, PublicKey, ED25519};
+pub use crate::session::Algorithms;
+use crate::session::{check, narrate, Session, Side};
+use crate::transport::Outgoing;
+use crate::wire::message::num;
+use crate::wire::{AuthMethod, ChannelRequestKind, Msg};
+use crate::Error;
+
+/// How the client proves who it is.
+#[derive(Debug)]
+pub enum Credential {
+    /// An Ed25519 key pair.
+    Key(Ed25519Key),
+    /// A password.
+    Password(String),
+}
+
+/// Everything the client is configured with.
+#[derive(Debug)]
+pub struct ClientConfig {
+    /// The identification string (without CR LF).
+    pub version: String,
+    /// The host name looked up in known_hosts.
+    pub host: String,
+    /// known_hosts entries.
+    pub known_hosts: Vec<KnownHost>,
+    /// Accept (and record) an unknown host key, as answering "yes" to OpenSSH's question.
+    pub trust_on_first_use: bool,
+    /// User name.
+    pub user: String,
+    /// How to authenticate.
+    pub credential: Credential,
+    /// The command to run.
+    pub command: String,
+    /// Algorithm preferences.
+    pub algorithms: Algorithms,
+}
+
+enum State {
+    ExpectVersion,
+    ExpectKexInit,
+    ExpectEcdhReply {
+        private: agreement::EphemeralPrivateKey,
+        private_bytes: [u8; 32],
+        q_c: Vec<u8>,
+    },
+    ExpectNewKeys,
+    ExpectServiceAccept,
+    ExpectNoneFailure,
+    ExpectPkOk,
+    ExpectAuthResult,
+    ExpectChannelConfirmation,
+    Session {
+        remote: u32,
+    },
+    Closed,
+}
+
+/// The SSH client.
+pub struct Client {
+    cfg: ClientConfig,
+    s: Session,
+    state: State,
+    output: Vec<u8>,
+    stderr: Vec<u8>,
+    exit_status: Option<u32>,
+    accepted_host_key: Option<PublicKey>,
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &self.state_name())
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client recorded as actor `me`.
+    pub fn new(cfg: ClientConfig, me: ActorId) -> Self {
+        let s = Session::new(Side::Client, me, &cfg.version);
+        Client {
+            cfg,
+            s,
+            state: State::ExpectVersion,
+            output: Vec::new(),
+            stderr: Vec::new(),
+            exit_status: None,
+            accepted_host_key: None,
+        }
+    }
+
+    /// Stable key of the state, for the UI.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            State::ExpectVersion => "ssh.state.expect_version",
+            State::ExpectKexInit => "ssh.state.expect_kexinit",
+            State::ExpectEcdhReply { .. } => "ssh.state.expect_ecdh_reply",
+            State::ExpectNewKeys => "ssh.state.expect_newkeys",
+            State::ExpectServiceAccept => "ssh.state.expect_service_accept",
+            State::ExpectNoneFailure => "ssh.state.expect_auth_methods",
+            State::ExpectPkOk => "ssh.state.expect_pk_ok",
+            State::ExpectAuthResult => "ssh.state.expect_auth_result",
+            State::ExpectChannelConfirmation => "ssh.state.expect_channel_confirmation",
+            State::Session { .. } => "ssh.state.session",
+            State::Closed => "ssh.state.closed",
+        }
+    }
+
+    /// The command's standard output so far.
+    pub fn output(&self) -> &[u8] {
+        &self.output
+    }
+
+    /// The command's standard error so far.
+    pub fn stderr(&self) -> &[u8] {
+        &self.stderr
+    }
+
+    /// The command's exit status, once received.
+    pub fn exit_status(&self) -> Option<u32> {
+        self.exit_status
+    }
+
+    /// Whether the channel is closed (the session is over).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// The known_hosts entries, including one added by trust on first use.
+    pub fn known_hosts(&self) -> &[KnownHost] {
+        &self.cfg.known_hosts
+    }
+
+    /// The host key accepted in this connection.
+    pub fn host_key(&self) -> Option<&PublicKey> {
+        self.accepted_host_key.as_ref()
+    }
+
+    /// The SSH key-log line Wireshark reads: `<client cookie hex> <client X25519 private key hex>`.
+    pub fn keylog_line(&self) -> Option<String> {
+        self.s.keylog.map(|(c, k)| {
+            format!(
+                "{} {}",
+                cipherstage_transcript::hex_encode(&c),
+                cipherstage_transcript::hex_encode(&k)
+            )
+        })
+    }
+
+    /// Sends the version line and KEXINIT.
+    pub fn start(&mut self, rng: &mut dyn RandomSource) -> Result<Vec<Outgoing>, Error> {
+        self.s.start(&self.cfg.algorithms, rng)?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Takes received bytes; returns what to send.
+    pub fn receive(
+        &mut self,
+        bytes: &[u8],
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<Vec<Outgoing>, Error> {
+        self.s.t.feed(bytes);
+        let r = self.process(rng, events);
+        let out = core::mem::take(&mut self.s.out);
+        r.map(|()| out)
+    }
+
+    fn process(
+        &mut self,
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        if matches!(self.state, State::ExpectVersion) {
+            if !self.s.read_version()? {
+                return Ok(());
+            }
+            self.state = State::ExpectKexInit;
+        }
+        while let Some(msg) = self.s.next_msg(events)? {
+            if matches!(self.state, State::Closed) {
+                break;
+            }
+            self.handle(msg, rng, events)?;
+        }
+        Ok(())
+    }
+
+    fn handle(
+        &mut self,
+        msg: Msg,
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let me = self.s.me;
+        // Messages that may come at any time once encrypted.
+        match &msg {
+            Msg::Disconnect { reason, .. } => return Err(Error::Disconnected(*reason)),
+            // Strict KEX already refused these during the first key exchange (session.rs).
+            Msg::Ignore { .. } | Msg::Unimplemented { .. } | Msg::UserauthBanner { .. } => {
+                return Ok(())
+            }
+            Msg::Unknown { number, .. } if *number == num::EXT_INFO || *number == num::DEBUG => {
+                return Ok(())
+            }
+            Msg::GlobalRequest { want_reply, .. } if self.s.kex_done => {
+                if *want_reply {
+                    self.s.send(&Msg::RequestFailure, rng)?;
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        let state = core::mem::replace(&mut self.state, State::Closed);
+        self.state = match (state, msg) {
+            (State::ExpectKexInit, msg @ Msg::KexInit(_)) => {
+                self.s.peer_kexinit(&msg, events)?;
+                let (private, private_bytes, q_c) = self.s.ephemeral(rng, events)?;
+                self.s.send(
+                    &Msg::KexEcdhInit {
+                        client_public: q_c.clone(),
+                    },
+                    rng,
+                )?;
+                State::ExpectEcdhReply {
+                    private,
+                    private_bytes,
+                    q_c,
+                }
+            }
+            (
+                State::ExpectEcdhReply {
+                    private,
+                    private_bytes,
+                    q_c,
+                },
+                Msg::KexEcdhReply {
+                    host_key,
+                    server_public,
+                    signature,
+                },
+            ) => {
+                let key = PublicKey::from_blob(&host_key).map_err(|_| Error::BadHostSignature)?;
+                let negotiated = self.s.negotiated.as_ref().map(|n| n.host_key.name.as_str());
+                if negotiated != Some(key.algorithm()) {
+                    return Err(Error::BadHostSignature);
+                }
+                let h = self.s.finish_kex(
+                    private,
+                    &private_bytes,
+                    &server_public,
+                    &host_key,
+                    &q_c,
+                    &server_public,
+                    events,
+                )?;
+                if !key.verify(&h, &signature) {
+                    check(
+                        events,
+                        me,
+                        "ssh.check.host_signature",
+                        Some(FailReason::BadSignature),
+                    );
+                    return Err(Error::BadHostSignature);
+                }
+                check(events, me, "ssh.check.host_signature", None);
+                self.check_host_key(&key, events)?;
+                self.accepted_host_key = Some(key);
+                self.s.send(&Msg::NewKeys, rng)?;
+                self.s.activate_send()?;
+                State::ExpectNewKeys
+            }
+            (State::ExpectNewKeys, Msg::NewKeys) => {
+                self.s.activate_recv()?;
+                narrate(events, "ssh.narr.encrypted_from_here", &[]);
+                self.s.send(
+                    &Msg::ServiceRequest {
+                        service: "ssh-userauth".into(),
+                    },
+                    rng,
+                )?;
+                State::ExpectServiceAccept
+            }
+            (State::ExpectServiceAccept, Msg::ServiceAccept { .. }) => {
+                self.s.send(&self.auth_request(AuthStep::None), rng)?;
+                State::ExpectNoneFailure
+            }
+            (State::ExpectNoneFailure, Msg::UserauthFailure { methods, .. }) => {
+                narrate(
+                    events,
+                    "ssh.narr.methods",
+                    &[("methods", methods.join(","))],
+                );
+                self.try_method(&methods, rng)?
+            }
+            (State::ExpectNoneFailure | State::ExpectAuthResult, Msg::UserauthSuccess) => {
+                narrate(events, "ssh.narr.auth_success", &[]);
+                self.open_channel(rng)?
+            }
+            (State::ExpectPkOk, Msg::UserauthPkOk { .. }) => {
+                narrate(events, "ssh.narr.pk_ok", &[]);
+                self.s.send(&self.auth_request(AuthStep::Signed), rng)?;
+                State::ExpectAuthResult
+            }
+            (State::ExpectPkOk | State::ExpectAuthResult, Msg::UserauthFailure { methods, .. }) => {
+                narrate(
+                    events,
+                    "ssh.narr.permission_denied",
+                    &[("methods", methods.join(","))],
+                );
+                return Err(Error::AuthFailed { methods });
+            }
+            (State::ExpectChannelConfirmation, Msg::ChannelOpenConfirmation { sender, .. }) => {
+                self.s.send(
+                    &Msg::ChannelRequest {
+                        recipient: sender,
+                        want_reply: true,
+                        kind: ChannelRequestKind::Exec {
+                            command: self.cfg.command.clone(),
+                        },
+                    },
+                    rng,
+                )?;
+                State::Session { remote: sender }
+            }
+            (State::Session { remote }, msg) => self.session_msg(remote, msg, rng, events)?,
+            (_, msg) => return Err(Error::Unexpected(msg.number())),
+        };
+        Ok(())
+    }
+
+    fn session_msg(
+        &mut self,
+        remote: u32,
+        msg: Msg,
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<State, Error> {
+        match msg {
+            Msg::ChannelData { data, .. } => self.output.extend_from_slice(&data),
+            Msg::ChannelExtendedData { data, .. } => self.stderr.extend_from_slice(&data),
+            Msg::ChannelRequest {
+                kind: ChannelRequestKind::ExitStatus { status },
+                ..
+            } => self.exit_status = Some(status),
+            Msg::ChannelRequest {
+                want_reply: true, ..
+            } => self
+                .s
+                .send(&Msg::ChannelFailure { recipient: remote }, rng)?,
+            Msg::ChannelClose { .. } => {
+                self.s.send(&Msg::ChannelClose { recipient: remote }, rng)?;
+                narrate(
+                    events,
+                    "ssh.narr.output",
+                    &[("output", String::from_utf8_lossy(&self.output).into_owned())],
+                );
+                if !self.stderr.is_empty() {
+                    narrate(
+                        events,
+                        "ssh.narr.stderr",
+                        &[("stderr", String::from_utf8_lossy(&self.stderr).into_owned())],
+                    );
+                }
+                return Ok(State::Closed);
+            }
+            Msg::ChannelOpenFailure { .. } | Msg::ChannelFailure { .. } => {
+                return Err(Error::Unexpected(msg.number()))
+            }
+            _ => {}
+        }
+        Ok(State::Session { remote })
+    }
+
+    fn check_host_key(&mut self, key: &PublicKey, events: &mut Vec<Event>) -> Result<(), Error> {
+        let me = self.s.me;
+        let fp = key.fingerprint();
+        let key_type = match key {
+            PublicKey::Ed25519(_) => "ED25519",
+            PublicKey::EcdsaP256(_) => "ECDSA",
+        };
+        match check_known_host(&self.cfg.known_hosts, &self.cfg.host, key) {
+            HostKeyStatus::Known => {
+                check(events, me, "ssh.check.known_hosts", None);
+                Ok(())
+            }
+            HostKeyStatus::Unknown => {
+                narrate(
+                    events,
+                    "ssh.narr.tofu_prompt",
+                    &[
+                        ("host", self.cfg.host.clone()),
+                        ("key_type", key_type.into()),
+                        ("fingerprint", fp),
+                    ],
+                );
+                if !self.cfg.trust_on_first_use {
+                    check(
+                        events,
+                        me,
+                        "ssh.check.known_hosts",
+                        Some(FailReason::Untrusted),
+                    );
+                    return Err(Error::HostKeyUnknown);
+                }
+                let entry = KnownHost {
+                    hosts: vec![self.cfg.host.clone()],
+                    key: key.clone(),
+                };
+                narrate(
+                    events,
+                    "ssh.narr.tofu_accepted",
+                    &[("host", self.cfg.host.clone()), ("line", entry.to_line())],
+                );
+                self.cfg.known_hosts.push(entry);
+                Ok(())
+            }
+            HostKeyStatus::Changed { expected } => {
+                check(
+                    events,
+                    me,
+                    "ssh.check.known_hosts",
+                    Some(FailReason::Untrusted),
+                );
+                narrate(
+                    events,
+                    "ssh.narr.host_key_changed",
+                    &[
+                        ("host", self.cfg.host.clone()),
+                        ("fingerprint", fp),
+                        ("expected", expected.fingerprint()),
+                    ],
+                );
+                Err(Error::HostKeyChanged)
+            }
+        }
+    }
+
+    fn try_method(
+        &mut self,
+        methods: &[String],
+        rng: &mut dyn RandomSource,
+    ) -> Result<State, Error> {
+        let (want, step, next) = match &self.cfg.credential {
+            Credential::Key(_) => ("publickey", AuthStep::Query, State::ExpectPkOk),
+            Credential::Password(_) => ("password", AuthStep::Password, State::ExpectAuthResult),
+        };
+        if !methods.iter().any(|m| m == want) {
+            return Err(Error::AuthFailed {
+                methods: methods.to_vec(),
+            });
+        }
+        self.s.send(&self.auth_request(step), rng)?;
+        Ok(next)
+    }
+
+    fn open_channel(&mut self, rng: &mut dyn RandomSource) -> Result<State, Error> {
+        self.s.send(
+            &Msg::ChannelOpen {
+                kind: "session".into(),
+                sender: 0,
+                window: 2 * 1024 * 1024,
+                max_packet: 32768,
+            },
+            rng,
+        )?;
+        Ok(State::ExpectChannelConfirmation)
+    }
+
+    fn auth_request(&self, step: AuthStep) -> Msg {
+        let user = self.cfg.user.clone();
+        let service = "ssh-connection".to_owned();
+        let method = match (&self.cfg.credential, step) {
+            (Credential::Key(k), AuthStep::Query) => AuthMethod::PublicKey {
+                algorithm: ED25519.into(),
+                key: k.public().blob(),
+                signature: None,
+            },
+            (Credential::Key(k), AuthStep::Signed) => {
+                let blob = k.public().blob();
+                let data = signed_data(
+                    self.s.session_id.as_ref().map_or(&[][..], |s| &s[..]),
+                    &user,
+                    &service,
+                    ED25519,
+                    &blob,
+                );
+                AuthMethod::PublicKey {
+                    algorithm: ED25519.into(),
+                    key: blob,
+                    signature: Some(k.sign(&data)),
+                }
+            }
+            (Credential::Password(p), AuthStep::Password) => AuthMethod::Password {
+                password: p.clone(),
+            },
+            _ => AuthMethod::None,
+        };
+        Msg::UserauthRequest {
+            user,
+            service,
+            method,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuthStep {
+    None,
+    Query,
+    Signed,
+    Password,
+}
+
+/// What a publickey signature covers (RFC 4252 §7).
+pub fn signed_data(
+    session_id: &[u8],
+    user: &str,
+    service: &str,
+    algorithm: &str,
+    key_blob: &[u8],
+) -> Vec<u8> {
+    fn put(out: &mut Vec<u8>, s: &[u8]) {
+        out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        out.extend_from_slice(s);
+    }
+    let mut d = Vec::new();
+    put(&mut d, session_id);
+    d.push(num::USERAUTH_REQUEST);
+    put(&mut d, user.as_bytes());
+    put(&mut d, service.as_bytes());
+    put(&mut d, b"publickey");
+    d.push(1);
+    put(&mut d, algorithm.as_bytes());
+    put(&mut d, key_blob);
+    d
+}
