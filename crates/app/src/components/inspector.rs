@@ -141,7 +141,10 @@ pub fn Inspector(p: &InspectorProps) -> Html {
                 { for [Protection::Plaintext, Protection::IntegrityOnly, Protection::Encrypted, Protection::Signature, Protection::KeyMaterial]
                     .into_iter().map(|pk| html! { <span class={classes!("chip", protection_class(pk))}>{ tr(lang, protection_key(pk)).split(':').next().unwrap_or_default().to_owned() }</span> }) }
             </div>
-            <div class="hex" id="hex" aria-label={t(lang, "ui.bytes")}>{ for bytes }</div>
+            <div class={classes!("hex", s.eve.then_some("eve-on"))} id="hex" aria-label={t(lang, "ui.bytes")}>{ for bytes }</div>
+            if s.eve {
+                <p class="eve-note">{ t(lang, "ui.eve_note") }</p>
+            }
             { for tamper_button }
             <ul class="tree" id="field-tree" role="tree" aria-label={t(lang, "ui.fields")}>
                 { for m.fields.iter().enumerate().map(|(i, f)| node(f, vec![i], &p.state, lang, selected.as_deref())) }
