@@ -33,6 +33,41 @@ fn lane_x(i: usize) -> f64 {
     LANE / 2.0 + LANE * i as f64
 }
 
+/// Lane position of each actor: actor order, except that an eavesdropper sits on
+/// the wire, just right of the first end of the first link it watches.
+pub fn lane_order(t: &Transcript) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..t.actors.len())
+        .filter(|&i| {
+            t.actors
+                .get(i)
+                .is_some_and(|a| a.role != Role::Eavesdropper)
+        })
+        .collect();
+    for (i, a) in t.actors.iter().enumerate() {
+        if a.role != Role::Eavesdropper {
+            continue;
+        }
+        let end = t
+            .links
+            .iter()
+            .find(|l| l.observers.contains(&i))
+            .and_then(|l| {
+                let pa = order.iter().position(|&x| x == l.a)?;
+                let pb = order.iter().position(|&x| x == l.b)?;
+                Some(pa.min(pb) + 1)
+            })
+            .unwrap_or(order.len());
+        order.insert(end.min(order.len()), i);
+    }
+    let mut pos = vec![0; t.actors.len()];
+    for (p, &actor) in order.iter().enumerate() {
+        if let Some(slot) = pos.get_mut(actor) {
+            *slot = p;
+        }
+    }
+    pos
+}
+
 fn role_class(r: Role) -> &'static str {
     match r {
         Role::Client => "role-client",
@@ -52,7 +87,10 @@ pub fn Sequence(p: &SequenceProps) -> Html {
     let lang = p.lang;
     let width = LANE * t.actors.len().max(1) as f64;
     let shown = (p.step + 1).min(t.events.len());
+    let pos = lane_order(t);
     let last_lane = t.actors.len().saturating_sub(1);
+    let lane_x = |actor: usize| lane_x(pos.get(actor).copied().unwrap_or(actor));
+    let at_last = |actor: usize| pos.get(actor).copied() == Some(last_lane);
     let height = TOP + ROW * (shown as f64 + 1.0);
 
     // Keep the current row in view.
@@ -108,15 +146,15 @@ pub fn Sequence(p: &SequenceProps) -> Html {
                     </>
                 }
             }
-            Event::Secret(s) => marker(s.owner, last_lane, y, "◆", &tr(lang, &s.name), "secret"),
+            Event::Secret(s) => marker(lane_x(s.owner), at_last(s.owner), y, "◆", &tr(lang, &s.name), "secret"),
             Event::Check(c) => {
                 let (glyph, cls) = match c.outcome {
                     Outcome::Passed => ("✓", "check pass"),
                     Outcome::Failed(_) => ("✗", "check fail"),
                 };
-                marker(c.actor, last_lane, y, glyph, &tr(lang, &c.what), cls)
+                marker(lane_x(c.actor), at_last(c.actor), y, glyph, &tr(lang, &c.what), cls)
             }
-            Event::Alert(a) => marker(a.from, last_lane, y, "⚠", &tr(lang, &a.key), "alert"),
+            Event::Alert(a) => marker(lane_x(a.from), at_last(a.from), y, "⚠", &tr(lang, &a.key), "alert"),
             Event::Narration(_) => html! {
                 <text x="6" y={(y + 5.0).to_string()} class="narr-mark">{ "¶" }</text>
             },
@@ -144,9 +182,7 @@ pub fn Sequence(p: &SequenceProps) -> Html {
 }
 
 /// A glyph on an actor's lane with a label beside it (to the left on the last lane).
-fn marker(actor: usize, last_lane: usize, y: f64, glyph: &str, label: &str, class: &str) -> Html {
-    let x = lane_x(actor);
-    let left = actor == last_lane && actor > 0;
+fn marker(x: f64, left: bool, y: f64, glyph: &str, label: &str, class: &str) -> Html {
     let (lx, anchor) = if left {
         (x - 14.0, "end")
     } else {
