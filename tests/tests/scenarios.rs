@@ -163,3 +163,17 @@ fn exports_come_from_the_same_run_and_are_well_formed() {
     }
     assert!(captures > 0, "at least one core exports captures");
 }
+
+#[test]
+fn bench_iterations_run_for_scenarios_and_esp_and_refuse_unknown_names() {
+    assert_eq!(scenarios::bench_once("hybrid", 3), Some(()));
+    for alg in ["aes128gcm", "aes256gcm", "chacha20poly1305"] {
+        assert_eq!(
+            scenarios::bench_once(&format!("esp:{alg}"), 0),
+            Some(()),
+            "{alg}"
+        );
+    }
+    assert_eq!(scenarios::bench_once("esp:des", 0), None);
+    assert_eq!(scenarios::bench_once("no-such", 0), None);
+}

@@ -246,13 +246,12 @@ pub fn bench() {
     };
     let perf = gloo::utils::window().performance();
     let now = || perf.as_ref().map_or(0.0, |p| p.now());
-    let text = match cipherstage_scenarios::run(&id, &[], Some(1)) {
-        Err(e) => format!("bench: {e:?}"),
-        Ok(_) => {
+    let text = match cipherstage_scenarios::bench_once(&id, 1) {
+        None => format!("bench: cannot run {id:?}"),
+        Some(()) => {
             let start = now();
             for i in 0..n {
-                let _ =
-                    std::hint::black_box(cipherstage_scenarios::run(&id, &[], Some(u64::from(i))));
+                std::hint::black_box(cipherstage_scenarios::bench_once(&id, u64::from(i)));
             }
             let us = (now() - start) * 1000.0 / f64::from(n);
             app.set_inner_html("");

@@ -78,12 +78,10 @@ fn run(args: &[String]) -> Result<(), String> {
                 .map(|s| s.parse().map_err(|_| usage()))
                 .transpose()?
                 .unwrap_or(200);
-            scenarios::run(id, &[], Some(1)).map_err(|e| format!("{e:?}"))?;
+            scenarios::bench_once(id, 1).ok_or_else(|| format!("cannot bench {id:?}"))?;
             let start = Instant::now();
             for i in 0..n {
-                let t =
-                    scenarios::run(id, &[], Some(u64::from(i))).map_err(|e| format!("{e:?}"))?;
-                std::hint::black_box(t);
+                std::hint::black_box(scenarios::bench_once(id, u64::from(i)));
             }
             let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1));
             println!("{us:.1}");

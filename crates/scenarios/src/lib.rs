@@ -193,6 +193,32 @@ fn bad(name: &str) -> RunError {
     }
 }
 
+/// Payload bytes per packet in the ESP throughput benchmark (a full-MTU TCP segment).
+pub const BENCH_ESP_PAYLOAD: usize = 1400;
+
+/// One benchmark iteration by name: a scenario id runs that scenario with `seed`;
+/// `esp:ALGORITHM` seals and opens one ESP packet of [`BENCH_ESP_PAYLOAD`] bytes.
+/// Returns `None` for an unknown name. Native and WASM benchmarks share it.
+pub fn bench_once(name: &str, seed: u64) -> Option<()> {
+    if let Some(alg) = name.strip_prefix("esp:") {
+        return bench_esp(alg);
+    }
+    run(name, &[], Some(seed)).ok().map(|_| ())
+}
+
+#[cfg(feature = "ipsec")]
+fn bench_esp(alg: &str) -> Option<()> {
+    let alg = cipherstage_ipsec::Algorithm::from_id(alg)?;
+    cipherstage_ipsec::seal_open_round(alg, BENCH_ESP_PAYLOAD, 1)
+        .ok()
+        .map(|_| ())
+}
+
+#[cfg(not(feature = "ipsec"))]
+fn bench_esp(_alg: &str) -> Option<()> {
+    None
+}
+
 /// A file a scenario offers for download: a capture, its keys, certificates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportFile {

@@ -14,6 +14,13 @@ const CASES: &[(&str, u32)] = &[
     ("ssh-pubkey", 200),
     ("ipsec-tunnel", 300),
 ];
+/// ESP seal+open of one 1400-byte payload per iteration (throughput in MB/s).
+const ESP_CASES: &[(&str, u32)] = &[
+    ("esp:aes128gcm", 3000),
+    ("esp:aes256gcm", 3000),
+    ("esp:chacha20poly1305", 3000),
+];
+const ESP_PAYLOAD: f64 = 1400.0;
 
 pub fn bench() -> Result<(), String> {
     setup::ensure(setup::Need::Test)?;
@@ -38,7 +45,7 @@ pub fn bench() -> Result<(), String> {
     let mut longtasks = Vec::new();
     let result = (|| -> Result<(), String> {
         std::thread::sleep(std::time::Duration::from_millis(500));
-        for (id, n) in CASES {
+        for (id, n) in CASES.iter().chain(ESP_CASES) {
             let native = measure_native(id, *n)?;
             let wasm = measure_wasm(port, id, *n)?;
             rows.push((*id, *n, native, wasm));
@@ -71,9 +78,22 @@ pub fn bench() -> Result<(), String> {
         "{:<16} {:>6} {:>12} {:>12} {:>10}",
         "scenario", "n", "native µs", "wasm µs", "wasm/native"
     );
-    for (id, n, native, wasm) in rows {
+    for (id, n, native, wasm) in rows.iter().filter(|r| !r.0.starts_with("esp:")) {
         println!(
             "{id:<16} {n:>6} {native:>12.1} {wasm:>12.1} {:>9.2}×",
+            wasm / native
+        );
+    }
+    println!("\n== ESP seal + open, {ESP_PAYLOAD} B payload per packet (MB/s)");
+    println!(
+        "{:<24} {:>12} {:>12} {:>12}",
+        "algorithm", "native MB/s", "wasm MB/s", "wasm/native"
+    );
+    for (id, _, native, wasm) in rows.iter().filter(|r| r.0.starts_with("esp:")) {
+        let (n_mbs, w_mbs) = (ESP_PAYLOAD / native, ESP_PAYLOAD / wasm);
+        println!(
+            "{:<24} {n_mbs:>12.1} {w_mbs:>12.1} {:>11.2}×",
+            id.trim_start_matches("esp:"),
             wasm / native
         );
     }
