@@ -177,3 +177,40 @@ fn bench_iterations_run_for_scenarios_and_esp_and_refuse_unknown_names() {
     assert_eq!(scenarios::bench_once("esp:des", 0), None);
     assert_eq!(scenarios::bench_once("no-such", 0), None);
 }
+
+#[test]
+fn the_exported_ssh_demo_key_is_read_by_ssh_keygen() {
+    use std::os::unix::fs::PermissionsExt;
+    let files = scenarios::exports("ssh-pubkey", &[], Some(1)).unwrap();
+    let get = |n: &str| {
+        files
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let dir = std::env::temp_dir().join(format!("cs-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("id_ed25519");
+    std::fs::write(&key, &get("id_ed25519").bytes).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-y", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen (openssh-client) must be installed");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let derived = String::from_utf8_lossy(&out.stdout);
+    let exported = String::from_utf8_lossy(&get("id_ed25519.pub").bytes);
+    let fields = |s: &str| {
+        s.split_whitespace()
+            .take(2)
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(fields(&derived), fields(&exported));
+}

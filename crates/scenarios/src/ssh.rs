@@ -164,6 +164,21 @@ pub(crate) fn exports(
         mime: "application/vnd.tcpdump.pcap",
         bytes: cipherstage_ssh::pcap::to_pcapng(&t, client, 22),
     }];
+    // The demo user key the client logs in with, as ssh-keygen would write it.
+    if let Some(user) = cipherstage_ssh::scenario::demo_key("cipherstage demo user key") {
+        files.push(crate::ExportFile {
+            name: "id_ed25519".into(),
+            mime: "text/plain",
+            bytes: user
+                .to_openssh_private("cipherstage-demo-user")
+                .into_bytes(),
+        });
+        files.push(crate::ExportFile {
+            name: "id_ed25519.pub".into(),
+            mime: "text/plain",
+            bytes: format!("{}\n", user.public().to_openssh("cipherstage-demo-user")).into_bytes(),
+        });
+    }
     // Only the key-log line: `tshark -d tcp.port==22,ssh -o ssh.keylog_file:FILE`
     // (tshark 4.0 decrypts chacha20-poly1305 only with strict_kex=off).
     if let Some(line) = cipherstage_ssh::pcap::keylog(&t, client) {

@@ -108,6 +108,10 @@ pub fn Controls(p: &ControlsProps) -> Html {
         });
         let label = if f.name.ends_with(".pcapng") {
             t(lang, "ui.export_pcapng")
+        } else if f.name.ends_with(".pub") {
+            t(lang, "ui.export_public_key")
+        } else if f.name.starts_with("id_") {
+            t(lang, "ui.export_private_key")
         } else {
             t(lang, "ui.export_keys")
         };
