@@ -257,7 +257,7 @@ pub fn bench() {
             app.set_inner_html("");
             if let Ok(pre) = doc.create_element("pre") {
                 pre.set_id("bench-result");
-                let _ = pre.set_attribute("data-us", &format!("{us:.1}"));
+                let _ = pre.set_attribute("data-us", &format!("{us:.3}"));
                 pre.set_text_content(Some(&format!("{id}: {us:.1} µs per run ({n} runs)")));
                 let _ = app.append_child(&pre);
             }

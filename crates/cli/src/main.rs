@@ -84,7 +84,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 std::hint::black_box(scenarios::bench_once(id, u64::from(i)));
             }
             let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1));
-            println!("{us:.1}");
+            println!("{us:.3}");
             Ok(())
         }
         _ => Err(usage()),
