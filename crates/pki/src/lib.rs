@@ -1,1 +1,531 @@
-//! cipherstage pki core (being built).
+//! A deterministic test PKI for the TLS scenarios.
+//!
+//! Root CA → intermediate CA → leaf certificates, built with rcgen from a seeded
+//! [`RandomSource`] (Ed25519 keys, whose signatures need no randomness, so the same
+//! seed gives the same DER), plus the broken variants the failure scenarios need.
+//! Chains are verified with rustls-webpki at an injected time, and every
+//! certificate's DER can be annotated field by field for the app.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
+pub mod der;
+pub mod pem;
+
+use cipherstage_transcript::rand::{fixed, RandomSource};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SerialNumber, PKCS_ED25519,
+};
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+
+/// The moment the scenarios happen: 2026-11-01T00:00:00Z, in seconds since the epoch.
+pub const SCENARIO_NOW: u64 = 1_793_491_200;
+
+const Y2026_01_01: i64 = 1_767_225_600;
+const Y2036_01_01: i64 = 2_082_758_400;
+const Y2026_06_01: i64 = 1_780_272_000;
+const Y2027_06_01: i64 = 1_811_808_000;
+const Y2025_06_01: i64 = 1_748_736_000;
+const Y2027_01_01: i64 = 1_798_761_600;
+const Y2028_01_01: i64 = 1_830_297_600;
+
+/// Why the PKI could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PkiError {
+    /// The random source failed.
+    Random,
+    /// ring refused a key.
+    Key,
+    /// rcgen refused the parameters.
+    Generate(String),
+}
+
+/// An Ed25519 private key as PKCS#8 (v2, as ring writes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// The PKCS#8 document.
+    pub pkcs8: Vec<u8>,
+}
+
+impl Key {
+    /// A key drawn from 32 random bytes.
+    pub fn generate(rng: &mut dyn RandomSource) -> Result<Key, PkiError> {
+        let mut seed = [0u8; 32];
+        rng.fill(&mut seed).map_err(|_| PkiError::Random)?;
+        let doc = Ed25519KeyPair::generate_pkcs8(&fixed(&seed)).map_err(|_| PkiError::Key)?;
+        Ok(Key {
+            pkcs8: doc.as_ref().to_vec(),
+        })
+    }
+
+    /// Signs `msg` (Ed25519 is deterministic: no randomness needed).
+    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, PkiError> {
+        let kp = Ed25519KeyPair::from_pkcs8(&self.pkcs8).map_err(|_| PkiError::Key)?;
+        Ok(kp.sign(msg).as_ref().to_vec())
+    }
+
+    /// The raw 32-byte public key.
+    pub fn public_key(&self) -> Result<Vec<u8>, PkiError> {
+        let kp = Ed25519KeyPair::from_pkcs8(&self.pkcs8).map_err(|_| PkiError::Key)?;
+        Ok(kp.public_key().as_ref().to_vec())
+    }
+
+    /// The same key as a PKCS#8 v1 document (seed only), the form OpenSSL writes.
+    pub fn pkcs8_v1(&self) -> Vec<u8> {
+        let mut out = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        out.extend_from_slice(self.pkcs8.get(16..48).unwrap_or_default());
+        out
+    }
+
+    /// A key from a PKCS#8 document (v1 or v2) ring accepts as Ed25519.
+    pub fn from_pkcs8(doc: &[u8]) -> Result<Key, PkiError> {
+        Ed25519KeyPair::from_pkcs8_maybe_unchecked(doc).map_err(|_| PkiError::Key)?;
+        // In both layouts ring and OpenSSL write, the 32-byte seed sits at offset 16.
+        let seed = doc.get(16..48);
+        let seed = seed.ok_or(PkiError::Key)?;
+        let v2 = Ed25519KeyPair::generate_pkcs8(&fixed(seed)).map_err(|_| PkiError::Key)?;
+        Ok(Key {
+            pkcs8: v2.as_ref().to_vec(),
+        })
+    }
+
+    fn rcgen(&self) -> Result<KeyPair, PkiError> {
+        let der = rustls_pki_types::PrivatePkcs8KeyDer::from(self.pkcs8.as_slice());
+        KeyPair::from_pkcs8_der_and_sign_algo(&der, &PKCS_ED25519)
+            .map_err(|e| PkiError::Generate(e.to_string()))
+    }
+}
+
+/// A certificate with its private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cert {
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+    /// Its private key.
+    pub key: Key,
+}
+
+/// The whole test PKI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pki {
+    /// The trusted root CA.
+    pub root: Cert,
+    /// The intermediate CA the root signed; it signs every good leaf.
+    pub intermediate: Cert,
+    /// A second root nobody trusts.
+    pub rogue_root: Cert,
+    /// Server leaf for `www.example.com` and `example.com`.
+    pub www: Cert,
+    /// Server leaf for `shop.example.com`.
+    pub shop: Cert,
+    /// The default virtual host's leaf (`default.example.net`), sent when no SNI matches.
+    pub default_host: Cert,
+    /// `www.example.com`, expired.
+    pub www_expired: Cert,
+    /// `www.example.com`, not yet valid.
+    pub www_not_yet_valid: Cert,
+    /// `www.example.com`, self-signed.
+    pub www_self_signed: Cert,
+    /// Client leaf `alice` with the clientAuth EKU.
+    pub alice: Cert,
+    /// `alice`, expired.
+    pub alice_expired: Cert,
+    /// `alice` with only the serverAuth EKU.
+    pub alice_wrong_eku: Cert,
+    /// `alice` issued by the rogue root.
+    pub alice_untrusted: Cert,
+    /// A key that matches no certificate (for a forged CertificateVerify).
+    pub stray_key: Key,
+}
+
+struct Spec<'a> {
+    cn: &'a str,
+    sans: &'a [&'a str],
+    from: i64,
+    until: i64,
+    serial: u8,
+    ca: bool,
+    eku: &'a [ExtendedKeyUsagePurpose],
+}
+
+fn params(s: &Spec) -> Result<CertificateParams, PkiError> {
+    let sans: Vec<String> = s.sans.iter().map(|n| (*n).to_owned()).collect();
+    let mut p = CertificateParams::new(sans).map_err(|e| PkiError::Generate(e.to_string()))?;
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    p.distinguished_name
+        .push(DnType::OrganizationName, "cipherstage");
+    p.distinguished_name.push(DnType::CommonName, s.cn);
+    p.not_before = time::OffsetDateTime::from_unix_timestamp(s.from)
+        .map_err(|e| PkiError::Generate(e.to_string()))?;
+    p.not_after = time::OffsetDateTime::from_unix_timestamp(s.until)
+        .map_err(|e| PkiError::Generate(e.to_string()))?;
+    p.serial_number = Some(SerialNumber::from_slice(&[0x10, s.serial]));
+    if s.ca {
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    } else {
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.use_authority_key_identifier_extension = true;
+    }
+    p.extended_key_usages = s.eku.to_vec();
+    Ok(p)
+}
+
+fn self_signed(
+    rng: &mut dyn RandomSource,
+    s: &Spec,
+) -> Result<(Cert, CertificateParams), PkiError> {
+    let key = Key::generate(rng)?;
+    let p = params(s)?;
+    let kp = key.rcgen()?;
+    let cert = p
+        .self_signed(&kp)
+        .map_err(|e| PkiError::Generate(e.to_string()))?;
+    Ok((
+        Cert {
+            der: cert.der().to_vec(),
+            key,
+        },
+        p,
+    ))
+}
+
+fn issued(
+    rng: &mut dyn RandomSource,
+    s: &Spec,
+    issuer: &(Cert, CertificateParams),
+) -> Result<(Cert, CertificateParams), PkiError> {
+    let key = Key::generate(rng)?;
+    let p = params(s)?;
+    let kp = key.rcgen()?;
+    let ikp = issuer.0.key.rcgen()?;
+    let iss = Issuer::from_params(&issuer.1, &ikp);
+    let cert = p
+        .signed_by(&kp, &iss)
+        .map_err(|e| PkiError::Generate(e.to_string()))?;
+    Ok((
+        Cert {
+            der: cert.der().to_vec(),
+            key,
+        },
+        p,
+    ))
+}
+
+impl Pki {
+    /// Builds every certificate from `rng` (same seed → same DER).
+    pub fn build(rng: &mut dyn RandomSource) -> Result<Pki, PkiError> {
+        use ExtendedKeyUsagePurpose::{ClientAuth, ServerAuth};
+        let ca = |cn, serial| Spec {
+            cn,
+            sans: &[],
+            from: Y2026_01_01,
+            until: Y2036_01_01,
+            serial,
+            ca: true,
+            eku: &[],
+        };
+        let leaf = |cn, sans, serial, eku| Spec {
+            cn,
+            sans,
+            from: Y2026_06_01,
+            until: Y2027_06_01,
+            serial,
+            ca: false,
+            eku,
+        };
+        let root = self_signed(rng, &ca("cipherstage Root CA", 1))?;
+        let inter = issued(rng, &ca("cipherstage Intermediate CA", 2), &root)?;
+        let rogue = self_signed(rng, &ca("Rogue Root CA", 3))?;
+        let www_sans: &[&str] = &["www.example.com", "example.com"];
+        let www = issued(
+            rng,
+            &leaf("www.example.com", www_sans, 10, &[ServerAuth]),
+            &inter,
+        )?;
+        let shop = issued(
+            rng,
+            &leaf("shop.example.com", &["shop.example.com"], 11, &[ServerAuth]),
+            &inter,
+        )?;
+        let default_host = issued(
+            rng,
+            &leaf(
+                "default.example.net",
+                &["default.example.net"],
+                12,
+                &[ServerAuth],
+            ),
+            &inter,
+        )?;
+        let mut expired = leaf("www.example.com", www_sans, 13, &[ServerAuth]);
+        expired.from = Y2025_06_01;
+        expired.until = Y2026_06_01;
+        let www_expired = issued(rng, &expired, &inter)?;
+        let mut future = leaf("www.example.com", www_sans, 14, &[ServerAuth]);
+        future.from = Y2027_01_01;
+        future.until = Y2028_01_01;
+        let www_future = issued(rng, &future, &inter)?;
+        let www_self = self_signed(rng, &leaf("www.example.com", www_sans, 15, &[ServerAuth]))?;
+        let alice = issued(rng, &leaf("alice", &[], 20, &[ClientAuth]), &inter)?;
+        let mut alice_exp = leaf("alice", &[], 21, &[ClientAuth]);
+        alice_exp.from = Y2025_06_01;
+        alice_exp.until = Y2026_06_01;
+        let alice_expired = issued(rng, &alice_exp, &inter)?;
+        let alice_wrong_eku = issued(rng, &leaf("alice", &[], 22, &[ServerAuth]), &inter)?;
+        let alice_untrusted = issued(rng, &leaf("alice", &[], 23, &[ClientAuth]), &rogue)?;
+        let stray_key = Key::generate(rng)?;
+        Ok(Pki {
+            root: root.0,
+            intermediate: inter.0,
+            rogue_root: rogue.0,
+            www: www.0,
+            shop: shop.0,
+            default_host: default_host.0,
+            www_expired: www_expired.0,
+            www_not_yet_valid: www_future.0,
+            www_self_signed: www_self.0,
+            alice: alice.0,
+            alice_expired: alice_expired.0,
+            alice_wrong_eku: alice_wrong_eku.0,
+            alice_untrusted: alice_untrusted.0,
+            stray_key,
+        })
+    }
+}
+
+/// Which end of a connection a certificate must serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    /// A server (serverAuth EKU, if any EKU is present).
+    Server,
+    /// A client (clientAuth EKU, if any EKU is present).
+    Client,
+}
+
+/// Why a chain was rejected, in the terms TLS alerts use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    /// No path to a trusted root (self-signed, unknown CA).
+    UnknownIssuer,
+    /// notAfter is in the past.
+    Expired,
+    /// notBefore is in the future.
+    NotValidYet,
+    /// The certificate does not name the host.
+    WrongName,
+    /// The EKU does not allow this use.
+    WrongUsage,
+    /// A signature in the chain does not verify.
+    BadSignature,
+    /// The DER does not parse.
+    Malformed,
+    /// Anything else webpki reports (its debug text).
+    Other(String),
+}
+
+impl VerifyError {
+    /// Stable key (`pki.verify.unknown_issuer`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            VerifyError::UnknownIssuer => "pki.verify.unknown_issuer",
+            VerifyError::Expired => "pki.verify.expired",
+            VerifyError::NotValidYet => "pki.verify.not_valid_yet",
+            VerifyError::WrongName => "pki.verify.wrong_name",
+            VerifyError::WrongUsage => "pki.verify.wrong_usage",
+            VerifyError::BadSignature => "pki.verify.bad_signature",
+            VerifyError::Malformed => "pki.verify.malformed",
+            VerifyError::Other(_) => "pki.verify.other",
+        }
+    }
+}
+
+#[allow(deprecated)]
+fn map_err(e: webpki::Error) -> VerifyError {
+    use webpki::Error as E;
+    match e {
+        E::UnknownIssuer => VerifyError::UnknownIssuer,
+        E::CertExpired { .. } => VerifyError::Expired,
+        E::CertNotValidYet { .. } => VerifyError::NotValidYet,
+        E::CertNotValidForName(_) => VerifyError::WrongName,
+        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => VerifyError::WrongUsage,
+        E::InvalidSignatureForPublicKey => VerifyError::BadSignature,
+        E::BadDer | E::BadDerTime | E::TrailingData(_) => VerifyError::Malformed,
+        other => VerifyError::Other(format!("{other:?}")),
+    }
+}
+
+/// The signature algorithms chains and handshake signatures may use.
+pub static ALGORITHMS: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm] = &[
+    webpki::ring::ED25519,
+    webpki::ring::ECDSA_P256_SHA256,
+    webpki::ring::ECDSA_P384_SHA384,
+    webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+];
+
+/// Verifies `chain` (leaf first) up to one of `roots` at `now` (seconds since the epoch)
+/// for `usage`, and, if given, that the leaf names `host`.
+pub fn verify_chain(
+    chain: &[Vec<u8>],
+    roots: &[Vec<u8>],
+    now: u64,
+    usage: Usage,
+    host: Option<&str>,
+) -> Result<(), VerifyError> {
+    let (leaf, rest) = chain.split_first().ok_or(VerifyError::Malformed)?;
+    let leaf_der = CertificateDer::from(leaf.as_slice());
+    let ee = webpki::EndEntityCert::try_from(&leaf_der).map_err(map_err)?;
+    let root_ders: Vec<CertificateDer> = roots
+        .iter()
+        .map(|r| CertificateDer::from(r.as_slice()))
+        .collect();
+    let anchors = root_ders
+        .iter()
+        .map(|r| webpki::anchor_from_trusted_cert(r).map(|a| a.to_owned()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(map_err)?;
+    let inters: Vec<CertificateDer> = rest
+        .iter()
+        .map(|c| CertificateDer::from(c.as_slice()))
+        .collect();
+    let eku = match usage {
+        Usage::Server => webpki::KeyUsage::server_auth(),
+        Usage::Client => webpki::KeyUsage::client_auth(),
+    };
+    ee.verify_for_usage(
+        ALGORITHMS,
+        &anchors,
+        &inters,
+        UnixTime::since_unix_epoch(core::time::Duration::from_secs(now)),
+        eku,
+        None,
+        None,
+    )
+    .map_err(map_err)?;
+    if let Some(host) = host {
+        let name = ServerName::try_from(host).map_err(|_| VerifyError::WrongName)?;
+        ee.verify_is_valid_for_subject_name(&name)
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// Checks only that certificate `leaf` names `host` (after [`verify_chain`] without a host).
+pub fn verify_name(leaf: &[u8], host: &str) -> Result<(), VerifyError> {
+    let der = CertificateDer::from(leaf);
+    let ee = webpki::EndEntityCert::try_from(&der).map_err(map_err)?;
+    let name = ServerName::try_from(host).map_err(|_| VerifyError::WrongName)?;
+    ee.verify_is_valid_for_subject_name(&name).map_err(map_err)
+}
+
+/// Verifies a handshake signature made by the key of certificate `leaf`.
+pub fn verify_signature(
+    leaf: &[u8],
+    alg: &dyn rustls_pki_types::SignatureVerificationAlgorithm,
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<(), VerifyError> {
+    let der = CertificateDer::from(leaf);
+    let ee = webpki::EndEntityCert::try_from(&der).map_err(map_err)?;
+    ee.verify_signature(alg, msg, sig).map_err(map_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cipherstage_transcript::rand::Seeded;
+
+    fn pki() -> Pki {
+        Pki::build(&mut Seeded::new(1)).unwrap()
+    }
+
+    #[test]
+    fn same_seed_same_der_other_seed_other_der() {
+        let a = pki();
+        assert_eq!(a, pki());
+        let c = Pki::build(&mut Seeded::new(2)).unwrap();
+        assert_ne!(a.root.der, c.root.der);
+    }
+
+    #[test]
+    fn good_chains_verify_and_broken_ones_fail_as_expected() {
+        let p = pki();
+        let roots = [p.root.der.clone()];
+        let chain = |c: &Cert| vec![c.der.clone(), p.intermediate.der.clone()];
+        let s = |c: &Cert, host| verify_chain(&chain(c), &roots, SCENARIO_NOW, Usage::Server, host);
+        let c = |c: &Cert| verify_chain(&chain(c), &roots, SCENARIO_NOW, Usage::Client, None);
+        assert_eq!(s(&p.www, Some("www.example.com")), Ok(()));
+        assert_eq!(s(&p.www, Some("example.com")), Ok(()));
+        assert_eq!(s(&p.shop, Some("shop.example.com")), Ok(()));
+        assert_eq!(
+            s(&p.default_host, Some("www.example.com")),
+            Err(VerifyError::WrongName)
+        );
+        assert_eq!(
+            s(&p.www_expired, Some("www.example.com")),
+            Err(VerifyError::Expired)
+        );
+        assert_eq!(
+            s(&p.www_not_yet_valid, Some("www.example.com")),
+            Err(VerifyError::NotValidYet)
+        );
+        assert_eq!(
+            verify_chain(
+                std::slice::from_ref(&p.www_self_signed.der),
+                &roots,
+                SCENARIO_NOW,
+                Usage::Server,
+                None
+            ),
+            Err(VerifyError::UnknownIssuer)
+        );
+        assert_eq!(c(&p.alice), Ok(()));
+        assert_eq!(c(&p.alice_expired), Err(VerifyError::Expired));
+        assert_eq!(c(&p.alice_wrong_eku), Err(VerifyError::WrongUsage));
+        assert_eq!(
+            verify_chain(
+                std::slice::from_ref(&p.alice_untrusted.der),
+                &roots,
+                SCENARIO_NOW,
+                Usage::Client,
+                None
+            ),
+            Err(VerifyError::UnknownIssuer)
+        );
+        // A server certificate is not a client certificate.
+        assert_eq!(c(&p.www), Err(VerifyError::WrongUsage));
+    }
+
+    #[test]
+    fn pkcs8_v1_and_v2_are_the_same_key() {
+        let p = pki();
+        let v1 = p.alice.key.pkcs8_v1();
+        assert_eq!(Key::from_pkcs8(&v1).unwrap(), p.alice.key);
+        assert_eq!(Key::from_pkcs8(&p.alice.key.pkcs8).unwrap(), p.alice.key);
+        assert!(Key::from_pkcs8(&[0x30, 0x00]).is_err());
+    }
+
+    #[test]
+    fn signatures_verify_only_with_the_matching_key() {
+        let p = pki();
+        let sig = p.alice.key.sign(b"hello").unwrap();
+        assert_eq!(
+            verify_signature(&p.alice.der, webpki::ring::ED25519, b"hello", &sig),
+            Ok(())
+        );
+        let stray = p.stray_key.sign(b"hello").unwrap();
+        assert_eq!(
+            verify_signature(&p.alice.der, webpki::ring::ED25519, b"hello", &stray),
+            Err(VerifyError::BadSignature)
+        );
+    }
+}

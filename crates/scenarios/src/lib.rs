@@ -241,6 +241,7 @@ pub fn exports(
     match info.protocol {
         "ipsec" => ipsec::exports(info, &values, seed),
         "ssh" => ssh::exports(info, &values, seed),
+        "tls" => tls::exports(info, &values, seed),
         _ => Ok(Vec::new()),
     }
 }

@@ -1,15 +1,335 @@
-//! tls scenarios (none yet: the core is being built).
+//! TLS 1.3 scenarios: SNI virtual hosts, mutual TLS and the failures, tampering.
 
-use cipherstage_transcript::Transcript;
+use cipherstage_tls::enums::{CipherSuite, NamedGroup};
+use cipherstage_tls::{ClientCert, Kind, Params, TamperAt};
+use cipherstage_transcript::{Layer, Transcript};
 
-use crate::{RunError, ScenarioInfo, Values};
+use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
 
-pub(crate) const SCENARIOS: &[ScenarioInfo] = &[];
+const SNI: ParamSpec = ParamSpec {
+    name: "sni",
+    kind: ParamKind::Text,
+    default: "www.example.com",
+};
+const SUITE: ParamSpec = ParamSpec {
+    name: "suite",
+    kind: ParamKind::Choice(&[
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+    ]),
+    default: "TLS_AES_128_GCM_SHA256",
+};
+const GROUP: ParamSpec = ParamSpec {
+    name: "group",
+    kind: ParamKind::Choice(&["x25519", "secp256r1"]),
+    default: "x25519",
+};
+const FLIP: ParamSpec = ParamSpec {
+    name: "flip",
+    kind: ParamKind::Tamper,
+    default: "8:20",
+};
+const UNKNOWN_SNI: ParamSpec = ParamSpec {
+    name: "sni",
+    kind: ParamKind::Text,
+    default: "mail.example.com",
+};
+
+const VHOSTS: ParamSpec = ParamSpec {
+    name: "vhosts",
+    kind: ParamKind::Text,
+    default: "www.example.com,shop.example.com",
+};
+const CLIENT_CERT: ParamSpec = ParamSpec {
+    name: "client_cert",
+    kind: ParamKind::Choice(&[
+        "alice",
+        "alice-expired",
+        "alice-wrong-eku",
+        "alice-untrusted",
+        "alice-stolen",
+        "none",
+    ]),
+    default: "alice",
+};
+
+const STD: &[ParamSpec] = &[SNI, SUITE, GROUP];
+
+const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
+    ScenarioInfo {
+        id,
+        protocol: "tls",
+        layer: Layer::Transport,
+        params,
+    }
+}
+
+pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
+    info("tls13", &[SNI, VHOSTS, SUITE, GROUP]),
+    info("tls-sni-default", &[SNI, VHOSTS, SUITE, GROUP]),
+    info("tls-sni-unknown", &[UNKNOWN_SNI, VHOSTS, SUITE, GROUP]),
+    info("tls-hrr", &[SNI, SUITE]),
+    info("mtls", &[SNI, CLIENT_CERT, SUITE, GROUP]),
+    info("mtls-no-cert", STD),
+    info("mtls-untrusted", STD),
+    info("mtls-expired", STD),
+    info("mtls-wrong-eku", STD),
+    info("mtls-bad-cv", STD),
+    info("tls-self-signed", STD),
+    info("tls-wrong-host", &[UNKNOWN_SNI, SUITE, GROUP]),
+    info("tls-expired-server", STD),
+    info("tls-tamper", &[SNI, SUITE, GROUP, FLIP]),
+];
+
+fn kind(id: &str) -> Option<Kind> {
+    Some(match id {
+        "tls13" => Kind::Success,
+        "tls-sni-default" => Kind::SniDefault,
+        "tls-sni-unknown" => Kind::SniUnknown,
+        "tls-hrr" => Kind::Retry,
+        "mtls" => Kind::Mtls,
+        "mtls-no-cert" => Kind::MtlsNoCert,
+        "mtls-untrusted" => Kind::MtlsUntrusted,
+        "mtls-expired" => Kind::MtlsExpired,
+        "mtls-wrong-eku" => Kind::MtlsWrongEku,
+        "mtls-bad-cv" => Kind::MtlsBadCv,
+        "tls-self-signed" => Kind::SelfSigned,
+        "tls-wrong-host" => Kind::WrongHost,
+        "tls-expired-server" => Kind::ExpiredServer,
+        "tls-tamper" => Kind::Tamper,
+        _ => return None,
+    })
+}
+
+fn parse_tamper(text: &str) -> Option<TamperAt> {
+    let (m, o) = text.split_once(':')?;
+    Some(TamperAt {
+        message: m.trim().parse().ok()?,
+        offset: o.trim().parse().ok()?,
+    })
+}
 
 pub(crate) fn run(
     info: &ScenarioInfo,
-    _v: &Values,
-    _seed: Option<u64>,
+    v: &Values,
+    seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
-    Err(RunError::UnknownScenario(info.id.to_owned()))
+    let kind = kind(info.id).ok_or_else(|| RunError::UnknownScenario(info.id.to_owned()))?;
+    let has = |n: &str| info.params.iter().any(|p| p.name == n);
+    let sni = v.text("sni")?;
+    if sni.is_empty() || sni.len() > 253 {
+        return Err(bad("sni"));
+    }
+    let suite = match v.choice("suite")? {
+        "TLS_AES_256_GCM_SHA384" => CipherSuite::Aes256GcmSha384,
+        "TLS_CHACHA20_POLY1305_SHA256" => CipherSuite::Chacha20Poly1305Sha256,
+        _ => CipherSuite::Aes128GcmSha256,
+    };
+    let group = if has("group") && v.choice("group")? == "secp256r1" {
+        NamedGroup::Secp256r1
+    } else {
+        NamedGroup::X25519
+    };
+    let tamper = if has("flip") {
+        Some(parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
+    } else {
+        None
+    };
+    let mut p = Params {
+        sni,
+        suite,
+        group,
+        tamper,
+        ..Params::default()
+    };
+    if has("vhosts") {
+        let list = v.text("vhosts")?;
+        let names: Vec<String> = list
+            .split(',')
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names
+            .iter()
+            .any(|n| !cipherstage_tls::scenario::VHOST_NAMES.contains(&n.as_str()))
+        {
+            return Err(bad("vhosts"));
+        }
+        p.vhosts = names;
+    }
+    if has("client_cert") {
+        p.client_cert = match v.choice("client_cert")? {
+            "alice-expired" => ClientCert::Expired,
+            "alice-wrong-eku" => ClientCert::WrongEku,
+            "alice-untrusted" => ClientCert::Untrusted,
+            "alice-stolen" => ClientCert::Stolen,
+            "none" => ClientCert::None,
+            _ => ClientCert::Alice,
+        };
+    }
+    Ok(cipherstage_tls::run(info.id, kind, &p, seed))
+}
+
+/// The run as a pcapng capture (TCP port 443) and its NSS key log, which
+/// `tshark -o tls.keylog_file:FILE` uses to decrypt it (the HTTP inside shows).
+pub(crate) fn exports(
+    info: &ScenarioInfo,
+    v: &Values,
+    seed: Option<u64>,
+) -> Result<Vec<crate::ExportFile>, RunError> {
+    let t = run(info, v, seed)?;
+    // 2026-01-01T00:00:00Z as the capture's clock: the scenario's own time is injected.
+    let pcap = cipherstage_tls::export::pcapng(&t, 1_767_225_600);
+    let keylog = cipherstage_tls::export::keylog(&t);
+    let mut files = vec![crate::ExportFile {
+        name: format!("cipherstage-{}.pcapng", info.id),
+        mime: "application/vnd.tcpdump.pcap",
+        bytes: pcap,
+    }];
+    if !keylog.is_empty() {
+        files.push(crate::ExportFile {
+            name: format!("cipherstage-{}-keylog.txt", info.id),
+            mime: "text/plain",
+            bytes: keylog.into_bytes(),
+        });
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use cipherstage_transcript::{check_coverage, Event};
+
+    use super::SCENARIOS;
+    use crate::ParamKind;
+
+    /// Every `key = value` of every i18n file of one language; fails on duplicates.
+    fn load(lang: &str) -> BTreeMap<String, String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../app/i18n")
+            .join(lang);
+        let mut out = BTreeMap::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "txt") {
+                continue;
+            }
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (k, v) = line
+                    .split_once(" = ")
+                    .unwrap_or_else(|| panic!("{path:?}: {line}"));
+                assert!(
+                    out.insert(k.trim().to_owned(), v.to_owned()).is_none(),
+                    "duplicate {k} in {path:?}"
+                );
+            }
+        }
+        out
+    }
+
+    fn placeholders(v: &str) -> BTreeSet<String> {
+        v.split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(p, _)| p.to_owned()))
+            .collect()
+    }
+
+    /// Runs every TLS scenario with every choice and a spread of tamper points.
+    fn transcripts() -> Vec<cipherstage_transcript::Transcript> {
+        let mut out = Vec::new();
+        for info in SCENARIOS {
+            let mut variants: Vec<Vec<(String, String)>> = vec![vec![]];
+            for p in info.params {
+                if let ParamKind::Choice(options) = p.kind {
+                    for o in options {
+                        variants.push(vec![(p.name.to_owned(), (*o).to_owned())]);
+                    }
+                }
+                if let ParamKind::Tamper = p.kind {
+                    for m in 0..12 {
+                        for o in [0, 3, 5, 12, 40, 60, 100, 10_000] {
+                            variants.push(vec![(p.name.to_owned(), format!("{m}:{o}"))]);
+                        }
+                    }
+                }
+            }
+            for v in variants {
+                out.push(crate::run(info.id, &v, Some(11)).unwrap());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_tls_scenario_is_explained_deterministic_and_translated() {
+        let en = load("en");
+        let ja = load("ja");
+        let mut keys: BTreeSet<String> = BTreeSet::new();
+        for info in SCENARIOS {
+            keys.insert(info.title_key());
+            keys.insert(info.summary_key());
+            for p in info.params {
+                keys.insert(p.label_key());
+                if let ParamKind::Choice(options) = p.kind {
+                    for o in options {
+                        keys.insert(format!("param.{}.{}", p.name, o));
+                    }
+                }
+            }
+            let a = crate::run(info.id, &[], Some(5)).unwrap();
+            let b = crate::run(info.id, &[], Some(5)).unwrap();
+            assert_eq!(a.to_json(), b.to_json(), "{}", info.id);
+        }
+        let mut args: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for t in transcripts() {
+            assert_eq!(check_coverage(&t), Ok(()), "{}", t.scenario);
+            keys.extend(t.text_keys().into_iter().map(str::to_owned));
+            for e in &t.events {
+                if let Event::Narration(n) = e {
+                    args.entry(n.key.clone())
+                        .or_default()
+                        .extend(n.args.iter().map(|(k, _)| k.clone()));
+                }
+            }
+        }
+        let missing: Vec<String> = keys
+            .iter()
+            .filter(|k| !en.contains_key(*k) || !ja.contains_key(*k))
+            .map(|k| format!("{k} en={} ja={}", en.contains_key(k), ja.contains_key(k)))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "missing translations:\n{}",
+            missing.join("\n")
+        );
+        // Narration placeholders are the same in both languages and match the arguments.
+        for (key, names) in args {
+            let e = placeholders(&en[&key]);
+            assert_eq!(e, placeholders(&ja[&key]), "{key}");
+            assert_eq!(e, names, "{key}");
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_typed_errors() {
+        assert!(crate::run("tls13", &[("suite".into(), "rot13".into())], Some(1)).is_err());
+        assert!(crate::run("tls13", &[("sni".into(), String::new())], Some(1)).is_err());
+        assert!(crate::run("tls-tamper", &[("flip".into(), "x".into())], Some(1)).is_err());
+        assert!(crate::run("tls13", &[("flip".into(), "1:1".into())], Some(1)).is_err());
+        assert!(crate::run(
+            "tls13",
+            &[("vhosts".into(), "evil.example".into())],
+            Some(1)
+        )
+        .is_err());
+    }
 }

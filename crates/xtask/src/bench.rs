@@ -12,6 +12,8 @@ const CASES: &[(&str, u32)] = &[
     ("hybrid", 300),
     ("hybrid-tamper", 300),
     ("ssh-pubkey", 200),
+    ("tls13", 200),
+    ("mtls", 200),
     ("ipsec-tunnel", 300),
 ];
 /// ESP seal+open of one 1400-byte payload per iteration (throughput in MB/s).

@@ -100,6 +100,7 @@ const WASM_TESTED: &[&str] = &[
     "cipherstage-hybrid",
     "cipherstage-ipsec",
     "cipherstage-ssh",
+    "cipherstage-tls",
 ];
 
 struct Step {

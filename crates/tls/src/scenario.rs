@@ -1,0 +1,475 @@
+//! The scenario driver: a browser and a server with virtual hosts over an
+//! in-memory link watched by Eve, recorded as a transcript.
+
+use cipherstage_pki::{Cert, Pki, SCENARIO_NOW};
+use cipherstage_transcript::rand::{RandomSource, Seeded, Source};
+use cipherstage_transcript::{
+    Actor, Alert, Event, Layer, Link, Message, Narration, Role, Tamper, Transcript,
+};
+
+use crate::common::Outgoing;
+use crate::config::{ClientAuth, ClientConfig, Identity, ServerConfig, Signer, VirtualHost};
+use crate::enums::{CipherSuite, NamedGroup, SignatureScheme};
+use crate::{Client, Server};
+
+const CLIENT: usize = 0;
+const SERVER: usize = 1;
+const EVE: usize = 2;
+const LINK: usize = 0;
+/// Upper bound on delivery rounds (a handshake needs fewer than 10).
+const MAX_ROUNDS: usize = 32;
+
+/// Which story to tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A full handshake with SNI, then HTTP.
+    Success,
+    /// No SNI: the default host's certificate, which the browser rejects.
+    SniDefault,
+    /// An SNI no host answers to: unrecognized_name.
+    SniUnknown,
+    /// The client's key share is not one the server accepts: HelloRetryRequest.
+    Retry,
+    /// Mutual TLS that succeeds.
+    Mtls,
+    /// mTLS, no client certificate: certificate_required.
+    MtlsNoCert,
+    /// mTLS, client certificate from an untrusted CA: unknown_ca.
+    MtlsUntrusted,
+    /// mTLS, expired client certificate: certificate_expired.
+    MtlsExpired,
+    /// mTLS, client certificate without clientAuth: unsupported_certificate.
+    MtlsWrongEku,
+    /// mTLS, CertificateVerify by another key: decrypt_error.
+    MtlsBadCv,
+    /// Self-signed server certificate: unknown_ca.
+    SelfSigned,
+    /// The certificate names another host: bad_certificate.
+    WrongHost,
+    /// Expired server certificate: certificate_expired.
+    ExpiredServer,
+    /// Eve flips a byte: bad_record_mac (or what the RFC says for that byte).
+    Tamper,
+}
+
+/// Where Eve flips a byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TamperAt {
+    /// Index of the message on the link.
+    pub message: usize,
+    /// Byte offset; past the end means the last byte.
+    pub offset: usize,
+}
+
+/// What the user can change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    /// The host the browser wants (sent as SNI unless the story omits it).
+    pub sni: String,
+    /// The suite the client offers (alone).
+    pub suite: CipherSuite,
+    /// The group of the client's key share.
+    pub group: NamedGroup,
+    /// Eve's change.
+    pub tamper: Option<TamperAt>,
+    /// The virtual hosts the server serves besides its default host (names from
+    /// [`VHOST_NAMES`]; others are ignored).
+    pub vhosts: Vec<String>,
+    /// The certificate the browser holds in the `mtls` story.
+    pub client_cert: ClientCert,
+}
+
+/// Host names the test PKI has certificates for.
+pub const VHOST_NAMES: &[&str] = &["www.example.com", "shop.example.com"];
+
+/// Which certificate the browser presents when asked (the `mtls` story).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientCert {
+    /// alice, issued by the trusted intermediate, clientAuth.
+    Alice,
+    /// alice, expired.
+    Expired,
+    /// alice, serverAuth only.
+    WrongEku,
+    /// alice, issued by an untrusted root.
+    Untrusted,
+    /// alice's certificate with a key that is not hers.
+    Stolen,
+    /// No certificate.
+    None,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            sni: "www.example.com".into(),
+            suite: CipherSuite::Aes128GcmSha256,
+            group: NamedGroup::X25519,
+            tamper: None,
+            vhosts: VHOST_NAMES.iter().map(|n| (*n).to_owned()).collect(),
+            client_cert: ClientCert::Alice,
+        }
+    }
+}
+
+struct Driver {
+    events: Vec<Event>,
+    sent: usize,
+    tamper: Option<TamperAt>,
+}
+
+impl Driver {
+    fn narrate(&mut self, key: &str, args: &[(&str, &str)]) {
+        self.events.push(Event::Narration(Narration {
+            key: key.to_owned(),
+            args: args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }));
+    }
+
+    fn send(&mut self, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
+        let mut bytes = out.bytes;
+        let mut tampered = None;
+        if let Some(t) = self.tamper.filter(|t| t.message == self.sent) {
+            let offset = t.offset.min(bytes.len().saturating_sub(1));
+            if let Some(b) = bytes.get_mut(offset) {
+                tampered = Some(Tamper {
+                    by: EVE,
+                    offset,
+                    original: *b,
+                });
+                *b ^= 0x01;
+            }
+        }
+        self.sent += 1;
+        self.events.push(Event::Message(Message {
+            from,
+            to,
+            link: LINK,
+            protocol: "tls".into(),
+            layer: Layer::Transport,
+            label: out.label,
+            bytes: bytes.clone(),
+            fields: out.fields,
+            tampered,
+        }));
+        if tampered.is_some() {
+            self.narrate("tls.narr.eve_tampers", &[]);
+        }
+        bytes
+    }
+}
+
+fn seeded(master: &mut Source) -> Box<dyn RandomSource> {
+    match master {
+        Source::Seeded(s) => {
+            let mut b = [0u8; 8];
+            // Seeded never fails.
+            let _ = s.fill(&mut b);
+            Box::new(Seeded::new(u64::from_be_bytes(b)))
+        }
+        Source::Live(l) => Box::new(*l),
+    }
+}
+
+std::thread_local! {
+    /// The last PKI built from a seed: re-running a scenario with other parameters
+    /// and the same seed reuses it (building 14 certificates is most of a run).
+    static PKI_CACHE: core::cell::RefCell<Option<(u64, Pki)>> = const { core::cell::RefCell::new(None) };
+}
+
+fn build_pki(master: &mut Source) -> Result<Pki, cipherstage_pki::PkiError> {
+    match master {
+        Source::Seeded(s) => {
+            let mut b = [0u8; 8];
+            // Seeded never fails.
+            let _ = s.fill(&mut b);
+            let sub = u64::from_be_bytes(b);
+            let cached = PKI_CACHE.with(|c| {
+                c.borrow()
+                    .as_ref()
+                    .filter(|(k, _)| *k == sub)
+                    .map(|(_, p)| p.clone())
+            });
+            if let Some(p) = cached {
+                return Ok(p);
+            }
+            let p = Pki::build(&mut Seeded::new(sub))?;
+            PKI_CACHE.with(|c| *c.borrow_mut() = Some((sub, p.clone())));
+            Ok(p)
+        }
+        Source::Live(l) => Pki::build(l),
+    }
+}
+
+fn chain(c: &Cert, pki: &Pki) -> Vec<Vec<u8>> {
+    vec![c.der.clone(), pki.intermediate.der.clone()]
+}
+
+fn identity(c: &Cert, pki: &Pki) -> Identity {
+    Identity {
+        chain: chain(c, pki),
+        signer: Signer::Ed25519(c.key.clone()),
+    }
+}
+
+/// The request the browser sends.
+pub fn http_request(host: &str) -> String {
+    format!(
+        "GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: cipherstage\r\nAccept: text/html\r\n\r\n"
+    )
+}
+
+/// The answer of the virtual host `name`.
+pub fn http_response(name: &str) -> String {
+    let body = format!("<h1>Hello from {name}</h1>\n");
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Runs scenario `kind` (recorded under id `scenario`) with `seed` (`None`: live randomness).
+pub fn run(scenario: &str, kind: Kind, params: &Params, seed: Option<u64>) -> Transcript {
+    let mut master = Source::from_seed(seed);
+    let mut d = Driver {
+        events: Vec::new(),
+        sent: 0,
+        tamper: params.tamper,
+    };
+    match build_pki(&mut master) {
+        Ok(pki) => {
+            let crng = seeded(&mut master);
+            let srng = seeded(&mut master);
+            exchange(&mut d, kind, params, &pki, crng, srng);
+        }
+        Err(_) => d.narrate("tls.narr.pki_failed", &[]),
+    }
+    Transcript {
+        scenario: scenario.to_owned(),
+        seed,
+        actors: vec![
+            Actor {
+                role: Role::Client,
+                name: "tls.actor.browser".into(),
+            },
+            Actor {
+                role: Role::Server,
+                name: "tls.actor.server".into(),
+            },
+            Actor {
+                role: Role::Eavesdropper,
+                name: "tls.actor.eve".into(),
+            },
+        ],
+        links: vec![Link {
+            a: CLIENT,
+            b: SERVER,
+            observers: vec![EVE],
+        }],
+        events: d.events,
+    }
+}
+
+fn exchange(
+    d: &mut Driver,
+    kind: Kind,
+    p: &Params,
+    pki: &Pki,
+    crng: Box<dyn RandomSource>,
+    srng: Box<dyn RandomSource>,
+) {
+    use Kind as K;
+    let host = p.sni.clone();
+    let mut cc = ClientConfig::new(&host, vec![pki.root.der.clone()], SCENARIO_NOW);
+    cc.suites = vec![p.suite];
+    cc.key_share_groups = vec![p.group];
+    if kind == K::SniDefault {
+        cc.sni = None;
+    }
+    if kind == K::Retry {
+        cc.key_share_groups = vec![NamedGroup::X25519];
+    }
+    let vhost = |names: &[&str], c: &Cert| VirtualHost {
+        names: names.iter().map(|n| (*n).to_owned()).collect(),
+        identity: identity(c, pki),
+    };
+    let www = match kind {
+        K::SelfSigned => VirtualHost {
+            names: vec!["www.example.com".into(), "example.com".into()],
+            identity: Identity {
+                chain: vec![pki.www_self_signed.der.clone()],
+                signer: Signer::Ed25519(pki.www_self_signed.key.clone()),
+            },
+        },
+        K::ExpiredServer => vhost(&["www.example.com", "example.com"], &pki.www_expired),
+        _ => vhost(&["www.example.com", "example.com"], &pki.www),
+    };
+    let served = |name: &str| p.vhosts.iter().any(|v| v == name);
+    let mut hosts = vec![vhost(&["default.example.net"], &pki.default_host)];
+    if served("www.example.com") {
+        hosts.push(www);
+    }
+    if served("shop.example.com") {
+        hosts.push(vhost(&["shop.example.com"], &pki.shop));
+    }
+    if kind == K::WrongHost {
+        // The server answers every name with www's certificate.
+        hosts = vec![vhost(&["www.example.com", "example.com"], &pki.www)];
+    }
+    let mut sc = ServerConfig::new(hosts);
+    sc.suites = vec![
+        CipherSuite::Aes128GcmSha256,
+        CipherSuite::Aes256GcmSha384,
+        CipherSuite::Chacha20Poly1305Sha256,
+    ];
+    if kind == K::SniUnknown {
+        sc.reject_unknown_names = true;
+    }
+    if kind == K::Retry {
+        sc.groups = vec![NamedGroup::Secp256r1];
+    }
+    let mtls = matches!(
+        kind,
+        K::Mtls
+            | K::MtlsNoCert
+            | K::MtlsUntrusted
+            | K::MtlsExpired
+            | K::MtlsWrongEku
+            | K::MtlsBadCv
+    );
+    if mtls {
+        sc.client_auth = Some(ClientAuth {
+            roots: vec![pki.root.der.clone()],
+            now: SCENARIO_NOW,
+            signature_schemes: vec![
+                SignatureScheme::Ed25519,
+                SignatureScheme::EcdsaSecp256r1Sha256,
+                SignatureScheme::RsaPssRsaeSha256,
+            ],
+        });
+        let kind = match (kind, p.client_cert) {
+            (K::Mtls, ClientCert::Expired) => K::MtlsExpired,
+            (K::Mtls, ClientCert::WrongEku) => K::MtlsWrongEku,
+            (K::Mtls, ClientCert::Untrusted) => K::MtlsUntrusted,
+            (K::Mtls, ClientCert::Stolen) => K::MtlsBadCv,
+            (K::Mtls, ClientCert::None) => K::MtlsNoCert,
+            (k, _) => k,
+        };
+        cc.identity = match kind {
+            K::Mtls => Some(identity(&pki.alice, pki)),
+            K::MtlsExpired => Some(identity(&pki.alice_expired, pki)),
+            K::MtlsWrongEku => Some(identity(&pki.alice_wrong_eku, pki)),
+            K::MtlsUntrusted => Some(Identity {
+                chain: vec![pki.alice_untrusted.der.clone()],
+                signer: Signer::Ed25519(pki.alice_untrusted.key.clone()),
+            }),
+            K::MtlsBadCv => Some(Identity {
+                chain: chain(&pki.alice, pki),
+                signer: Signer::Ed25519(pki.stray_key.clone()),
+            }),
+            _ => None,
+        };
+    }
+
+    d.narrate(intro(kind), &[("host", &host)]);
+    let mut client = match Client::new(cc, crng, CLIENT) {
+        Ok(c) => c,
+        Err(e) => {
+            d.events.push(Event::Alert(Alert {
+                from: CLIENT,
+                key: e.alert.key(),
+                fatal: true,
+            }));
+            return;
+        }
+    };
+    let mut server = Server::new(sc, srng, SERVER);
+    d.events.extend(client.take_events());
+    let request = http_request(&host);
+    let mut request_sent = false;
+    let mut ready = false;
+    let mut response_sent = false;
+    let mut sni_told = false;
+    for _ in 0..MAX_ROUNDS {
+        let mut progress = false;
+        for out in client.take_output() {
+            progress = true;
+            let bytes = d.send(CLIENT, SERVER, out);
+            if !sni_told {
+                sni_told = true;
+                if kind == K::SniDefault {
+                    d.narrate("tls.narr.eve_sees_no_sni", &[]);
+                } else {
+                    d.narrate("tls.narr.eve_sees_sni", &[("name", &host)]);
+                }
+            }
+            let _ = server.receive(&bytes);
+            d.events.extend(server.take_events());
+        }
+        let got = server.take_app_data();
+        if !got.is_empty() && !response_sent {
+            let text = String::from_utf8_lossy(&got).into_owned();
+            d.narrate("tls.narr.server_reads", &[("text", &text)]);
+            let name = server.sni().unwrap_or("default.example.net").to_owned();
+            let _ = server.send(http_response(&name).as_bytes());
+            response_sent = true;
+        }
+        if server.peer_closed() && !server.is_closed() {
+            server.close();
+        }
+        for out in server.take_output() {
+            progress = true;
+            let bytes = d.send(SERVER, CLIENT, out);
+            let _ = client.receive(&bytes);
+            d.events.extend(client.take_events());
+        }
+        // The request goes out a round after the client's Finished, so the
+        // server's NewSessionTicket comes first, as it usually does on the wire.
+        if client.is_connected() && !client.is_closed() && !request_sent {
+            if ready {
+                let _ = client.send(request.as_bytes());
+                request_sent = true;
+            }
+            ready = true;
+            progress = true;
+        }
+        let got = client.take_app_data();
+        if !got.is_empty() {
+            let text = String::from_utf8_lossy(&got).into_owned();
+            d.narrate("tls.narr.client_reads", &[("text", &text)]);
+            client.close();
+            progress = true;
+        }
+        d.events.extend(client.take_events());
+        d.events.extend(server.take_events());
+        if !progress {
+            break;
+        }
+    }
+    if client.peer_closed() && server.peer_closed() {
+        d.narrate("tls.narr.done", &[]);
+    }
+}
+
+fn intro(kind: Kind) -> &'static str {
+    use Kind as K;
+    match kind {
+        K::Success => "tls.narr.intro.success",
+        K::SniDefault => "tls.narr.intro.sni_default",
+        K::SniUnknown => "tls.narr.intro.sni_unknown",
+        K::Retry => "tls.narr.intro.retry",
+        K::Mtls => "tls.narr.intro.mtls",
+        K::MtlsNoCert => "tls.narr.intro.mtls_no_cert",
+        K::MtlsUntrusted => "tls.narr.intro.mtls_untrusted",
+        K::MtlsExpired => "tls.narr.intro.mtls_expired",
+        K::MtlsWrongEku => "tls.narr.intro.mtls_wrong_eku",
+        K::MtlsBadCv => "tls.narr.intro.mtls_bad_cv",
+        K::SelfSigned => "tls.narr.intro.self_signed",
+        K::WrongHost => "tls.narr.intro.wrong_host",
+        K::ExpiredServer => "tls.narr.intro.expired_server",
+        K::Tamper => "tls.narr.intro.tamper",
+    }
+}

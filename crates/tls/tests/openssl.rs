@@ -1,0 +1,407 @@
+//! Interop with OpenSSL 3 (`/usr/bin/openssl`) on 127.0.0.1 through the `tls-peer`
+//! tool: our client against `openssl s_server -tls1_3`, `openssl s_client` against
+//! our server; SNI, mTLS and failures. A missing openssl is a failure, not a skip.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const OPENSSL: &str = "/usr/bin/openssl";
+const PEER: &str = env!("CARGO_BIN_EXE_tls-peer");
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// A scratch directory with the test PKI as PEM.
+fn pki_dir(tag: &str) -> PathBuf {
+    assert!(
+        Path::new(OPENSSL).exists(),
+        "{OPENSSL} is required (apt-get install openssl)"
+    );
+    let dir = std::env::temp_dir().join(format!(
+        "cipherstage-tls-openssl-{tag}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(PEER).args(["pki"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut chain = std::fs::read_to_string(dir.join("intermediate.pem")).unwrap();
+    chain += &std::fs::read_to_string(dir.join("root.pem")).unwrap();
+    std::fs::write(dir.join("chainca.pem"), chain).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills a child by its PID when dropped.
+struct Killer(Child);
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a process and waits (bounded) for a line containing `ready` on its stdout.
+fn start(cmd: &mut Command, ready: &str) -> (Killer, mpsc::Receiver<String>) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let killer = Killer(child);
+    let until = Instant::now() + DEADLINE;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains(ready) => break,
+            Ok(_) => continue,
+            Err(_) => panic!("process did not print {ready:?} in time"),
+        }
+    }
+    (killer, rx)
+}
+
+/// Runs a command to completion within the deadline (killed by PID otherwise).
+fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+        // Keep stdin open briefly so s_client does not quit before the answer.
+        std::thread::sleep(Duration::from_secs(2));
+    });
+    let until = Instant::now() + DEADLINE;
+    loop {
+        if let Some(_status) = child.try_wait().unwrap() {
+            break;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn s_server(dir: &Path, port: u16, extra: &[&str]) -> Killer {
+    let mut cmd = Command::new(OPENSSL);
+    cmd.current_dir(dir).args([
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_3",
+        "-cert",
+        "www-leaf.pem",
+        "-key",
+        "www.key",
+        "-servername",
+        "shop.example.com",
+        "-cert2",
+        "shop-leaf.pem",
+        "-key2",
+        "shop.key",
+        "-CAfile",
+        "chainca.pem",
+        "-build_chain",
+        "-www",
+    ]);
+    cmd.args(extra);
+    start(&mut cmd, "ACCEPT").0
+}
+
+fn our_client(dir: &Path, port: u16, args: &[&str]) -> Output {
+    let mut cmd = Command::new(PEER);
+    cmd.current_dir(dir)
+        .args(["client", &format!("127.0.0.1:{port}"), "--ca", "root.pem"])
+        .args(args);
+    run(&mut cmd, b"")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn our_client_gets_each_sni_host_from_openssl_s_server() {
+    let dir = pki_dir("sni");
+    let port = free_port();
+    let _server = s_server(&dir, port, &[]);
+    for host in ["www.example.com", "shop.example.com"] {
+        let json = format!("{host}.json");
+        let out = our_client(&dir, port, &["--host", host, "--json", &json]);
+        assert!(out.status.success(), "{host}: {}", text(&out.stderr));
+        let body = text(&out.stdout);
+        assert!(body.starts_with("HTTP/1.0 200 ok"), "{body}");
+        assert!(body.contains("Cipher is TLS_AES_128_GCM_SHA256"), "{body}");
+        // The recorded handshake is a valid transcript: every byte explained.
+        let t = cipherstage_transcript::Transcript::from_json(
+            &std::fs::read_to_string(dir.join(&json)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(cipherstage_transcript::check_coverage(&t), Ok(()));
+        let certs: Vec<_> = t
+            .messages()
+            .filter(|m| m.label == "tls.msg.certificate")
+            .collect();
+        assert_eq!(certs.len(), 1, "{host}");
+    }
+    // Every suite and both groups.
+    for (suite, group) in [
+        ("TLS_AES_256_GCM_SHA384", "secp256r1"),
+        ("TLS_CHACHA20_POLY1305_SHA256", "x25519"),
+    ] {
+        let out = our_client(
+            &dir,
+            port,
+            &[
+                "--host",
+                "www.example.com",
+                "--suite",
+                suite,
+                "--group",
+                group,
+            ],
+        );
+        assert!(out.status.success(), "{suite}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(&format!("Cipher is {suite}")));
+    }
+}
+
+#[test]
+fn openssl_s_server_with_verify_accepts_our_client_certificate_and_rejects_its_absence() {
+    let dir = pki_dir("mtls");
+    let port = free_port();
+    let _server = s_server(&dir, port, &["-Verify", "1", "-verify_return_error"]);
+    let out = our_client(
+        &dir,
+        port,
+        &[
+            "--host",
+            "www.example.com",
+            "--cert",
+            "alice.pem",
+            "--key",
+            "alice.key",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Verify return code: 0 (ok)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = our_client(&dir, port, &["--host", "www.example.com"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("alert certificate_required received"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = our_client(
+        &dir,
+        port,
+        &[
+            "--host",
+            "www.example.com",
+            "--cert",
+            "alice-untrusted.pem",
+            "--key",
+            "alice-untrusted.key",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("alert unknown_ca received"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn our_client_rejects_openssl_serving_an_expired_or_misnamed_certificate() {
+    let dir = pki_dir("bad");
+    let port = free_port();
+    let mut cmd = Command::new(OPENSSL);
+    cmd.current_dir(&dir).args([
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_3",
+        "-cert",
+        "www-expired-leaf.pem",
+        "-key",
+        "www-expired.key",
+        "-cert_chain",
+        "intermediate.pem",
+        "-www",
+    ]);
+    let _server = start(&mut cmd, "ACCEPT").0;
+    let out = our_client(&dir, port, &["--host", "www.example.com"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("alert certificate_expired sent"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = our_client(&dir, port, &["--host", "mail.example.com"]);
+    assert!(text(&out.stderr).contains("alert"), "{}", text(&out.stderr));
+}
+
+fn our_server(dir: &Path, port: u16, extra: &[&str]) -> (Killer, mpsc::Receiver<String>) {
+    let mut cmd = Command::new(PEER);
+    cmd.current_dir(dir).args([
+        "server",
+        &format!("127.0.0.1:{port}"),
+        "--vhost",
+        "www.example.com=www.pem,www.key",
+        "--vhost",
+        "shop.example.com=shop.pem,shop.key",
+        "--json",
+        "server.json",
+        "--keylog",
+        "server-keys.txt",
+    ]);
+    cmd.args(extra);
+    start(&mut cmd, "listening")
+}
+
+fn s_client(dir: &Path, port: u16, extra: &[&str]) -> Output {
+    let mut cmd = Command::new(OPENSSL);
+    cmd.current_dir(dir)
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-tls1_3",
+            "-CAfile",
+            "root.pem",
+            "-verify_return_error",
+            "-ign_eof",
+        ])
+        .args(extra);
+    run(&mut cmd, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+}
+
+fn wait_exit(k: &mut Killer) -> Option<i32> {
+    let until = Instant::now() + DEADLINE;
+    loop {
+        if let Some(s) = k.0.try_wait().unwrap() {
+            return s.code();
+        }
+        if Instant::now() > until {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn openssl_s_client_verifies_our_server_per_sni_and_derives_the_same_secrets() {
+    let dir = pki_dir("sclient");
+    for host in ["shop.example.com", "www.example.com"] {
+        let port = free_port();
+        let (mut server, _) = our_server(&dir, port, &[]);
+        let out = s_client(
+            &dir,
+            port,
+            &["-servername", host, "-keylogfile", "openssl-keys.txt"],
+        );
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("Verify return code: 0 (ok)"),
+            "{stdout}\n{}",
+            text(&out.stderr)
+        );
+        assert!(stdout.contains(&format!("Hello from {host}")), "{stdout}");
+        assert!(stdout.contains("TLSv1.3"), "{stdout}");
+        assert_eq!(wait_exit(&mut server), Some(0));
+        // OpenSSL's key log and ours hold the same secrets for the same client random.
+        let mut theirs: Vec<String> = std::fs::read_to_string(dir.join("openssl-keys.txt"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let mut ours: Vec<String> = std::fs::read_to_string(dir.join("server-keys.txt"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        theirs.sort();
+        ours.sort();
+        assert_eq!(ours, theirs, "{host}");
+        assert_eq!(ours.len(), 5);
+        let _ = std::fs::remove_file(dir.join("openssl-keys.txt"));
+    }
+}
+
+#[test]
+fn openssl_s_client_and_our_mtls_server() {
+    let dir = pki_dir("smtls");
+    let port = free_port();
+    let (mut server, _) = our_server(&dir, port, &["--client-ca", "root.pem"]);
+    let out = s_client(
+        &dir,
+        port,
+        &[
+            "-servername",
+            "www.example.com",
+            "-cert",
+            "alice-leaf.pem",
+            "-cert_chain",
+            "intermediate.pem",
+            "-key",
+            "alice.key",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Hello from www.example.com"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert_eq!(wait_exit(&mut server), Some(0));
+
+    let port = free_port();
+    let (mut server, _) = our_server(&dir, port, &["--client-ca", "root.pem"]);
+    let out = s_client(&dir, port, &["-servername", "www.example.com"]);
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(all.contains("certificate required"), "{all}");
+    assert_eq!(wait_exit(&mut server), Some(2));
+    let mut err = String::new();
+    server
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("alert certificate_required sent"), "{err}");
+}
