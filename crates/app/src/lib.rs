@@ -90,6 +90,7 @@ pub fn App() -> Html {
                     "e" | "E" => Action::ToggleEve,
                     "f" | "F" => Action::TogglePresenter,
                     "t" | "T" => Action::NextTheme,
+                    "k" | "K" => Action::ToggleSchedule,
                     "?" => Action::ToggleHelp,
                     "Escape" => Action::DismissNotice,
                     _ => return,

@@ -113,6 +113,8 @@ pub struct State {
     pub theme: Theme,
     /// Embed snippet dialog open.
     pub snippet: bool,
+    /// The diagram pane shows the key schedule instead of the sequence diagram.
+    pub schedule: bool,
 }
 
 /// What can happen.
@@ -162,6 +164,8 @@ pub enum Action {
     NextTheme,
     /// Show or hide the embed snippet.
     ToggleSnippet,
+    /// Sequence diagram or key schedule.
+    ToggleSchedule,
 }
 
 impl State {
@@ -189,6 +193,7 @@ impl State {
                 .and_then(Theme::from_code)
                 .unwrap_or(Theme::Auto),
             snippet: false,
+            schedule: false,
         };
         let Some(id) = &u.scenario else {
             return s;
@@ -407,6 +412,7 @@ impl Reducible for State {
             Action::TogglePresenter => s.presenter = !s.presenter,
             Action::NextTheme => s.theme = s.theme.next(),
             Action::ToggleSnippet => s.snippet = !s.snippet,
+            Action::ToggleSchedule => s.schedule = !s.schedule,
         }
         if !action_kind_keeps_selection(&s, &self) {
             s.selected = None;

@@ -327,3 +327,21 @@ test('an IPsec run downloads as a pcapng capture with its tshark keys', async ({
   const [keys] = await Promise.all([page.waitForEvent('download'), page.click('[data-file$="-tshark.txt"]')]);
   expect(fs.readFileSync(await keys.path(), 'utf8')).toContain('uat:esp_sa:"IPv4"');
 });
+
+test('the key schedule is drawn as a graph and its nodes lead to their steps', async ({ page }) => {
+  const g = guard(page);
+  await open(page, '?s=tls13&lang=en');
+  await page.keyboard.press('End');
+  await page.keyboard.press('k');
+  await expect(page.locator('#key-schedule')).toBeVisible();
+  const nodes = page.locator('#key-schedule .ks-node');
+  expect(await nodes.count()).toBeGreaterThan(5);
+  expect(await page.locator('#key-schedule .ks-edge').count()).toBeGreaterThan(5);
+  await page.screenshot({ path: `${SHOTS}/key-schedule-tls13-en-1280x800.png` });
+  await nodes.nth(2).click();
+  await expect(page.locator('.ks-node.current')).toHaveCount(1);
+  await expect(page.locator('#caption')).toBeVisible();
+  await page.keyboard.press('k');
+  await expect(page.locator('svg.sequence')).toBeVisible();
+  g.check();
+});

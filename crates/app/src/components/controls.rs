@@ -164,6 +164,9 @@ pub fn Controls(p: &ControlsProps) -> Html {
                             onchange={{ let h = p.state.clone(); Callback::from(move |_: Event| h.dispatch(Action::ToggleEve)) }} />
                         <span>{ t(lang, "ui.eve_view") }</span>
                     </label>
+                    <button id="schedule-toggle" onclick={act(Action::ToggleSchedule)} aria-pressed={s.schedule.to_string()}>
+                        { t(lang, if s.schedule { "ui.show_sequence" } else { "ui.key_schedule" }) }
+                    </button>
                     <button id="present" onclick={act(Action::TogglePresenter)}>{ t(lang, "ui.presenter") }</button>
                     <button id="embed-button" onclick={act(Action::ToggleSnippet)}>{ t(lang, "ui.embed") }</button>
                     <button id="export" onclick={export}>{ t(lang, "ui.export_json") }</button>

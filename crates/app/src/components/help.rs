@@ -31,6 +31,7 @@ pub fn Help(p: &HelpProps) -> Html {
         ("E", "ui.help.eve"),
         ("F", "ui.help.presenter"),
         ("T", "ui.help.theme"),
+        ("K", "ui.help.schedule"),
         ("?", "ui.help.toggle"),
     ];
     html! {

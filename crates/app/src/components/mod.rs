@@ -8,6 +8,7 @@ pub mod inspector;
 pub mod notice;
 pub mod params;
 pub mod picker;
+pub mod schedule;
 pub mod secrets;
 pub mod sequence;
 pub mod snippet;

@@ -40,7 +40,11 @@ pub fn Stage(p: &StageProps) -> Html {
             <Controls state={p.state.clone()} />
             <div class="stage-grid">
                 <section class="diagram-pane" aria-label={t(lang, "ui.diagram")}>
-                    <Sequence transcript={tr.clone()} step={s.step} lang={lang} eve={s.eve} dispatch={d.clone()} />
+                    if s.schedule {
+                        <super::schedule::Schedule transcript={tr.clone()} step={s.step} lang={lang} dispatch={d.clone()} />
+                    } else {
+                        <Sequence transcript={tr.clone()} step={s.step} lang={lang} eve={s.eve} dispatch={d.clone()} />
+                    }
                 </section>
                 <section class="detail-pane" aria-live="polite">
                     <Detail state={p.state.clone()} />
