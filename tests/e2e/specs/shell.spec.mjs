@@ -345,3 +345,14 @@ test('the key schedule is drawn as a graph and its nodes lead to their steps', a
   await expect(page.locator('svg.sequence')).toBeVisible();
   g.check();
 });
+
+test('a browser refusing the server certificate shows the warning page', async ({ page }) => {
+  for (const [id, code] of [['tls-wrong-host', 'COMMON_NAME_INVALID'], ['tls-self-signed', 'AUTHORITY_INVALID'], ['tls-expired-server', 'DATE_INVALID']]) {
+    await open(page, `?s=${id}&lang=ja`);
+    await page.keyboard.press('End');
+    await page.locator('.row .glyph.alert').first().click();
+    await expect(page.locator('#browser-warning')).toContainText('この接続ではプライバシーが保護されません');
+    await expect(page.locator('#browser-warning')).toContainText(code);
+  }
+  await page.screenshot({ path: `${SHOTS}/browser-warning-ja-1280x800.png` });
+});

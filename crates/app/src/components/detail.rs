@@ -1,7 +1,7 @@
 //! The current step in words and bytes: a caption, then the message inspector,
 //! the secret with its formula, the check with its outcome, or the alert.
 
-use cipherstage_transcript::{Event, Outcome};
+use cipherstage_transcript::{Event, Outcome, Role};
 use yew::prelude::*;
 
 use super::inspector::Inspector;
@@ -84,14 +84,39 @@ pub fn Detail(p: &DetailProps) -> Html {
                 </div>
             }
         }
-        Event::Alert(a) => html! {
-            <div class="caption alert-detail" id="caption">
-                <p>{ format!("{} ⚠ {}", who(a.from), tr(lang, &a.key)) }</p>
-                if a.fatal {
-                    <p class="verdict">{ t(lang, "ui.alert.fatal") }</p>
-                }
-            </div>
-        },
+        Event::Alert(a) => {
+            // A browser refusing a server certificate shows the warning page the seed pictures.
+            let by_client = tr_
+                .actors
+                .get(a.from)
+                .is_some_and(|x| x.role == Role::Client);
+            let code = match a.key.as_str() {
+                "tls.alert.bad_certificate" => Some("NET::ERR_CERT_COMMON_NAME_INVALID"),
+                "tls.alert.unknown_ca" => Some("NET::ERR_CERT_AUTHORITY_INVALID"),
+                "tls.alert.certificate_expired" => Some("NET::ERR_CERT_DATE_INVALID"),
+                _ => None,
+            }
+            .filter(|_| by_client);
+            html! {
+                <>
+                    <div class="caption alert-detail" id="caption">
+                        <p>{ format!("{} ⚠ {}", who(a.from), tr(lang, &a.key)) }</p>
+                        if a.fatal {
+                            <p class="verdict">{ t(lang, "ui.alert.fatal") }</p>
+                        }
+                    </div>
+                    if let Some(code) = code {
+                        <div class="browser-warning" id="browser-warning">
+                            <div class="bw-icon" aria-hidden="true">{ "⚠" }</div>
+                            <h3>{ t(lang, "ui.browser_warning.title") }</h3>
+                            <p>{ t(lang, "ui.browser_warning.body") }</p>
+                            <p class="bw-code">{ code }</p>
+                            <p class="bw-note">{ t(lang, "ui.browser_warning.note") }</p>
+                        </div>
+                    }
+                </>
+            }
+        }
     }
 }
 
