@@ -214,3 +214,65 @@ fn the_exported_ssh_demo_key_is_read_by_ssh_keygen() {
     };
     assert_eq!(fields(&derived), fields(&exported));
 }
+
+#[test]
+fn openssl_reads_the_exported_pki_and_verifies_the_chains() {
+    let files = scenarios::exports("mtls", &[], Some(1)).unwrap();
+    let pem = files
+        .iter()
+        .find(|f| f.name == "cipherstage-pki.pem")
+        .expect("pki.pem");
+    let text = String::from_utf8(pem.bytes.clone()).unwrap();
+    let certs: Vec<String> = text
+        .split("-----BEGIN CERTIFICATE-----")
+        .skip(1)
+        .map(|c| {
+            format!(
+                "-----BEGIN CERTIFICATE-----{}",
+                c.split("# ").next().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(certs.len(), 4);
+    let dir = std::env::temp_dir().join(format!("cs-pki-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let names = ["root.pem", "inter.pem", "www.pem", "alice.pem"];
+    for (n, c) in names.iter().zip(&certs) {
+        std::fs::write(dir.join(n), c).unwrap();
+    }
+    let key = files.iter().find(|f| f.name == "alice-key.pem").unwrap();
+    std::fs::write(dir.join("alice-key.pem"), &key.bytes).unwrap();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("openssl must be installed");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    // The chains verify (validity is checked at the scenario's injected time, not today's).
+    for leaf in ["www.pem", "alice.pem"] {
+        let (ok, out) = openssl(&[
+            "verify",
+            "-no_check_time",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "inter.pem",
+            leaf,
+        ]);
+        assert!(ok && out.contains(": OK"), "{leaf}: {out}");
+    }
+    let (ok, out) = openssl(&["x509", "-in", "www.pem", "-noout", "-ext", "subjectAltName"]);
+    assert!(ok && out.contains("DNS:www.example.com"), "{out}");
+    // The exported key is alice's: its public key equals the certificate's.
+    let (ok1, from_key) = openssl(&["pkey", "-in", "alice-key.pem", "-pubout"]);
+    let (ok2, from_cert) = openssl(&["x509", "-in", "alice.pem", "-noout", "-pubkey"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ok1 && ok2);
+    assert_eq!(from_key, from_cert);
+}

@@ -194,6 +194,30 @@ pub(crate) fn exports(
             bytes: keylog.into_bytes(),
         });
     }
+    // The seeded run's test PKI in PEM: trust anchor, intermediate, the server and
+    // client leaves, and the demo client key (a live run's PKI is not kept).
+    if let Some(pki) = seed.and_then(|s| cipherstage_tls::scenario::pki_of(s).ok()) {
+        use cipherstage_pki::pem::encode;
+        let mut pem = String::new();
+        for (what, cert) in [
+            ("root CA (trust anchor)", &pki.root),
+            ("intermediate CA", &pki.intermediate),
+            ("server www.example.com", &pki.www),
+            ("client alice (clientAuth)", &pki.alice),
+        ] {
+            pem.push_str(&format!("# {what}\n{}", encode("CERTIFICATE", &cert.der)));
+        }
+        files.push(crate::ExportFile {
+            name: "cipherstage-pki.pem".into(),
+            mime: "application/x-pem-file",
+            bytes: pem.into_bytes(),
+        });
+        files.push(crate::ExportFile {
+            name: "alice-key.pem".into(),
+            mime: "application/x-pem-file",
+            bytes: encode("PRIVATE KEY", &pki.alice.key.pkcs8_v1()).into_bytes(),
+        });
+    }
     Ok(files)
 }
 

@@ -231,6 +231,12 @@ pub fn http_response(name: &str) -> String {
     )
 }
 
+/// The test PKI a seeded run of any TLS scenario uses (built from the seed's first
+/// draw, exactly as [`run`] does), for exporting its certificates and keys.
+pub fn pki_of(seed: u64) -> Result<Pki, cipherstage_pki::PkiError> {
+    build_pki(&mut Source::from_seed(Some(seed)))
+}
+
 /// Runs scenario `kind` (recorded under id `scenario`) with `seed` (`None`: live randomness).
 pub fn run(scenario: &str, kind: Kind, params: &Params, seed: Option<u64>) -> Transcript {
     let mut master = Source::from_seed(seed);

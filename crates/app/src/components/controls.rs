@@ -108,6 +108,10 @@ pub fn Controls(p: &ControlsProps) -> Html {
         });
         let label = if f.name.ends_with(".pcapng") {
             t(lang, "ui.export_pcapng")
+        } else if f.name.ends_with("pki.pem") {
+            t(lang, "ui.export_certificates")
+        } else if f.name.ends_with("-key.pem") {
+            t(lang, "ui.export_private_key_pem")
         } else if f.name.ends_with(".pub") {
             t(lang, "ui.export_public_key")
         } else if f.name.starts_with("id_") {
