@@ -90,9 +90,18 @@ fn used_keys() -> BTreeSet<String> {
     keys
 }
 
-/// Every `"ui.…"` string literal in the app's source.
+/// Every `"ui.…"` string literal in the app's source, and every `"inspect.…"` one
+/// in the paste inspector.
 fn ui_literals() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
+    let inspect =
+        std::fs::read_to_string(cipherstage_tests::root().join("crates/scenarios/src/inspect.rs"))
+            .unwrap();
+    for part in inspect.split("\"inspect.").skip(1) {
+        if let Some((rest, _)) = part.split_once('"') {
+            out.insert(format!("inspect.{rest}"));
+        }
+    }
     let mut dirs = vec![cipherstage_tests::root().join("crates/app/src")];
     while let Some(d) = dirs.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {

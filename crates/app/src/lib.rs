@@ -121,7 +121,7 @@ pub fn App() -> Html {
     let body = if state.transcript.is_some() {
         html! { <Stage state={state.clone()} /> }
     } else {
-        html! { <Picker lang={lang} dispatch={dispatch.clone()} /> }
+        html! { <Picker state={state.clone()} /> }
     };
     let class = classes!(
         "shell",

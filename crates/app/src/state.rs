@@ -426,6 +426,8 @@ fn action_kind_keeps_selection(new: &State, old: &State) -> bool {
     new.step == old.step
         && match (&new.transcript, &old.transcript) {
             (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            // On the map, a selection belongs to the inspected paste.
+            (None, None) => true,
             _ => false,
         }
 }

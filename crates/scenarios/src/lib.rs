@@ -85,6 +85,7 @@ pub enum RunError {
 }
 
 mod hybrid;
+pub mod inspect;
 #[cfg(feature = "ipsec")]
 mod ipsec;
 #[cfg(feature = "ssh")]

@@ -356,3 +356,26 @@ test('a browser refusing the server certificate shows the warning page', async (
   }
   await page.screenshot({ path: `${SHOTS}/browser-warning-ja-1280x800.png` });
 });
+
+test('a pasted SSH key or certificate is explained; a broken one gets a clear error', async ({ page }) => {
+  const g = guard(page);
+  await open(page, '?lang=en');
+  // A real ssh-keygen ed25519 public key line (RFC 8032 test 1's public key).
+  const line = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea demo@example';
+  await page.fill('#inspect-input', line);
+  await page.click('#inspect-go');
+  await expect(page.locator('#inspect-result')).toContainText('SHA256:');
+  expect(await page.locator('#inspect-result #hex .b').count()).toBe(51);
+  await page.locator('#inspect-result #hex .b').nth(20).click();
+  await expect(page.locator('#inspect-result .explain')).toContainText('fingerprint');
+  await page.fill('#inspect-input', 'ssh-ed25519 AAAA$AAA');
+  await page.click('#inspect-go');
+  await expect(page.locator('#inspect-error')).toContainText('not base64');
+  await expect(page.locator('#inspect-error')).toContainText('byte 16');
+  await page.fill('#inspect-input', '-----BEGIN CERTIFICATE-----\nMIIB\n');
+  await page.click('#inspect-go');
+  await expect(page.locator('#inspect-error')).toContainText('END');
+  await page.click('[data-scenario="hybrid"]');
+  await expect(page.locator('#stage')).toBeVisible();
+  g.check();
+});

@@ -4,6 +4,7 @@ pub mod controls;
 pub mod detail;
 pub mod header;
 pub mod help;
+pub mod inspect;
 pub mod inspector;
 pub mod notice;
 pub mod params;

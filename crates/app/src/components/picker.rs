@@ -4,17 +4,14 @@ use cipherstage_scenarios as scenarios;
 use cipherstage_transcript::Layer;
 use yew::prelude::*;
 
-use crate::i18n::Lang;
 use crate::state::{Action, State};
 use crate::t;
 
 /// Props of [`Picker`].
 #[derive(Properties, PartialEq)]
 pub struct PickerProps {
-    /// Display language.
-    pub lang: Lang,
-    /// Where actions go.
-    pub dispatch: UseReducerDispatcher<State>,
+    /// The app state (and its dispatcher).
+    pub state: UseReducerHandle<State>,
 }
 
 fn layer_key(l: Layer) -> &'static str {
@@ -28,7 +25,8 @@ fn layer_key(l: Layer) -> &'static str {
 /// The layer map.
 #[component]
 pub fn Picker(p: &PickerProps) -> Html {
-    let lang = p.lang;
+    let lang = p.state.lang;
+    let dispatch = p.state.dispatcher();
     let layers = [Layer::Application, Layer::Transport, Layer::Network];
     html! {
         <main class="picker" id="picker">
@@ -47,7 +45,7 @@ pub fn Picker(p: &PickerProps) -> Html {
                         }
                         <ul>
                         { for list.into_iter().map(|s| {
-                            let d = p.dispatch.clone();
+                            let d = dispatch.clone();
                             let id = s.id;
                             let open = Callback::from(move |_| d.dispatch(Action::Open(id)));
                             html! {
@@ -64,6 +62,7 @@ pub fn Picker(p: &PickerProps) -> Html {
                 }
             }) }
             </div>
+            <super::inspect::Inspect state={p.state.clone()} />
         </main>
     }
 }
