@@ -397,6 +397,10 @@ impl Reducible for State {
                         ))
                     }
                 },
+                // Line 0: well-formed JSON whose actors or links do not add up.
+                Err(e) if e.line == 0 => {
+                    s.notice = Some(Notice::new("ui.notice.import_inconsistent", &[]))
+                }
                 Err(e) => {
                     s.notice = Some(Notice::new(
                         "ui.notice.import_failed",

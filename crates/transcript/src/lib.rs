@@ -51,6 +51,54 @@ impl Transcript {
             column: e.column(),
             detail: e.to_string(),
         })?;
+        t.check_references().map_err(|detail| ImportError {
+            line: 0,
+            column: 0,
+            detail,
+        })?;
         Ok(t)
+    }
+
+    /// Checks that every actor and link an event or link names exists, and that a
+    /// tamper record points inside its message.
+    pub fn check_references(&self) -> Result<(), String> {
+        let actors = self.actors.len();
+        let actor = |i: ActorId, what: &str| {
+            if i < actors {
+                Ok(())
+            } else {
+                Err(format!("{what} names actor {i}, but there are {actors}"))
+            }
+        };
+        for l in &self.links {
+            actor(l.a, "a link")?;
+            actor(l.b, "a link")?;
+            for &o in &l.observers {
+                actor(o, "a link observer")?;
+            }
+        }
+        for (n, e) in self.events.iter().enumerate() {
+            let what = format!("event {n}");
+            match e {
+                Event::Message(m) => {
+                    actor(m.from, &what)?;
+                    actor(m.to, &what)?;
+                    if m.link >= self.links.len() {
+                        return Err(format!("{what} names link {}", m.link));
+                    }
+                    if let Some(t) = m.tampered {
+                        actor(t.by, &what)?;
+                        if t.offset >= m.bytes.len() {
+                            return Err(format!("{what}: tampered byte outside the message"));
+                        }
+                    }
+                }
+                Event::Secret(s) => actor(s.owner, &what)?,
+                Event::Check(c) => actor(c.actor, &what)?,
+                Event::Alert(a) => actor(a.from, &what)?,
+                Event::Narration(_) => {}
+            }
+        }
+        Ok(())
     }
 }

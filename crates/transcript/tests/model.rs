@@ -175,6 +175,20 @@ tests! {
         assert!(Transcript::from_json(&bad_hex).unwrap_err().detail.contains("hex"));
     }
 
+    fn import_refuses_references_to_missing_actors_or_links() {
+        let mut t = message(6, nested_fields());
+        assert!(Transcript::from_json(&t.to_json()).is_ok());
+        if let Event::Message(m) = &mut t.events[0] {
+            m.to = 9;
+        }
+        assert!(Transcript::from_json(&t.to_json()).unwrap_err().detail.contains("actor 9"));
+        let mut t = message(6, nested_fields());
+        if let Event::Message(m) = &mut t.events[0] {
+            m.link = 3;
+        }
+        assert!(Transcript::from_json(&t.to_json()).unwrap_err().detail.contains("link 3"));
+    }
+
     fn text_keys_list_every_key() {
         let t = message(6, nested_fields());
         let keys = t.text_keys();

@@ -167,6 +167,11 @@ test('bytes computed in WASM equal the native core\'s, and the export imports ba
   // A broken file is refused with a position, and the page keeps working.
   await page.setInputFiles('#import', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{\n "scenario": 1,') });
   await expect(page.locator('#notice')).toContainText('line 2');
+  // Well-formed JSON naming an actor that does not exist is refused too.
+  const hostile = structuredClone(native);
+  hostile.events.find((e) => e.type === 'message').to = 99;
+  await page.setInputFiles('#import', { name: 'hostile.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(hostile)) });
+  await expect(page.locator('#notice')).toContainText('does not define');
   await page.keyboard.press('End');
   expect((await counter(page)).cur).toBe(native.events.length);
 });
