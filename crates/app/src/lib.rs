@@ -2,6 +2,10 @@
 //!
 //! `main.rs` only calls [`start`], so browser tests can mount [`App`] themselves.
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 pub mod components;
 pub mod i18n;

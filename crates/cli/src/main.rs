@@ -7,6 +7,7 @@
 //! cipherstage bench SCENARIO ITERATIONS                          # µs per run, for the bench
 //! ```
 #![forbid(unsafe_code)]
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io::Write;
 use std::process::ExitCode;
