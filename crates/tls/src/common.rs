@@ -210,6 +210,25 @@ fn handshake_in<H: Handler>(h: &mut H) -> Result<(), Error> {
 }
 
 impl Common {
+    /// Seals application data in records of at most 2^14 bytes (after the handshake).
+    pub(crate) fn send_app_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        if !self.connected || self.closed || self.close_sent {
+            return err(AlertDescription::InternalError);
+        }
+        for chunk in data.chunks(16384) {
+            self.seal(ContentType::ApplicationData, chunk);
+        }
+        Ok(())
+    }
+
+    /// Sends close_notify once.
+    pub(crate) fn close(&mut self) {
+        if !self.closed && !self.close_sent {
+            self.send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+            self.close_sent = true;
+        }
+    }
+
     pub fn new(actor: ActorId, rng: Box<dyn RandomSource>, coalesce: bool) -> Common {
         Common {
             actor,

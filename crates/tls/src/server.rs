@@ -7,7 +7,7 @@ use cipherstage_transcript::{ActorId, Event, FailReason};
 
 use crate::common::{self, err, group_supported, verify_content, Common, Error, Handler, Outgoing};
 use crate::config::{alert_for, ServerConfig};
-use crate::enums::{AlertDescription, AlertLevel, ContentType, ExtensionType, NamedGroup};
+use crate::enums::{AlertDescription, ContentType, ExtensionType, NamedGroup};
 use crate::keys::Suite;
 use crate::msgs::{self, CertificateEntry, ClientHello, Extension, Handshake, ServerHello};
 use crate::schedule::Schedule;
@@ -79,22 +79,12 @@ impl Server {
 
     /// Sends application data (after the handshake).
     pub fn send(&mut self, data: &[u8]) -> Result<(), Error> {
-        if !self.c.connected || self.c.closed || self.c.close_sent {
-            return err(AlertDescription::InternalError);
-        }
-        for chunk in data.chunks(16384) {
-            self.c.seal(ContentType::ApplicationData, chunk);
-        }
-        Ok(())
+        self.c.send_app_data(data)
     }
 
     /// Sends close_notify.
     pub fn close(&mut self) {
-        if !self.c.closed && !self.c.close_sent {
-            self.c
-                .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
-            self.c.close_sent = true;
-        }
+        self.c.close();
     }
 
     /// The state, for the UI.
