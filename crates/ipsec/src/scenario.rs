@@ -775,16 +775,41 @@ fn transport(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     host_to_host(d, p, Mode::Transport, true)
 }
 
-fn host_to_host(d: &mut Driver, p: &Params, mode: Mode, reply: bool) -> Result<(), Stop> {
+/// Host A and host B on one link that Eve watches (the captured link).
+struct Hosts {
+    a: ActorId,
+    b: ActorId,
+    eve: ActorId,
+    link: LinkId,
+    ha: Ipv4Addr,
+    hb: Ipv4Addr,
+}
+
+fn two_hosts(d: &mut Driver, p: &Params) -> Hosts {
     let a = d.actor(Role::Client, "ipsec.actor.host_a");
     let b = d.actor(Role::Server, "ipsec.actor.host_b");
     let eve = d.actor(Role::Eavesdropper, "ipsec.actor.eve");
     let link = d.link(a, b, &[eve]);
     d.export_link = link;
-    let (ha, hb) = (
-        p.addr_a.unwrap_or(addr(HOST_A)),
-        p.addr_b.unwrap_or(addr(HOST_B)),
-    );
+    Hosts {
+        a,
+        b,
+        eve,
+        link,
+        ha: p.addr_a.unwrap_or(addr(HOST_A)),
+        hb: p.addr_b.unwrap_or(addr(HOST_B)),
+    }
+}
+
+fn host_to_host(d: &mut Driver, p: &Params, mode: Mode, reply: bool) -> Result<(), Stop> {
+    let Hosts {
+        a,
+        b,
+        eve: _,
+        link,
+        ha,
+        hb,
+    } = two_hosts(d, p);
     d.narrate(
         &format!("ipsec.narr.intro_{}", mode.as_str()),
         &[("a", ha.to_string()), ("b", hb.to_string())],
@@ -834,15 +859,14 @@ fn host_to_host(d: &mut Driver, p: &Params, mode: Mode, reply: bool) -> Result<(
 
 /// The same inner packet in transport mode and in tunnel mode, one after the other.
 fn compare(d: &mut Driver, p: &Params) -> Result<(), Stop> {
-    let a = d.actor(Role::Client, "ipsec.actor.host_a");
-    let b = d.actor(Role::Server, "ipsec.actor.host_b");
-    let eve = d.actor(Role::Eavesdropper, "ipsec.actor.eve");
-    let link = d.link(a, b, &[eve]);
-    d.export_link = link;
-    let (ha, hb) = (
-        p.addr_a.unwrap_or(addr(HOST_A)),
-        p.addr_b.unwrap_or(addr(HOST_B)),
-    );
+    let Hosts {
+        a,
+        b,
+        eve: _,
+        link,
+        ha,
+        hb,
+    } = two_hosts(d, p);
     d.narrate(
         "ipsec.narr.intro_compare",
         &[("a", ha.to_string()), ("b", hb.to_string())],
@@ -1015,15 +1039,14 @@ fn tunnel(d: &mut Driver, p: &Params) -> Result<(), Stop> {
 
 /// Three packets accepted, then Eve sends the second one again.
 fn replay(d: &mut Driver, p: &Params) -> Result<(), Stop> {
-    let a = d.actor(Role::Client, "ipsec.actor.host_a");
-    let b = d.actor(Role::Server, "ipsec.actor.host_b");
-    let eve = d.actor(Role::Eavesdropper, "ipsec.actor.eve");
-    let link = d.link(a, b, &[eve]);
-    d.export_link = link;
-    let (ha, hb) = (
-        p.addr_a.unwrap_or(addr(HOST_A)),
-        p.addr_b.unwrap_or(addr(HOST_B)),
-    );
+    let Hosts {
+        a,
+        b,
+        eve,
+        link,
+        ha,
+        hb,
+    } = two_hosts(d, p);
     d.narrate("ipsec.narr.intro_replay", &[]);
     let (mut out_a, in_b) = d.esp_sa([a, b], p.algorithm, ha, hb)?;
     let mut sad_b = Sad::new();
@@ -1061,15 +1084,14 @@ fn replay(d: &mut Driver, p: &Params) -> Result<(), Stop> {
 
 /// One packet; Eve flips one byte on the way.
 fn tamper(d: &mut Driver, p: &Params) -> Result<(), Stop> {
-    let a = d.actor(Role::Client, "ipsec.actor.host_a");
-    let b = d.actor(Role::Server, "ipsec.actor.host_b");
-    let eve = d.actor(Role::Eavesdropper, "ipsec.actor.eve");
-    let link = d.link(a, b, &[eve]);
-    d.export_link = link;
-    let (ha, hb) = (
-        p.addr_a.unwrap_or(addr(HOST_A)),
-        p.addr_b.unwrap_or(addr(HOST_B)),
-    );
+    let Hosts {
+        a,
+        b,
+        eve: _,
+        link,
+        ha,
+        hb,
+    } = two_hosts(d, p);
     d.narrate("ipsec.narr.intro_tamper", &[]);
     let (mut out_a, in_b) = d.esp_sa([a, b], p.algorithm, ha, hb)?;
     let mut sad_b = Sad::new();
