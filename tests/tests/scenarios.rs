@@ -276,3 +276,84 @@ fn openssl_reads_the_exported_pki_and_verifies_the_chains() {
     assert!(ok1 && ok2);
     assert_eq!(from_key, from_cert);
 }
+
+/// The certificate-issuance story's CSR, certificates and key, checked by OpenSSL:
+/// the CSR's self-signature, the chain up to the root, the name, and that the key
+/// the server kept is the one the CA certified (for both key kinds).
+#[test]
+fn openssl_verifies_the_issued_csr_chain_and_key() {
+    for key in ["ed25519", "ecdsa-p256"] {
+        let params = [
+            ("host".to_owned(), "blog.example.org".to_owned()),
+            ("visit".to_owned(), "blog.example.org".to_owned()),
+            ("server_key".to_owned(), key.to_owned()),
+        ];
+        let files = scenarios::exports("tls-certificate", &params, Some(3)).unwrap();
+        let dir = std::env::temp_dir().join(format!("cs-issue-{key}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in &files {
+            std::fs::write(dir.join(&f.name), &f.bytes).unwrap();
+        }
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "root.pem",
+                "intermediate.pem",
+                "server-csr.pem",
+                "server.pem",
+                "server-key.pem"
+            ]
+        );
+        let openssl = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("openssl must be installed");
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
+        };
+        let (ok, out) = openssl(&["req", "-in", "server-csr.pem", "-verify", "-noout", "-text"]);
+        assert!(ok && out.contains("verify OK"), "{key}: {out}");
+        assert!(out.contains("DNS:blog.example.org"), "{key}: {out}");
+        let (ok, out) = openssl(&[
+            "verify",
+            "-attime",
+            "1793491200",
+            "-purpose",
+            "sslserver",
+            "-verify_hostname",
+            "blog.example.org",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "intermediate.pem",
+            "server.pem",
+        ]);
+        assert!(ok && out.contains("server.pem: OK"), "{key}: {out}");
+        let (ok, out) = openssl(&[
+            "verify",
+            "-attime",
+            "1793491200",
+            "-verify_hostname",
+            "www.example.com",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "intermediate.pem",
+            "server.pem",
+        ]);
+        assert!(!ok && out.contains("hostname mismatch"), "{key}: {out}");
+        let (ok1, from_key) = openssl(&["pkey", "-in", "server-key.pem", "-pubout"]);
+        let (ok2, from_csr) = openssl(&["req", "-in", "server-csr.pem", "-noout", "-pubkey"]);
+        let (ok3, from_cert) = openssl(&["x509", "-in", "server.pem", "-noout", "-pubkey"]);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(ok1 && ok2 && ok3, "{key}");
+        assert_eq!(from_key, from_cert, "{key}");
+        assert_eq!(from_csr, from_cert, "{key}");
+    }
+}

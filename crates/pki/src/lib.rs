@@ -13,14 +13,15 @@
 )]
 
 pub mod der;
+pub mod issue;
 pub mod pem;
 
 use cipherstage_transcript::rand::{fixed, RandomSource};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, SerialNumber, PKCS_ED25519,
+    KeyUsagePurpose, SerialNumber, PKCS_ECDSA_P256_SHA256, PKCS_ED25519,
 };
-use ring::signature::{Ed25519KeyPair, KeyPair as _};
+use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 /// The moment the scenarios happen: 2026-11-01T00:00:00Z, in seconds since the epoch.
@@ -45,62 +46,164 @@ pub enum PkiError {
     Generate(String),
 }
 
-/// An Ed25519 private key as PKCS#8 (v2, as ring writes it).
+/// The kind of a private key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// Ed25519 (RFC 8032): deterministic signatures.
+    Ed25519,
+    /// ECDSA on P-256 with SHA-256: every signature needs a fresh secret nonce.
+    EcdsaP256,
+}
+
+/// A private key as PKCS#8: Ed25519 (v2, as ring writes it) or ECDSA P-256 (v1 with
+/// the public key, as ring and OpenSSL write it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
+    /// Which algorithm.
+    pub kind: KeyKind,
     /// The PKCS#8 document.
     pub pkcs8: Vec<u8>,
 }
 
+/// ring's ECDSA key pair, made deterministic: ring draws 32 bytes when it loads the
+/// key (the nonce key) and 32 per signature (mixed with the key and the message
+/// digest into the nonce), and both come from the caller's random source.
+fn ecdsa_pair(pkcs8: &[u8], nonce_key: &[u8; 32]) -> Result<EcdsaKeyPair, PkiError> {
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8, &fixed(nonce_key))
+        .map_err(|_| PkiError::Key)
+}
+
 impl Key {
-    /// A key drawn from 32 random bytes.
+    /// An Ed25519 key drawn from 32 random bytes.
     pub fn generate(rng: &mut dyn RandomSource) -> Result<Key, PkiError> {
         let mut seed = [0u8; 32];
         rng.fill(&mut seed).map_err(|_| PkiError::Random)?;
         let doc = Ed25519KeyPair::generate_pkcs8(&fixed(&seed)).map_err(|_| PkiError::Key)?;
         Ok(Key {
+            kind: KeyKind::Ed25519,
             pkcs8: doc.as_ref().to_vec(),
         })
     }
 
-    /// Signs `msg` (Ed25519 is deterministic: no randomness needed).
-    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, PkiError> {
-        let kp = Ed25519KeyPair::from_pkcs8(&self.pkcs8).map_err(|_| PkiError::Key)?;
-        Ok(kp.sign(msg).as_ref().to_vec())
-    }
-
-    /// The raw 32-byte public key.
-    pub fn public_key(&self) -> Result<Vec<u8>, PkiError> {
-        let kp = Ed25519KeyPair::from_pkcs8(&self.pkcs8).map_err(|_| PkiError::Key)?;
-        Ok(kp.public_key().as_ref().to_vec())
-    }
-
-    /// The same key as a PKCS#8 v1 document (seed only), the form OpenSSL writes.
-    pub fn pkcs8_v1(&self) -> Vec<u8> {
-        let mut out = vec![
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-            0x04, 0x20,
-        ];
-        out.extend_from_slice(self.pkcs8.get(16..48).unwrap_or_default());
-        out
-    }
-
-    /// A key from a PKCS#8 document (v1 or v2) ring accepts as Ed25519.
-    pub fn from_pkcs8(doc: &[u8]) -> Result<Key, PkiError> {
-        Ed25519KeyPair::from_pkcs8_maybe_unchecked(doc).map_err(|_| PkiError::Key)?;
-        // In both layouts ring and OpenSSL write, the 32-byte seed sits at offset 16.
-        let seed = doc.get(16..48);
-        let seed = seed.ok_or(PkiError::Key)?;
-        let v2 = Ed25519KeyPair::generate_pkcs8(&fixed(seed)).map_err(|_| PkiError::Key)?;
+    /// An ECDSA P-256 key drawn from 32 random bytes (ring rejects the one draw in
+    /// about 2^32 that is not a valid scalar: then this returns [`PkiError::Key`]).
+    pub fn generate_ecdsa_p256(rng: &mut dyn RandomSource) -> Result<Key, PkiError> {
+        let mut seed = [0u8; 32];
+        rng.fill(&mut seed).map_err(|_| PkiError::Random)?;
+        let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &fixed(&seed))
+            .map_err(|_| PkiError::Key)?;
         Ok(Key {
-            pkcs8: v2.as_ref().to_vec(),
+            kind: KeyKind::EcdsaP256,
+            pkcs8: doc.as_ref().to_vec(),
         })
     }
 
+    /// Signs `msg`. Ed25519 needs no randomness; ECDSA draws 64 bytes from `rng`
+    /// (same source state, same signature).
+    pub fn sign(&self, msg: &[u8], rng: &mut dyn RandomSource) -> Result<Vec<u8>, PkiError> {
+        match self.kind {
+            KeyKind::Ed25519 => {
+                let kp = Ed25519KeyPair::from_pkcs8(&self.pkcs8).map_err(|_| PkiError::Key)?;
+                Ok(kp.sign(msg).as_ref().to_vec())
+            }
+            KeyKind::EcdsaP256 => {
+                let mut nonce_key = [0u8; 32];
+                let mut nonce = [0u8; 32];
+                rng.fill(&mut nonce_key).map_err(|_| PkiError::Random)?;
+                rng.fill(&mut nonce).map_err(|_| PkiError::Random)?;
+                let kp = ecdsa_pair(&self.pkcs8, &nonce_key)?;
+                let sig = kp.sign(&fixed(&nonce), msg).map_err(|_| PkiError::Key)?;
+                Ok(sig.as_ref().to_vec())
+            }
+        }
+    }
+
+    /// The raw public key: 32 bytes (Ed25519) or the 65-byte uncompressed point (P-256).
+    pub fn public_key(&self) -> Result<Vec<u8>, PkiError> {
+        match self.kind {
+            KeyKind::Ed25519 => {
+                let kp = Ed25519KeyPair::from_pkcs8(&self.pkcs8).map_err(|_| PkiError::Key)?;
+                Ok(kp.public_key().as_ref().to_vec())
+            }
+            KeyKind::EcdsaP256 => {
+                let kp = ecdsa_pair(&self.pkcs8, &[0; 32])?;
+                Ok(kp.public_key().as_ref().to_vec())
+            }
+        }
+    }
+
+    /// The key as PKCS#8 v1, the form OpenSSL writes: Ed25519 keeps only the seed;
+    /// ring's ECDSA document already is v1.
+    pub fn pkcs8_v1(&self) -> Vec<u8> {
+        match self.kind {
+            KeyKind::Ed25519 => {
+                let mut out = vec![
+                    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04,
+                    0x22, 0x04, 0x20,
+                ];
+                out.extend_from_slice(self.pkcs8.get(16..48).unwrap_or_default());
+                out
+            }
+            KeyKind::EcdsaP256 => self.pkcs8.clone(),
+        }
+    }
+
+    /// A key from a PKCS#8 document ring accepts as Ed25519 (v1 or v2) or as ECDSA
+    /// P-256 (with the public key, as OpenSSL writes it).
+    pub fn from_pkcs8(doc: &[u8]) -> Result<Key, PkiError> {
+        if Ed25519KeyPair::from_pkcs8_maybe_unchecked(doc).is_ok() {
+            // In both layouts ring and OpenSSL write, the 32-byte seed sits at offset 16.
+            let seed = doc.get(16..48).ok_or(PkiError::Key)?;
+            let v2 = Ed25519KeyPair::generate_pkcs8(&fixed(seed)).map_err(|_| PkiError::Key)?;
+            return Ok(Key {
+                kind: KeyKind::Ed25519,
+                pkcs8: v2.as_ref().to_vec(),
+            });
+        }
+        ecdsa_pair(doc, &[0; 32])?;
+        Ok(Key {
+            kind: KeyKind::EcdsaP256,
+            pkcs8: doc.to_vec(),
+        })
+    }
+
+    /// The public half as rcgen sees it (what a certificate for this key carries).
+    fn public(&self) -> Result<PublicKey, PkiError> {
+        Ok(PublicKey {
+            raw: self.public_key()?,
+            alg: match self.kind {
+                KeyKind::Ed25519 => &PKCS_ED25519,
+                KeyKind::EcdsaP256 => &PKCS_ECDSA_P256_SHA256,
+            },
+        })
+    }
+
+    /// An rcgen signing key (CAs are Ed25519, whose signatures need no randomness).
     fn rcgen(&self) -> Result<KeyPair, PkiError> {
+        if self.kind != KeyKind::Ed25519 {
+            return Err(PkiError::Generate(
+                "only Ed25519 keys sign certificates".into(),
+            ));
+        }
         let der = rustls_pki_types::PrivatePkcs8KeyDer::from(self.pkcs8.as_slice());
         KeyPair::from_pkcs8_der_and_sign_algo(&der, &PKCS_ED25519)
             .map_err(|e| PkiError::Generate(e.to_string()))
+    }
+}
+
+/// A public key for rcgen to put in a certificate.
+struct PublicKey {
+    raw: Vec<u8>,
+    alg: &'static rcgen::SignatureAlgorithm,
+}
+
+impl rcgen::PublicKeyData for PublicKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.raw
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        self.alg
     }
 }
 
@@ -144,6 +247,10 @@ pub struct Pki {
     pub alice_untrusted: Cert,
     /// A key that matches no certificate (for a forged CertificateVerify).
     pub stray_key: Key,
+    /// Server leaf for `www.example.com` and `example.com` with an ECDSA P-256 key.
+    pub www_ecdsa: Cert,
+    /// Client leaf `alice` with an ECDSA P-256 key and the clientAuth EKU.
+    pub alice_ecdsa: Cert,
 }
 
 struct Spec<'a> {
@@ -155,6 +262,26 @@ struct Spec<'a> {
     ca: bool,
     eku: &'a [ExtendedKeyUsagePurpose],
 }
+
+fn ca(cn: &str, serial: u8) -> Spec<'_> {
+    Spec {
+        cn,
+        sans: &[],
+        from: Y2026_01_01,
+        until: Y2036_01_01,
+        serial,
+        ca: true,
+        eku: &[],
+    }
+}
+
+/// The intermediate CA's parameters, as its certificate was made from them (an
+/// issuer's name and key identifier come from these).
+fn intermediate_params() -> Result<CertificateParams, PkiError> {
+    params(&ca(INTERMEDIATE_CN, 2))
+}
+
+const INTERMEDIATE_CN: &str = "cipherstage Intermediate CA";
 
 fn params(s: &Spec) -> Result<CertificateParams, PkiError> {
     let sans: Vec<String> = s.sans.iter().map(|n| (*n).to_owned()).collect();
@@ -203,13 +330,21 @@ fn issued(
     s: &Spec,
     issuer: &(Cert, CertificateParams),
 ) -> Result<(Cert, CertificateParams), PkiError> {
-    let key = Key::generate(rng)?;
+    issue(Key::generate(rng)?, s, issuer)
+}
+
+/// Certifies `key` (of any kind) with `issuer`'s Ed25519 key.
+fn issue(
+    key: Key,
+    s: &Spec,
+    issuer: &(Cert, CertificateParams),
+) -> Result<(Cert, CertificateParams), PkiError> {
     let p = params(s)?;
-    let kp = key.rcgen()?;
+    let public = key.public()?;
     let ikp = issuer.0.key.rcgen()?;
     let iss = Issuer::from_params(&issuer.1, &ikp);
     let cert = p
-        .signed_by(&kp, &iss)
+        .signed_by(&public, &iss)
         .map_err(|e| PkiError::Generate(e.to_string()))?;
     Ok((
         Cert {
@@ -224,15 +359,6 @@ impl Pki {
     /// Builds every certificate from `rng` (same seed → same DER).
     pub fn build(rng: &mut dyn RandomSource) -> Result<Pki, PkiError> {
         use ExtendedKeyUsagePurpose::{ClientAuth, ServerAuth};
-        let ca = |cn, serial| Spec {
-            cn,
-            sans: &[],
-            from: Y2026_01_01,
-            until: Y2036_01_01,
-            serial,
-            ca: true,
-            eku: &[],
-        };
         let leaf = |cn, sans, serial, eku| Spec {
             cn,
             sans,
@@ -243,7 +369,7 @@ impl Pki {
             eku,
         };
         let root = self_signed(rng, &ca("cipherstage Root CA", 1))?;
-        let inter = issued(rng, &ca("cipherstage Intermediate CA", 2), &root)?;
+        let inter = issued(rng, &ca(INTERMEDIATE_CN, 2), &root)?;
         let rogue = self_signed(rng, &ca("Rogue Root CA", 3))?;
         let www_sans: &[&str] = &["www.example.com", "example.com"];
         let www = issued(
@@ -283,6 +409,17 @@ impl Pki {
         let alice_wrong_eku = issued(rng, &leaf("alice", &[], 22, &[ServerAuth]), &inter)?;
         let alice_untrusted = issued(rng, &leaf("alice", &[], 23, &[ClientAuth]), &rogue)?;
         let stray_key = Key::generate(rng)?;
+        // Drawn last, so every certificate above stays what it was before these existed.
+        let www_ecdsa = issue(
+            Key::generate_ecdsa_p256(rng)?,
+            &leaf("www.example.com", www_sans, 16, &[ServerAuth]),
+            &inter,
+        )?;
+        let alice_ecdsa = issue(
+            Key::generate_ecdsa_p256(rng)?,
+            &leaf("alice", &[], 24, &[ClientAuth]),
+            &inter,
+        )?;
         Ok(Pki {
             root: root.0,
             intermediate: inter.0,
@@ -298,6 +435,8 @@ impl Pki {
             alice_wrong_eku: alice_wrong_eku.0,
             alice_untrusted: alice_untrusted.0,
             stray_key,
+            www_ecdsa: www_ecdsa.0,
+            alice_ecdsa: alice_ecdsa.0,
         })
     }
 }
@@ -419,6 +558,11 @@ pub fn verify_chain(
     Ok(())
 }
 
+/// Whether `name` is a DNS name a certificate can carry and a browser can ask for.
+pub fn is_dns_name(name: &str) -> bool {
+    matches!(ServerName::try_from(name), Ok(ServerName::DnsName(_)))
+}
+
 /// Checks only that certificate `leaf` names `host` (after [`verify_chain`] without a host).
 pub fn verify_name(leaf: &[u8], host: &str) -> Result<(), VerifyError> {
     let der = CertificateDer::from(leaf);
@@ -517,15 +661,55 @@ mod tests {
     #[test]
     fn signatures_verify_only_with_the_matching_key() {
         let p = pki();
-        let sig = p.alice.key.sign(b"hello").unwrap();
+        let mut rng = Seeded::new(9);
+        let sig = p.alice.key.sign(b"hello", &mut rng).unwrap();
         assert_eq!(
             verify_signature(&p.alice.der, webpki::ring::ED25519, b"hello", &sig),
             Ok(())
         );
-        let stray = p.stray_key.sign(b"hello").unwrap();
+        let stray = p.stray_key.sign(b"hello", &mut rng).unwrap();
         assert_eq!(
             verify_signature(&p.alice.der, webpki::ring::ED25519, b"hello", &stray),
             Err(VerifyError::BadSignature)
         );
+    }
+
+    #[test]
+    fn ecdsa_leaves_verify_sign_deterministically_and_round_trip() {
+        let p = pki();
+        let roots = [p.root.der.clone()];
+        for (c, usage, host) in [
+            (&p.www_ecdsa, Usage::Server, Some("www.example.com")),
+            (&p.alice_ecdsa, Usage::Client, None),
+        ] {
+            assert_eq!(c.key.kind, KeyKind::EcdsaP256);
+            let chain = [c.der.clone(), p.intermediate.der.clone()];
+            assert_eq!(
+                verify_chain(&chain, &roots, SCENARIO_NOW, usage, host),
+                Ok(())
+            );
+            // Same random source state, same signature; another state, another one.
+            let a = c.key.sign(b"msg", &mut Seeded::new(5)).unwrap();
+            assert_eq!(a, c.key.sign(b"msg", &mut Seeded::new(5)).unwrap());
+            let b = c.key.sign(b"msg", &mut Seeded::new(6)).unwrap();
+            assert_ne!(a, b);
+            for sig in [&a, &b] {
+                assert_eq!(
+                    verify_signature(&c.der, webpki::ring::ECDSA_P256_SHA256, b"msg", sig),
+                    Ok(())
+                );
+            }
+            assert_eq!(
+                verify_signature(&c.der, webpki::ring::ECDSA_P256_SHA256, b"other", &a),
+                Err(VerifyError::BadSignature)
+            );
+            // An ECDSA signature is DER: SEQUENCE { r INTEGER, s INTEGER }.
+            assert_eq!(a[0], 0x30);
+            assert_eq!(Key::from_pkcs8(&c.key.pkcs8_v1()).unwrap(), c.key);
+            assert_eq!(c.key.public_key().unwrap().len(), 65);
+        }
+        // The Ed25519 certificates did not move when the ECDSA ones were added.
+        assert_ne!(p.www.der, p.www_ecdsa.der);
+        assert_eq!(p.www.key.kind, KeyKind::Ed25519);
     }
 }

@@ -1,5 +1,6 @@
 //! TLS 1.3 scenarios: SNI virtual hosts, mutual TLS and the failures, tampering.
 
+use cipherstage_pki::KeyKind;
 use cipherstage_tls::enums::{CipherSuite, NamedGroup};
 use cipherstage_tls::{ClientCert, Kind, Params, TamperAt};
 use cipherstage_transcript::{Layer, Transcript};
@@ -41,10 +42,16 @@ const VHOSTS: ParamSpec = ParamSpec {
     kind: ParamKind::Text,
     default: "www.example.com,shop.example.com",
 };
+const SERVER_KEY: ParamSpec = ParamSpec {
+    name: "server_key",
+    kind: ParamKind::Choice(&["ed25519", "ecdsa-p256"]),
+    default: "ed25519",
+};
 const CLIENT_CERT: ParamSpec = ParamSpec {
     name: "client_cert",
     kind: ParamKind::Choice(&[
         "alice",
+        "alice-ecdsa",
         "alice-expired",
         "alice-wrong-eku",
         "alice-untrusted",
@@ -56,6 +63,20 @@ const CLIENT_CERT: ParamSpec = ParamSpec {
 
 const STD: &[ParamSpec] = &[SNI, SUITE, GROUP];
 
+const HOST: ParamSpec = ParamSpec {
+    name: "host",
+    kind: ParamKind::Text,
+    default: "www.example.com",
+};
+const VISIT: ParamSpec = ParamSpec {
+    name: "visit",
+    kind: ParamKind::Text,
+    default: "www.example.com",
+};
+
+/// The story of where a certificate comes from (not a handshake).
+const ISSUANCE: &str = "tls-certificate";
+
 const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
     ScenarioInfo {
         id,
@@ -66,11 +87,12 @@ const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
 }
 
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
-    info("tls13", &[SNI, VHOSTS, SUITE, GROUP]),
+    info(ISSUANCE, &[HOST, VISIT, SERVER_KEY]),
+    info("tls13", &[SNI, VHOSTS, SERVER_KEY, SUITE, GROUP]),
     info("tls-sni-default", &[SNI, VHOSTS, SUITE, GROUP]),
     info("tls-sni-unknown", &[UNKNOWN_SNI, VHOSTS, SUITE, GROUP]),
     info("tls-hrr", &[SNI, SUITE]),
-    info("mtls", &[SNI, CLIENT_CERT, SUITE, GROUP]),
+    info("mtls", &[SNI, CLIENT_CERT, SERVER_KEY, SUITE, GROUP]),
     info("mtls-no-cert", STD),
     info("mtls-untrusted", STD),
     info("mtls-expired", STD),
@@ -79,7 +101,7 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     info("tls-self-signed", STD),
     info("tls-wrong-host", &[UNKNOWN_SNI, SUITE, GROUP]),
     info("tls-expired-server", STD),
-    info("tls-tamper", &[SNI, SUITE, GROUP, FLIP]),
+    info("tls-tamper", &[SNI, SERVER_KEY, SUITE, GROUP, FLIP]),
 ];
 
 fn kind(id: &str) -> Option<Kind> {
@@ -115,6 +137,9 @@ pub(crate) fn run(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
+    if info.id == ISSUANCE {
+        return issuance(info, v, seed);
+    }
     let kind = kind(info.id).ok_or_else(|| RunError::UnknownScenario(info.id.to_owned()))?;
     let has = |n: &str| info.params.iter().any(|p| p.name == n);
     let sni = v.text("sni")?;
@@ -160,6 +185,7 @@ pub(crate) fn run(
     }
     if has("client_cert") {
         p.client_cert = match v.choice("client_cert")? {
+            "alice-ecdsa" => ClientCert::AliceEcdsa,
             "alice-expired" => ClientCert::Expired,
             "alice-wrong-eku" => ClientCert::WrongEku,
             "alice-untrusted" => ClientCert::Untrusted,
@@ -168,7 +194,63 @@ pub(crate) fn run(
             _ => ClientCert::Alice,
         };
     }
+    if has("server_key") {
+        p.server_key = match v.choice("server_key")? {
+            "ecdsa-p256" => KeyKind::EcdsaP256,
+            _ => KeyKind::Ed25519,
+        };
+    }
     Ok(cipherstage_tls::run(info.id, kind, &p, seed))
+}
+
+/// Each certificate, the CSR and the server's private key as PEM files, for OpenSSL.
+fn issuance_exports(t: &Transcript) -> Vec<crate::ExportFile> {
+    use cipherstage_pki::pem::encode;
+    use cipherstage_transcript::Event;
+    let file = |name: &str, text: String| crate::ExportFile {
+        name: name.to_owned(),
+        mime: "application/x-pem-file",
+        bytes: text.into_bytes(),
+    };
+    let mut files = Vec::new();
+    for m in t.messages() {
+        let (name, label) = match m.label.as_str() {
+            "pki.msg.root_in_store" => ("root.pem", "CERTIFICATE"),
+            "pki.msg.intermediate_certificate" => ("intermediate.pem", "CERTIFICATE"),
+            "pki.msg.csr" => ("server-csr.pem", "CERTIFICATE REQUEST"),
+            "pki.msg.issued_certificate" => ("server.pem", "CERTIFICATE"),
+            _ => continue,
+        };
+        files.push(file(name, encode(label, &m.bytes)));
+    }
+    for e in &t.events {
+        if let Event::Secret(s) = e {
+            if s.name == "pki.secret.server_private_key" {
+                files.push(file("server-key.pem", encode("PRIVATE KEY", &s.bytes)));
+            }
+        }
+    }
+    files
+}
+
+fn issuance(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transcript, RunError> {
+    let name = |n: &str| -> Result<String, RunError> {
+        let t = v.text(n)?.trim().to_ascii_lowercase();
+        if cipherstage_pki::is_dns_name(&t) && t.contains('.') {
+            Ok(t)
+        } else {
+            Err(bad(n))
+        }
+    };
+    let p = cipherstage_tls::issuance::IssueParams {
+        host: name("host")?,
+        visit: name("visit")?,
+        key: match v.choice("server_key")? {
+            "ecdsa-p256" => KeyKind::EcdsaP256,
+            _ => KeyKind::Ed25519,
+        },
+    };
+    Ok(cipherstage_tls::issuance::run_issuance(info.id, &p, seed))
 }
 
 /// The run as a pcapng capture (TCP port 443) and its NSS key log, which
@@ -179,6 +261,9 @@ pub(crate) fn exports(
     seed: Option<u64>,
 ) -> Result<Vec<crate::ExportFile>, RunError> {
     let t = run(info, v, seed)?;
+    if info.id == ISSUANCE {
+        return Ok(issuance_exports(&t));
+    }
     // 2026-01-01T00:00:00Z as the capture's clock: the scenario's own time is injected.
     let pcap = cipherstage_tls::export::pcapng(&t, 1_767_225_600);
     let keylog = cipherstage_tls::export::keylog(&t);
@@ -355,5 +440,112 @@ mod tests {
             Some(1)
         )
         .is_err());
+    }
+
+    /// The scheme of every CertificateVerify in a run, with its sender.
+    fn cv_schemes(t: &cipherstage_transcript::Transcript) -> Vec<(usize, String)> {
+        fn find(fields: &[cipherstage_transcript::Field]) -> Option<String> {
+            fields.iter().find_map(|f| match (&f.name[..], &f.value) {
+                ("tls.field.signature_scheme", Some(cipherstage_transcript::Value::Key(k))) => {
+                    Some(k.clone())
+                }
+                _ => find(&f.children),
+            })
+        }
+        t.messages()
+            .filter(|m| m.label == "tls.msg.certificate_verify")
+            .filter_map(|m| Some((m.from, find(&m.fields)?)))
+            .collect()
+    }
+
+    #[test]
+    fn ecdsa_keys_sign_certificate_verify_and_the_peer_accepts() {
+        let ecdsa = "tls.sig.ecdsa_secp256r1_sha256".to_owned();
+        let ed = "tls.sig.ed25519".to_owned();
+        let run = |id: &str, v: &[(&str, &str)], seed| {
+            let v: Vec<(String, String)> = v
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect();
+            crate::run(id, &v, Some(seed)).unwrap()
+        };
+        let plain = run("tls13", &[], 3);
+        assert_eq!(cv_schemes(&plain), [(1, ed.clone())]);
+        let t = run("tls13", &[("server_key", "ecdsa-p256")], 3);
+        assert_eq!(cv_schemes(&t), [(1, ecdsa.clone())]);
+        // Same seed, same ECDSA signature (its nonce input is drawn from the seed) …
+        assert_eq!(
+            t.to_json(),
+            run("tls13", &[("server_key", "ecdsa-p256")], 3).to_json()
+        );
+        // … and the handshake completes: the browser checked it and read the page.
+        let done = |t: &cipherstage_transcript::Transcript| {
+            t.events
+                .iter()
+                .any(|e| matches!(e, Event::Narration(n) if n.key == "tls.narr.done"))
+        };
+        assert!(done(&t));
+        let m = run(
+            "mtls",
+            &[("client_cert", "alice-ecdsa"), ("server_key", "ecdsa-p256")],
+            3,
+        );
+        assert_eq!(cv_schemes(&m), [(1, ecdsa.clone()), (0, ecdsa)]);
+        assert!(done(&m));
+    }
+
+    #[test]
+    fn issuance_story_checks_every_link_and_the_name() {
+        use cipherstage_transcript::{Outcome, Transcript};
+        let run = |v: &[(&str, &str)]| -> Transcript {
+            let v: Vec<(String, String)> = v
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect();
+            crate::run("tls-certificate", &v, Some(4)).unwrap()
+        };
+        let checks = |t: &Transcript| -> Vec<(String, bool)> {
+            t.events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Check(c) => Some((c.what.clone(), c.outcome == Outcome::Passed)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let alerts = |t: &Transcript| -> Vec<String> {
+            t.events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Alert(a) => Some(a.key.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        for key in ["ed25519", "ecdsa-p256"] {
+            let t = run(&[("server_key", key)]);
+            assert!(
+                checks(&t).iter().all(|(_, ok)| *ok),
+                "{key}: {:?}",
+                checks(&t)
+            );
+            assert_eq!(checks(&t).len(), 8);
+            assert!(alerts(&t).is_empty());
+            assert_eq!(check_coverage(&t), Ok(()));
+        }
+        let t = run(&[("visit", "shop.example.com")]);
+        let failed: Vec<String> = checks(&t)
+            .into_iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(failed, ["pki.check.name", "pki.check.webpki"]);
+        assert_eq!(alerts(&t), ["tls.alert.bad_certificate"]);
+        for bad in ["", "not a name", "localhost", "1.2.3.4"] {
+            assert!(
+                crate::run("tls-certificate", &[("host".into(), bad.into())], Some(1)).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }

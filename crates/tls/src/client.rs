@@ -377,7 +377,7 @@ impl Client {
             self.c.send_hs(&cert);
             if let Some(i) = identity {
                 let content = verify_content(false, &self.c.transcript_hash());
-                let signature = i.signer.sign(&content)?;
+                let signature = i.signer.sign(&content, &mut *self.c.rng)?;
                 let cv = Handshake::CertificateVerify {
                     scheme: i.signer.scheme(),
                     signature,

@@ -1,6 +1,7 @@
 //! What each side is told before it starts.
 
-use cipherstage_pki::{Key, VerifyError};
+use cipherstage_pki::{Key, KeyKind, VerifyError};
+use cipherstage_transcript::rand::RandomSource;
 
 use crate::common::Error;
 use crate::enums::{AlertDescription, CipherSuite, NamedGroup, SignatureScheme};
@@ -8,8 +9,9 @@ use crate::enums::{AlertDescription, CipherSuite, NamedGroup, SignatureScheme};
 /// Who signs CertificateVerify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signer {
-    /// An Ed25519 key (deterministic signatures).
-    Ed25519(Key),
+    /// A private key: Ed25519 (deterministic signatures) or ECDSA P-256 (whose
+    /// per-signature nonce input comes from the side's random source).
+    Key(Key),
     /// A signature recorded elsewhere, replayed as is (RSA-PSS is randomised, so a
     /// replay of a published trace must send the recorded value).
     Recorded {
@@ -24,15 +26,18 @@ impl Signer {
     /// The scheme it signs with.
     pub fn scheme(&self) -> SignatureScheme {
         match self {
-            Signer::Ed25519(_) => SignatureScheme::Ed25519,
+            Signer::Key(k) => match k.kind {
+                KeyKind::Ed25519 => SignatureScheme::Ed25519,
+                KeyKind::EcdsaP256 => SignatureScheme::EcdsaSecp256r1Sha256,
+            },
             Signer::Recorded { scheme, .. } => *scheme,
         }
     }
 
-    pub(crate) fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, Error> {
+    pub(crate) fn sign(&self, msg: &[u8], rng: &mut dyn RandomSource) -> Result<Vec<u8>, Error> {
         match self {
-            Signer::Ed25519(k) => k
-                .sign(msg)
+            Signer::Key(k) => k
+                .sign(msg, rng)
                 .map_err(|_| Error::new(AlertDescription::InternalError)),
             Signer::Recorded { signature, .. } => Ok(signature.clone()),
         }

@@ -18,6 +18,7 @@ mod common;
 mod config;
 pub mod enums;
 pub mod export;
+pub mod issuance;
 pub mod keys;
 pub mod msgs;
 pub mod scenario;

@@ -1,7 +1,7 @@
 //! The scenario driver: a browser and a server with virtual hosts over an
 //! in-memory link watched by Eve, recorded as a transcript.
 
-use cipherstage_pki::{Cert, Pki, SCENARIO_NOW};
+use cipherstage_pki::{Cert, KeyKind, Pki, SCENARIO_NOW};
 use cipherstage_transcript::rand::{RandomSource, Seeded, Source};
 use cipherstage_transcript::{
     Actor, Alert, Event, Layer, Link, Message, Narration, Role, Tamper, Transcript,
@@ -77,6 +77,9 @@ pub struct Params {
     pub vhosts: Vec<String>,
     /// The certificate the browser holds in the `mtls` story.
     pub client_cert: ClientCert,
+    /// The kind of key behind www.example.com's certificate (what CertificateVerify
+    /// is signed with).
+    pub server_key: KeyKind,
 }
 
 /// Host names the test PKI has certificates for.
@@ -87,6 +90,8 @@ pub const VHOST_NAMES: &[&str] = &["www.example.com", "shop.example.com"];
 pub enum ClientCert {
     /// alice, issued by the trusted intermediate, clientAuth.
     Alice,
+    /// alice with an ECDSA P-256 key.
+    AliceEcdsa,
     /// alice, expired.
     Expired,
     /// alice, serverAuth only.
@@ -108,6 +113,7 @@ impl Default for Params {
             tamper: None,
             vhosts: VHOST_NAMES.iter().map(|n| (*n).to_owned()).collect(),
             client_cert: ClientCert::Alice,
+            server_key: KeyKind::Ed25519,
         }
     }
 }
@@ -162,7 +168,7 @@ impl Driver {
     }
 }
 
-fn seeded(master: &mut Source) -> Box<dyn RandomSource> {
+pub(crate) fn seeded(master: &mut Source) -> Box<dyn RandomSource> {
     match master {
         Source::Seeded(s) => {
             let mut b = [0u8; 8];
@@ -180,7 +186,7 @@ std::thread_local! {
     static PKI_CACHE: core::cell::RefCell<Option<(u64, Pki)>> = const { core::cell::RefCell::new(None) };
 }
 
-fn build_pki(master: &mut Source) -> Result<Pki, cipherstage_pki::PkiError> {
+pub(crate) fn build_pki(master: &mut Source) -> Result<Pki, cipherstage_pki::PkiError> {
     match master {
         Source::Seeded(s) => {
             let mut b = [0u8; 8];
@@ -211,7 +217,7 @@ fn chain(c: &Cert, pki: &Pki) -> Vec<Vec<u8>> {
 fn identity(c: &Cert, pki: &Pki) -> Identity {
     Identity {
         chain: chain(c, pki),
-        signer: Signer::Ed25519(c.key.clone()),
+        signer: Signer::Key(c.key.clone()),
     }
 }
 
@@ -307,10 +313,13 @@ fn exchange(
             names: vec!["www.example.com".into(), "example.com".into()],
             identity: Identity {
                 chain: vec![pki.www_self_signed.der.clone()],
-                signer: Signer::Ed25519(pki.www_self_signed.key.clone()),
+                signer: Signer::Key(pki.www_self_signed.key.clone()),
             },
         },
         K::ExpiredServer => vhost(&["www.example.com", "example.com"], &pki.www_expired),
+        _ if p.server_key == KeyKind::EcdsaP256 => {
+            vhost(&["www.example.com", "example.com"], &pki.www_ecdsa)
+        }
         _ => vhost(&["www.example.com", "example.com"], &pki.www),
     };
     let served = |name: &str| p.vhosts.iter().any(|v| v == name);
@@ -365,16 +374,19 @@ fn exchange(
             (k, _) => k,
         };
         cc.identity = match kind {
+            K::Mtls if p.client_cert == ClientCert::AliceEcdsa => {
+                Some(identity(&pki.alice_ecdsa, pki))
+            }
             K::Mtls => Some(identity(&pki.alice, pki)),
             K::MtlsExpired => Some(identity(&pki.alice_expired, pki)),
             K::MtlsWrongEku => Some(identity(&pki.alice_wrong_eku, pki)),
             K::MtlsUntrusted => Some(Identity {
                 chain: vec![pki.alice_untrusted.der.clone()],
-                signer: Signer::Ed25519(pki.alice_untrusted.key.clone()),
+                signer: Signer::Key(pki.alice_untrusted.key.clone()),
             }),
             K::MtlsBadCv => Some(Identity {
                 chain: chain(&pki.alice, pki),
-                signer: Signer::Ed25519(pki.stray_key.clone()),
+                signer: Signer::Key(pki.stray_key.clone()),
             }),
             _ => None,
         };

@@ -271,7 +271,7 @@ impl Server {
         };
         self.c.send_hs(&cert.encode());
         let content = verify_content(true, &self.c.transcript_hash());
-        let signature = host.identity.signer.sign(&content)?;
+        let signature = host.identity.signer.sign(&content, &mut *self.c.rng)?;
         self.c
             .secret("server_signed_content", &content, "signed_content", &[]);
         let cv = Handshake::CertificateVerify {

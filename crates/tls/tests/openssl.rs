@@ -405,3 +405,250 @@ fn openssl_s_client_and_our_mtls_server() {
         .unwrap();
     assert!(err.contains("alert certificate_required sent"), "{err}");
 }
+
+/// ECDSA P-256 both ways: OpenSSL verifies the CertificateVerify our server and our
+/// client sign with ECDSA (a random nonce per signature), and we verify OpenSSL's.
+#[test]
+fn ecdsa_p256_certificate_verify_both_ways_with_openssl() {
+    let dir = pki_dir("ecdsa");
+    // openssl s_client ↔ our server with an ECDSA certificate, asking for alice's ECDSA one.
+    let port = free_port();
+    let (mut server, _) = {
+        let mut cmd = Command::new(PEER);
+        cmd.current_dir(&dir).args([
+            "server",
+            &format!("127.0.0.1:{port}"),
+            "--vhost",
+            "www.example.com=www-ecdsa.pem,www-ecdsa.key",
+            "--client-ca",
+            "root.pem",
+        ]);
+        start(&mut cmd, "listening")
+    };
+    let out = s_client(
+        &dir,
+        port,
+        &[
+            "-servername",
+            "www.example.com",
+            "-sigalgs",
+            "ecdsa_secp256r1_sha256",
+            "-cert",
+            "alice-ecdsa-leaf.pem",
+            "-cert_chain",
+            "intermediate.pem",
+            "-key",
+            "alice-ecdsa.key",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Verify return code: 0 (ok)"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains("Peer signature type: ECDSA"), "{stdout}");
+    assert!(stdout.contains("Hello from www.example.com"), "{stdout}");
+    assert_eq!(wait_exit(&mut server), Some(0));
+
+    // Our client ↔ openssl s_server with an ECDSA certificate, demanding a client
+    // certificate: ours signs with alice's ECDSA key.
+    let port = free_port();
+    let mut cmd = Command::new(OPENSSL);
+    cmd.current_dir(&dir).args([
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_3",
+        "-cert",
+        "www-ecdsa-leaf.pem",
+        "-key",
+        "www-ecdsa.key",
+        "-CAfile",
+        "chainca.pem",
+        "-build_chain",
+        "-Verify",
+        "1",
+        "-verify_return_error",
+        "-www",
+    ]);
+    let _s = start(&mut cmd, "ACCEPT").0;
+    let out = our_client(
+        &dir,
+        port,
+        &[
+            "--host",
+            "www.example.com",
+            "--cert",
+            "alice-ecdsa.pem",
+            "--key",
+            "alice-ecdsa.key",
+            "--json",
+            "ecdsa.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body = text(&out.stdout);
+    assert!(body.contains("Verify return code: 0 (ok)"), "{body}");
+    // Both CertificateVerify messages in the recorded handshake use ECDSA.
+    let t = cipherstage_transcript::Transcript::from_json(
+        &std::fs::read_to_string(dir.join("ecdsa.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cipherstage_transcript::check_coverage(&t), Ok(()));
+    let schemes: Vec<(usize, String)> = t
+        .messages()
+        .filter(|m| m.label == "tls.msg.certificate_verify")
+        .filter_map(|m| Some((m.from, scheme_of(&m.fields)?)))
+        .collect();
+    let ecdsa = "tls.sig.ecdsa_secp256r1_sha256".to_owned();
+    assert_eq!(
+        schemes,
+        [(1, ecdsa.clone()), (0, ecdsa)],
+        "both sides sign with ECDSA"
+    );
+}
+
+/// The signature scheme named in a CertificateVerify's field tree.
+fn scheme_of(fields: &[cipherstage_transcript::Field]) -> Option<String> {
+    fields.iter().find_map(|f| {
+        if f.name == "tls.field.signature_scheme" {
+            if let Some(cipherstage_transcript::Value::Key(k)) = &f.value {
+                return Some(k.clone());
+            }
+        }
+        scheme_of(&f.children)
+    })
+}
+
+/// RSA is verify-only on our side (ring cannot generate RSA keys), so OpenSSL makes
+/// a 2048-bit RSA CA and server key here: our client checks the RSA PKCS#1 chain
+/// signature and the rsa_pss_rsae_sha256 CertificateVerify OpenSSL signs.
+#[test]
+fn our_client_verifies_openssl_rsa_pss_certificate_verify() {
+    let dir = pki_dir("rsa");
+    let ossl = |args: &[&str]| {
+        let out = Command::new(OPENSSL)
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    };
+    ossl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "rsa-ca.key",
+        "-out",
+        "rsa-ca.pem",
+        "-subj",
+        "/CN=RSA Test Root",
+        "-days",
+        "30",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    ossl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "rsa-leaf.key",
+        "-out",
+        "rsa-leaf.csr",
+        "-subj",
+        "/CN=www.example.com",
+        "-addext",
+        "subjectAltName=DNS:www.example.com",
+    ]);
+    ossl(&[
+        "x509",
+        "-req",
+        "-in",
+        "rsa-leaf.csr",
+        "-CA",
+        "rsa-ca.pem",
+        "-CAkey",
+        "rsa-ca.key",
+        "-out",
+        "rsa-leaf.pem",
+        "-days",
+        "30",
+        "-copy_extensions",
+        "copy",
+        "-sha256",
+    ]);
+    let port = free_port();
+    let mut cmd = Command::new(OPENSSL);
+    cmd.current_dir(&dir).args([
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_3",
+        "-cert",
+        "rsa-leaf.pem",
+        "-key",
+        "rsa-leaf.key",
+        "-www",
+    ]);
+    let _server = start(&mut cmd, "ACCEPT").0;
+    // The certificates are made now, so verify at the real time.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let mut cmd = Command::new(PEER);
+    cmd.current_dir(&dir).args([
+        "client",
+        &format!("127.0.0.1:{port}"),
+        "--ca",
+        "rsa-ca.pem",
+        "--host",
+        "www.example.com",
+        "--now",
+        &now,
+        "--json",
+        "rsa.json",
+    ]);
+    let out = run(&mut cmd, b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("HTTP/1.0 200 ok"));
+    let t = cipherstage_transcript::Transcript::from_json(
+        &std::fs::read_to_string(dir.join("rsa.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cipherstage_transcript::check_coverage(&t), Ok(()));
+    let schemes: Vec<(usize, String)> = t
+        .messages()
+        .filter(|m| m.label == "tls.msg.certificate_verify")
+        .filter_map(|m| Some((m.from, scheme_of(&m.fields)?)))
+        .collect();
+    assert_eq!(schemes, [(1, "tls.sig.rsa_pss_rsae_sha256".to_owned())]);
+    // Trusting another root, the same server is refused: the RSA chain was really checked.
+    let mut cmd = Command::new(PEER);
+    cmd.current_dir(&dir).args([
+        "client",
+        &format!("127.0.0.1:{port}"),
+        "--ca",
+        "root.pem",
+        "--host",
+        "www.example.com",
+        "--now",
+        &now,
+    ]);
+    let out = run(&mut cmd, b"");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("alert unknown_ca sent"),
+        "{}",
+        text(&out.stderr)
+    );
+}

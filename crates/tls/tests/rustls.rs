@@ -56,8 +56,12 @@ fn roots(p: &Pki) -> Arc<rustls::RootCertStore> {
 }
 
 fn rustls_server(p: &Pki, mtls: bool) -> rustls::ServerConnection {
+    rustls_server_with(p, mtls, &p.www)
+}
+
+fn rustls_server_with(p: &Pki, mtls: bool, www: &Cert) -> rustls::ServerConnection {
     let mut sni = ResolvesServerCertUsingSni::new();
-    sni.add("www.example.com", certified(&p.www, p)).unwrap();
+    sni.add("www.example.com", certified(www, p)).unwrap();
     sni.add("shop.example.com", certified(&p.shop, p)).unwrap();
     let b = rustls::ServerConfig::builder_with_details(provider(), Arc::new(FixedTime))
         .with_protocol_versions(&[&rustls::version::TLS13])
@@ -94,15 +98,19 @@ fn rustls_client(p: &Pki, host: &str, client_cert: Option<&Cert>) -> rustls::Cli
 }
 
 fn our_server(p: &Pki, mtls: bool) -> Server {
+    our_server_with(p, mtls, &p.www)
+}
+
+fn our_server_with(p: &Pki, mtls: bool, www: &Cert) -> Server {
     let host = |names: &[&str], c: &Cert| VirtualHost {
         names: names.iter().map(|n| n.to_string()).collect(),
         identity: Identity {
             chain: vec![c.der.clone(), p.intermediate.der.clone()],
-            signer: Signer::Ed25519(c.key.clone()),
+            signer: Signer::Key(c.key.clone()),
         },
     };
     let mut sc = ServerConfig::new(vec![
-        host(&["www.example.com", "example.com"], &p.www),
+        host(&["www.example.com", "example.com"], www),
         host(&["shop.example.com"], &p.shop),
     ]);
     if mtls {
@@ -122,7 +130,7 @@ fn our_client(p: &Pki, host: &str, identity: Option<&Cert>) -> Client {
     let mut cc = ClientConfig::new(host, vec![p.root.der.clone()], SCENARIO_NOW);
     cc.identity = identity.map(|c| Identity {
         chain: vec![c.der.clone(), p.intermediate.der.clone()],
-        signer: Signer::Ed25519(c.key.clone()),
+        signer: Signer::Key(c.key.clone()),
     });
     Client::new(cc, Box::new(Seeded::new(1)), 0).unwrap()
 }
@@ -340,7 +348,7 @@ fn a_rustls_client_rejects_our_expired_server_certificate() {
         names: vec!["www.example.com".into()],
         identity: Identity {
             chain: vec![p.www_expired.der.clone(), p.intermediate.der.clone()],
-            signer: Signer::Ed25519(p.www_expired.key.clone()),
+            signer: Signer::Key(p.www_expired.key.clone()),
         },
     }]);
     sc.ticket = None;
@@ -364,5 +372,30 @@ fn a_rustls_client_rejects_our_expired_server_certificate() {
     assert_eq!(
         server.peer_alert(),
         Some(AlertDescription::CertificateExpired)
+    );
+}
+
+/// ECDSA P-256 CertificateVerify both ways: rustls checks the signatures our server
+/// and our client make with ECDSA keys, and ours check rustls's.
+#[test]
+fn ecdsa_p256_certificates_both_ways_with_rustls() {
+    let p = pki();
+    let mut server = rustls_server_with(&p, true, &p.www_ecdsa);
+    let mut client = our_client(&p, "www.example.com", Some(&p.alice_ecdsa));
+    pump_with_rustls_server(&mut client, &mut server).unwrap();
+    assert!(client.is_connected());
+    assert_eq!(
+        server.peer_certificates().unwrap()[0].as_ref(),
+        &p.alice_ecdsa.der[..]
+    );
+
+    let mut server = our_server_with(&p, true, &p.www_ecdsa);
+    let mut client = rustls_client(&p, "www.example.com", Some(&p.alice_ecdsa));
+    pump_with_rustls_client(&mut server, &mut client).unwrap();
+    assert!(server.is_connected());
+    assert_eq!(server.client_chain()[0], p.alice_ecdsa.der);
+    assert_eq!(
+        client.peer_certificates().unwrap()[0].as_ref(),
+        &p.www_ecdsa.der[..]
     );
 }

@@ -92,11 +92,11 @@ fn pem_blocks(path: &str) -> R<Vec<Vec<u8>>> {
 fn identity(cert: &str, key: &str) -> R<Identity> {
     let chain = pem_blocks(cert)?;
     let key_der = pem_blocks(key)?.into_iter().next().unwrap_or_default();
-    let key =
-        Key::from_pkcs8(&key_der).map_err(|e| format!("{key}: {e:?} (Ed25519 PKCS#8 expected)"))?;
+    let key = Key::from_pkcs8(&key_der)
+        .map_err(|e| format!("{key}: {e:?} (Ed25519 or ECDSA P-256 PKCS#8 expected)"))?;
     Ok(Identity {
         chain,
-        signer: Signer::Ed25519(key),
+        signer: Signer::Key(key),
     })
 }
 
@@ -128,6 +128,8 @@ fn pki(args: &[String]) -> R<()> {
         ("alice", &p.alice),
         ("alice-expired", &p.alice_expired),
         ("alice-wrong-eku", &p.alice_wrong_eku),
+        ("www-ecdsa", &p.www_ecdsa),
+        ("alice-ecdsa", &p.alice_ecdsa),
     ];
     for (name, c) in leaves {
         let chain =
