@@ -215,10 +215,24 @@ pub fn make_csr(key: &Key, host: &str, rng: &mut dyn RandomSource) -> Result<Vec
     Ok(csr.der().to_vec())
 }
 
-/// The intermediate CA issues a serverAuth certificate for `host` over exactly the
-/// public key of `csr`, valid for a year from 2026-06-01.
-pub fn issue_for(csr: &Csr, host: &str, intermediate: &Cert) -> Result<Vec<u8>, PkiError> {
+/// A certificate for `host` that `key` signs itself: no CA vouches for it.
+pub fn self_signed(key: &Key, host: &str, rng: &mut dyn RandomSource) -> Result<Vec<u8>, PkiError> {
+    let mut seed = [0u8; 8];
+    rng.fill(&mut seed).map_err(|_| PkiError::Random)?;
+    let signer = CsrSigner {
+        key,
+        public: key.public()?,
+        seed: u64::from_be_bytes(seed),
+    };
     let mut p = leaf_params(host)?;
+    validity_and_usage(&mut p)?;
+    let cert = p
+        .self_signed(&signer)
+        .map_err(|e| PkiError::Generate(e.to_string()))?;
+    Ok(cert.der().to_vec())
+}
+
+fn validity_and_usage(p: &mut CertificateParams) -> Result<(), PkiError> {
     p.not_before = time::OffsetDateTime::from_unix_timestamp(crate::Y2026_06_01)
         .map_err(|e| PkiError::Generate(e.to_string()))?;
     p.not_after = time::OffsetDateTime::from_unix_timestamp(crate::Y2027_06_01)
@@ -226,6 +240,14 @@ pub fn issue_for(csr: &Csr, host: &str, intermediate: &Cert) -> Result<Vec<u8>, 
     p.serial_number = Some(SerialNumber::from_slice(&[0x10, 30]));
     p.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    Ok(())
+}
+
+/// The intermediate CA issues a serverAuth certificate for `host` over exactly the
+/// public key of `csr`, valid for a year from 2026-06-01.
+pub fn issue_for(csr: &Csr, host: &str, intermediate: &Cert) -> Result<Vec<u8>, PkiError> {
+    let mut p = leaf_params(host)?;
+    validity_and_usage(&mut p)?;
     p.use_authority_key_identifier_extension = true;
     let public = PublicKey {
         raw: csr.key.1.clone(),
@@ -290,6 +312,29 @@ mod tests {
             assert_eq!(
                 read_csr(&bad).unwrap().proof_of_possession,
                 Err(VerifyError::BadSignature)
+            );
+        }
+    }
+
+    #[test]
+    fn a_self_signed_certificate_verifies_with_its_own_key_but_chains_nowhere() {
+        let p = Pki::build(&mut Seeded::new(7)).unwrap();
+        let mut rng = Seeded::new(8);
+        for key in [
+            Key::generate(&mut rng).unwrap(),
+            Key::generate_ecdsa_p256(&mut rng).unwrap(),
+        ] {
+            let cert = self_signed(&key, "blog.example.org", &mut rng).unwrap();
+            assert_eq!(verify_signed_by(&cert, &cert), Ok(()));
+            assert_eq!(
+                verify_chain(
+                    &[cert],
+                    &[p.root.der.clone()],
+                    SCENARIO_NOW,
+                    Usage::Server,
+                    Some("blog.example.org")
+                ),
+                Err(VerifyError::UnknownIssuer)
             );
         }
     }

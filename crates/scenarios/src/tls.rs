@@ -74,6 +74,12 @@ const VISIT: ParamSpec = ParamSpec {
     default: "www.example.com",
 };
 
+const ISSUER: ParamSpec = ParamSpec {
+    name: "issuer",
+    kind: ParamKind::Choice(&["intermediate", "self"]),
+    default: "intermediate",
+};
+
 /// The story of where a certificate comes from (not a handshake).
 const ISSUANCE: &str = "tls-certificate";
 
@@ -87,7 +93,7 @@ const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
 }
 
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
-    info(ISSUANCE, &[HOST, VISIT, SERVER_KEY]),
+    info(ISSUANCE, &[HOST, VISIT, SERVER_KEY, ISSUER]),
     info("tls13", &[SNI, VHOSTS, SERVER_KEY, SUITE, GROUP]),
     info("tls-sni-default", &[SNI, VHOSTS, SUITE, GROUP]),
     info("tls-sni-unknown", &[UNKNOWN_SNI, VHOSTS, SUITE, GROUP]),
@@ -218,7 +224,9 @@ fn issuance_exports(t: &Transcript) -> Vec<crate::ExportFile> {
             "pki.msg.root_in_store" => ("root.pem", "CERTIFICATE"),
             "pki.msg.intermediate_certificate" => ("intermediate.pem", "CERTIFICATE"),
             "pki.msg.csr" => ("server-csr.pem", "CERTIFICATE REQUEST"),
-            "pki.msg.issued_certificate" => ("server.pem", "CERTIFICATE"),
+            "pki.msg.issued_certificate" | "pki.msg.self_signed_certificate" => {
+                ("server.pem", "CERTIFICATE")
+            }
             _ => continue,
         };
         files.push(file(name, encode(label, &m.bytes)));
@@ -249,6 +257,7 @@ fn issuance(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transc
             "ecdsa-p256" => KeyKind::EcdsaP256,
             _ => KeyKind::Ed25519,
         },
+        self_signed: v.choice("issuer")? == "self",
     };
     Ok(cipherstage_tls::issuance::run_issuance(info.id, &p, seed))
 }
@@ -541,6 +550,16 @@ mod tests {
             .collect();
         assert_eq!(failed, ["pki.check.name", "pki.check.webpki"]);
         assert_eq!(alerts(&t), ["tls.alert.bad_certificate"]);
+        let t = run(&[("issuer", "self")]);
+        assert_eq!(
+            checks(&t),
+            [
+                ("pki.check.root_self_signed".to_owned(), true),
+                ("pki.check.self_signature".to_owned(), true),
+                ("pki.check.webpki".to_owned(), false)
+            ]
+        );
+        assert_eq!(alerts(&t), ["tls.alert.unknown_ca"]);
         for bad in ["", "not a name", "localhost", "1.2.3.4"] {
             assert!(
                 crate::run("tls-certificate", &[("host".into(), bad.into())], Some(1)).is_err(),

@@ -7,7 +7,7 @@
 use cipherstage_pki::der::annotate_certificate as annotate_csr; // TEMP until der::annotate_csr lands
 use cipherstage_pki::der::{annotate_certificate, validity};
 use cipherstage_pki::issue::{
-    certificate_spki, issue_for, make_csr, read_csr, spki_key, verify_signed_by,
+    certificate_spki, issue_for, make_csr, read_csr, self_signed, spki_key, verify_signed_by,
 };
 use cipherstage_pki::{verify_chain, verify_name, Key, KeyKind, Pki, Usage, SCENARIO_NOW};
 use cipherstage_transcript::rand::{RandomSource, Source};
@@ -38,6 +38,8 @@ pub struct IssueParams {
     pub visit: String,
     /// The server's key.
     pub key: KeyKind,
+    /// Whether the server skips the CA and signs its own certificate.
+    pub self_signed: bool,
 }
 
 impl Default for IssueParams {
@@ -46,6 +48,7 @@ impl Default for IssueParams {
             host: "www.example.com".into(),
             visit: "www.example.com".into(),
             key: KeyKind::Ed25519,
+            self_signed: false,
         }
     }
 }
@@ -213,6 +216,10 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
             inputs: Vec::new(),
         },
     }));
+    if p.self_signed {
+        self_signed_story(s, p, pki, &key, rng);
+        return;
+    }
     // 4. The CSR: name and public key, signed with the private key.
     let Ok(csr_der) = make_csr(&key, host, rng) else {
         s.narrate("tls.narr.pki_failed", &[]);
@@ -319,4 +326,49 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
             &[("visit", &p.visit), ("host", host)],
         );
     }
+}
+
+/// The server signs its own certificate: the signature is genuine, but no root in
+/// the browser's store vouches for the key, and the browser shows its warning.
+fn self_signed_story(
+    s: &mut Story,
+    p: &IssueParams,
+    pki: &Pki,
+    key: &Key,
+    rng: &mut dyn RandomSource,
+) {
+    let Ok(cert) = self_signed(key, &p.host, rng) else {
+        s.narrate("tls.narr.pki_failed", &[]);
+        return;
+    };
+    s.narrate("pki.narr.self_signed", &[("host", &p.host)]);
+    s.send(
+        SERVER,
+        BROWSER,
+        L_WEB,
+        "pki.msg.self_signed_certificate",
+        &[&cert],
+        false,
+    );
+    let own = verify_signed_by(&cert, &cert);
+    s.check(
+        BROWSER,
+        "pki.check.self_signature",
+        fail(&own, FailReason::BadSignature),
+    );
+    let roots = [pki.root.der.clone()];
+    let all = verify_chain(
+        std::slice::from_ref(&cert),
+        &roots,
+        SCENARIO_NOW,
+        Usage::Server,
+        Some(&p.visit),
+    );
+    s.check(
+        BROWSER,
+        "pki.check.webpki",
+        fail(&all, FailReason::Untrusted),
+    );
+    s.alert(BROWSER, "tls.alert.unknown_ca");
+    s.narrate("pki.narr.untrusted", &[]);
 }
