@@ -53,6 +53,9 @@ fn used_keys() -> BTreeSet<String> {
         }
     }
     for info in scenarios::all() {
+        for f in scenarios::exports(info.id, &[], Some(1)).unwrap_or_default() {
+            keys.insert(f.label.to_owned());
+        }
         keys.insert(info.title_key());
         keys.insert(info.summary_key());
         for p in info.params {

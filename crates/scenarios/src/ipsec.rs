@@ -132,11 +132,13 @@ pub(crate) fn exports(
     Ok(vec![
         ExportFile {
             name: format!("cipherstage-{}.pcapng", info.id),
+            label: "ui.export_pcapng",
             mime: "application/vnd.tcpdump.pcap",
             bytes: export.pcapng(),
         },
         ExportFile {
             name: format!("cipherstage-{}-tshark.txt", info.id),
+            label: "ui.export_keys",
             mime: "text/plain",
             bytes: howto.into_bytes(),
         },

@@ -227,6 +227,8 @@ pub struct ExportFile {
     pub name: String,
     /// Media type.
     pub mime: &'static str,
+    /// Key of the button's label (`ui.export_pcapng`).
+    pub label: &'static str,
     /// Contents, computed from the same run as the transcript.
     pub bytes: Vec<u8>,
 }

@@ -161,6 +161,7 @@ pub(crate) fn exports(
         .unwrap_or(0);
     let mut files = vec![crate::ExportFile {
         name: format!("cipherstage-{}.pcapng", info.id),
+        label: "ui.export_pcapng",
         mime: "application/vnd.tcpdump.pcap",
         bytes: cipherstage_ssh::pcap::to_pcapng(&t, client, 22),
     }];
@@ -168,6 +169,7 @@ pub(crate) fn exports(
     if let Some(user) = cipherstage_ssh::scenario::demo_key("cipherstage demo user key") {
         files.push(crate::ExportFile {
             name: "id_ed25519".into(),
+            label: "ui.export_private_key",
             mime: "text/plain",
             bytes: user
                 .to_openssh_private("cipherstage-demo-user")
@@ -175,6 +177,7 @@ pub(crate) fn exports(
         });
         files.push(crate::ExportFile {
             name: "id_ed25519.pub".into(),
+            label: "ui.export_public_key",
             mime: "text/plain",
             bytes: format!("{}\n", user.public().to_openssh("cipherstage-demo-user")).into_bytes(),
         });
@@ -184,6 +187,7 @@ pub(crate) fn exports(
     if let Some(line) = cipherstage_ssh::pcap::keylog(&t, client) {
         files.push(crate::ExportFile {
             name: format!("cipherstage-{}-keylog.txt", info.id),
+            label: "ui.export_keys",
             mime: "text/plain",
             bytes: line.into_bytes(),
         });

@@ -213,28 +213,35 @@ pub(crate) fn run(
 fn issuance_exports(t: &Transcript) -> Vec<crate::ExportFile> {
     use cipherstage_pki::pem::encode;
     use cipherstage_transcript::Event;
-    let file = |name: &str, text: String| crate::ExportFile {
+    let file = |name: &str, label: &'static str, text: String| crate::ExportFile {
         name: name.to_owned(),
+        label,
         mime: "application/x-pem-file",
         bytes: text.into_bytes(),
     };
     let mut files = Vec::new();
     for m in t.messages() {
-        let (name, label) = match m.label.as_str() {
-            "pki.msg.root_in_store" => ("root.pem", "CERTIFICATE"),
-            "pki.msg.intermediate_certificate" => ("intermediate.pem", "CERTIFICATE"),
-            "pki.msg.csr" => ("server-csr.pem", "CERTIFICATE REQUEST"),
+        let (name, key, label) = match m.label.as_str() {
+            "pki.msg.root_in_store" => ("root.pem", "ui.export_root", "CERTIFICATE"),
+            "pki.msg.intermediate_certificate" => {
+                ("intermediate.pem", "ui.export_intermediate", "CERTIFICATE")
+            }
+            "pki.msg.csr" => ("server-csr.pem", "ui.export_csr", "CERTIFICATE REQUEST"),
             "pki.msg.issued_certificate" | "pki.msg.self_signed_certificate" => {
-                ("server.pem", "CERTIFICATE")
+                ("server.pem", "ui.export_server_certificate", "CERTIFICATE")
             }
             _ => continue,
         };
-        files.push(file(name, encode(label, &m.bytes)));
+        files.push(file(name, key, encode(label, &m.bytes)));
     }
     for e in &t.events {
         if let Event::Secret(s) = e {
             if s.name == "pki.secret.server_private_key" {
-                files.push(file("server-key.pem", encode("PRIVATE KEY", &s.bytes)));
+                files.push(file(
+                    "server-key.pem",
+                    "ui.export_server_key",
+                    encode("PRIVATE KEY", &s.bytes),
+                ));
             }
         }
     }
@@ -278,12 +285,14 @@ pub(crate) fn exports(
     let keylog = cipherstage_tls::export::keylog(&t);
     let mut files = vec![crate::ExportFile {
         name: format!("cipherstage-{}.pcapng", info.id),
+        label: "ui.export_pcapng",
         mime: "application/vnd.tcpdump.pcap",
         bytes: pcap,
     }];
     if !keylog.is_empty() {
         files.push(crate::ExportFile {
             name: format!("cipherstage-{}-keylog.txt", info.id),
+            label: "ui.export_keys",
             mime: "text/plain",
             bytes: keylog.into_bytes(),
         });
@@ -303,11 +312,13 @@ pub(crate) fn exports(
         }
         files.push(crate::ExportFile {
             name: "cipherstage-pki.pem".into(),
+            label: "ui.export_certificates",
             mime: "application/x-pem-file",
             bytes: pem.into_bytes(),
         });
         files.push(crate::ExportFile {
             name: "alice-key.pem".into(),
+            label: "ui.export_private_key_pem",
             mime: "application/x-pem-file",
             bytes: encode("PRIVATE KEY", &pki.alice.key.pkcs8_v1()).into_bytes(),
         });

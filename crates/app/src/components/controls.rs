@@ -106,19 +106,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                 web::download(&f.name, f.mime, &f.bytes);
             }
         });
-        let label = if f.name.ends_with(".pcapng") {
-            t(lang, "ui.export_pcapng")
-        } else if f.name.ends_with("pki.pem") {
-            t(lang, "ui.export_certificates")
-        } else if f.name.ends_with("-key.pem") {
-            t(lang, "ui.export_private_key_pem")
-        } else if f.name.ends_with(".pub") {
-            t(lang, "ui.export_public_key")
-        } else if f.name.starts_with("id_") {
-            t(lang, "ui.export_private_key")
-        } else {
-            t(lang, "ui.export_keys")
-        };
+        let label = t(lang, f.label);
         html! { <button class="export-file" data-file={f.name.clone()} onclick={onclick}>{ label }</button> }
     });
     let play_label = if s.playing { "ui.pause" } else { "ui.play" };

@@ -107,11 +107,24 @@ pub fn Sequence(p: &SequenceProps) -> Html {
 
     let lanes = t.actors.iter().enumerate().map(|(i, a)| {
         let x = lane_x(i);
+        let name = actor_name(t, lang, i);
+        // "Name (what it does)" gets two lines, so four or five lanes stay readable.
+        let (main, sub) = split_name(&name);
+        let text = match sub {
+            Some(sub) => html! {
+                <text x={x.to_string()} y="25" class="lane-name">
+                    { main }
+                    <tspan x={x.to_string()} dy="17" class="lane-sub">{ sub }</tspan>
+                </text>
+            },
+            None => html! { <text x={x.to_string()} y="33" class="lane-name">{ main }</text> },
+        };
         html! {
             <g class={classes!("lane", role_class(a.role))}>
-                <rect x={(x - 88.0).to_string()} y="8" width="176" height="36" rx="8" class="lane-head" />
-                <text x={x.to_string()} y="31" class="lane-name">{ actor_name(t, lang, i) }</text>
-                <line x1={x.to_string()} y1="44" x2={x.to_string()} y2={height.to_string()} class="lane-line" />
+                <title>{ name.clone() }</title>
+                <rect x={(x - 92.0).to_string()} y="4" width="184" height="48" rx="8" class="lane-head" />
+                { text }
+                <line x1={x.to_string()} y1="52" x2={x.to_string()} y2={height.to_string()} class="lane-line" />
             </g>
         }
     });
@@ -134,7 +147,7 @@ pub fn Sequence(p: &SequenceProps) -> Html {
                             class={classes!("msg", tam.then_some("tampered"))}
                             pathLength={(!tam).then_some("1")}
                             marker-end="url(#arrow)" />
-                        <text x={((x1 + x2) / 2.0).to_string()} y={(y - 7.0).to_string()} class="msg-label">{ label }</text>
+                        <text x={label_x(x1, x2, &label, width).to_string()} y={(y - 7.0).to_string()} class="msg-label">{ label }</text>
                         if let Some(tp) = &m.tampered {
                             <text x={lane_x(tp.by).to_string()} y={(y + 5.0).to_string()} class="tamper-mark">{ "✂" }</text>
                         }
@@ -179,6 +192,34 @@ pub fn Sequence(p: &SequenceProps) -> Html {
             { for rows }
         </svg>
     }
+}
+
+/// Where a message label is centred: over its arrow, but pushed inwards so a long
+/// label does not run off either side of the diagram (width estimated per glyph:
+/// CJK glyphs are about twice as wide as Latin ones).
+fn label_x(x1: f64, x2: f64, label: &str, width: f64) -> f64 {
+    let est: f64 = label
+        .chars()
+        .map(|c| if c.is_ascii() { 7.5 } else { 15.0 })
+        .sum();
+    let half = est / 2.0 + 4.0;
+    let mid = (x1 + x2) / 2.0;
+    if 2.0 * half >= width {
+        width / 2.0
+    } else {
+        mid.clamp(half, width - half)
+    }
+}
+
+/// Splits "Name (role)" / "名前（役割）" into the name and the parenthesis.
+fn split_name(name: &str) -> (String, Option<String>) {
+    for open in [" (", "（"] {
+        if let Some(at) = name.find(open) {
+            let (main, rest) = name.split_at(at);
+            return (main.to_owned(), Some(rest.trim_start().to_owned()));
+        }
+    }
+    (name.to_owned(), None)
 }
 
 /// A glyph on an actor's lane with a label beside it (to the left on the last lane).
