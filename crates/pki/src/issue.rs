@@ -254,6 +254,7 @@ pub fn issue_for(csr: &Csr, host: &str, intermediate: &Cert) -> Result<Vec<u8>, 
         alg: match csr.key.0 {
             KeyKind::Ed25519 => &rcgen::PKCS_ED25519,
             KeyKind::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyKind::Rsa => &rcgen::PKCS_RSA_SHA256,
         },
     };
     let ca = crate::intermediate_params()?;

@@ -21,7 +21,10 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SerialNumber, PKCS_ECDSA_P256_SHA256, PKCS_ED25519,
 };
-use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING};
+use ring::signature::{
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING,
+    RSA_PSS_SHA256,
+};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 /// The moment the scenarios happen: 2026-11-01T00:00:00Z, in seconds since the epoch.
@@ -53,6 +56,9 @@ pub enum KeyKind {
     Ed25519,
     /// ECDSA on P-256 with SHA-256: every signature needs a fresh secret nonce.
     EcdsaP256,
+    /// RSA (2048–4096 bits), signing RSASSA-PSS with SHA-256 and a random salt. ring
+    /// cannot generate RSA keys: these only come from outside (OpenSSL, a PEM file).
+    Rsa,
 }
 
 /// A private key as PKCS#8: Ed25519 (v2, as ring writes it) or ECDSA P-256 (v1 with
@@ -115,6 +121,16 @@ impl Key {
                 let sig = kp.sign(&fixed(&nonce), msg).map_err(|_| PkiError::Key)?;
                 Ok(sig.as_ref().to_vec())
             }
+            KeyKind::Rsa => {
+                let kp = RsaKeyPair::from_pkcs8(&self.pkcs8).map_err(|_| PkiError::Key)?;
+                // PSS with SHA-256 draws exactly a 32-byte salt.
+                let mut salt = [0u8; 32];
+                rng.fill(&mut salt).map_err(|_| PkiError::Random)?;
+                let mut sig = vec![0u8; kp.public().modulus_len()];
+                kp.sign(&RSA_PSS_SHA256, &fixed(&salt), msg, &mut sig)
+                    .map_err(|_| PkiError::Key)?;
+                Ok(sig)
+            }
         }
     }
 
@@ -127,6 +143,10 @@ impl Key {
             }
             KeyKind::EcdsaP256 => {
                 let kp = ecdsa_pair(&self.pkcs8, &[0; 32])?;
+                Ok(kp.public_key().as_ref().to_vec())
+            }
+            KeyKind::Rsa => {
+                let kp = RsaKeyPair::from_pkcs8(&self.pkcs8).map_err(|_| PkiError::Key)?;
                 Ok(kp.public_key().as_ref().to_vec())
             }
         }
@@ -144,12 +164,12 @@ impl Key {
                 out.extend_from_slice(self.pkcs8.get(16..48).unwrap_or_default());
                 out
             }
-            KeyKind::EcdsaP256 => self.pkcs8.clone(),
+            KeyKind::EcdsaP256 | KeyKind::Rsa => self.pkcs8.clone(),
         }
     }
 
-    /// A key from a PKCS#8 document ring accepts as Ed25519 (v1 or v2) or as ECDSA
-    /// P-256 (with the public key, as OpenSSL writes it).
+    /// A key from a PKCS#8 document ring accepts as Ed25519 (v1 or v2), as ECDSA
+    /// P-256 (with the public key, as OpenSSL writes it) or as RSA (2048–4096 bits).
     pub fn from_pkcs8(doc: &[u8]) -> Result<Key, PkiError> {
         if Ed25519KeyPair::from_pkcs8_maybe_unchecked(doc).is_ok() {
             // In both layouts ring and OpenSSL write, the 32-byte seed sits at offset 16.
@@ -160,9 +180,14 @@ impl Key {
                 pkcs8: v2.as_ref().to_vec(),
             });
         }
-        ecdsa_pair(doc, &[0; 32])?;
+        let kind = if ecdsa_pair(doc, &[0; 32]).is_ok() {
+            KeyKind::EcdsaP256
+        } else {
+            RsaKeyPair::from_pkcs8(doc).map_err(|_| PkiError::Key)?;
+            KeyKind::Rsa
+        };
         Ok(Key {
-            kind: KeyKind::EcdsaP256,
+            kind,
             pkcs8: doc.to_vec(),
         })
     }
@@ -174,6 +199,7 @@ impl Key {
             alg: match self.kind {
                 KeyKind::Ed25519 => &PKCS_ED25519,
                 KeyKind::EcdsaP256 => &PKCS_ECDSA_P256_SHA256,
+                KeyKind::Rsa => &rcgen::PKCS_RSA_SHA256,
             },
         })
     }

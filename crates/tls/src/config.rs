@@ -29,6 +29,7 @@ impl Signer {
             Signer::Key(k) => match k.kind {
                 KeyKind::Ed25519 => SignatureScheme::Ed25519,
                 KeyKind::EcdsaP256 => SignatureScheme::EcdsaSecp256r1Sha256,
+                KeyKind::Rsa => SignatureScheme::RsaPssRsaeSha256,
             },
             Signer::Recorded { scheme, .. } => *scheme,
         }

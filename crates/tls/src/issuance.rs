@@ -198,6 +198,8 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
     let key = match p.key {
         KeyKind::Ed25519 => Key::generate(rng),
         KeyKind::EcdsaP256 => Key::generate_ecdsa_p256(rng),
+        // ring cannot generate RSA keys.
+        KeyKind::Rsa => Err(cipherstage_pki::PkiError::Key),
     };
     let Ok(key) = key else {
         s.narrate("tls.narr.pki_failed", &[]);
@@ -211,7 +213,7 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
         formula: Formula {
             key: match key.kind {
                 KeyKind::Ed25519 => "pki.formula.generate_ed25519".into(),
-                KeyKind::EcdsaP256 => "pki.formula.generate_p256".into(),
+                KeyKind::EcdsaP256 | KeyKind::Rsa => "pki.formula.generate_p256".into(),
             },
             inputs: Vec::new(),
         },

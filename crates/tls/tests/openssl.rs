@@ -521,12 +521,10 @@ fn scheme_of(fields: &[cipherstage_transcript::Field]) -> Option<String> {
     })
 }
 
-/// RSA is verify-only on our side (ring cannot generate RSA keys), so OpenSSL makes
-/// a 2048-bit RSA CA and server key here: our client checks the RSA PKCS#1 chain
-/// signature and the rsa_pss_rsae_sha256 CertificateVerify OpenSSL signs.
-#[test]
-fn our_client_verifies_openssl_rsa_pss_certificate_verify() {
-    let dir = pki_dir("rsa");
+/// A 2048-bit RSA root and server certificate for www.example.com, made by OpenSSL
+/// (ring cannot generate RSA keys): rsa-ca.pem, rsa-leaf.pem, rsa-leaf.key.
+fn rsa_pki(tag: &str) -> PathBuf {
+    let dir = pki_dir(tag);
     let ossl = |args: &[&str]| {
         let out = Command::new(OPENSSL)
             .current_dir(&dir)
@@ -585,6 +583,14 @@ fn our_client_verifies_openssl_rsa_pss_certificate_verify() {
         "copy",
         "-sha256",
     ]);
+    dir
+}
+
+/// Our client checks an RSA chain (PKCS#1 signature) and the rsa_pss_rsae_sha256
+/// CertificateVerify OpenSSL signs.
+#[test]
+fn our_client_verifies_openssl_rsa_pss_certificate_verify() {
+    let dir = rsa_pki("rsa");
     let port = free_port();
     let mut cmd = Command::new(OPENSSL);
     cmd.current_dir(&dir).args([
@@ -651,4 +657,45 @@ fn our_client_verifies_openssl_rsa_pss_certificate_verify() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// Our server signs CertificateVerify with RSA-PSS (an OpenSSL-made key: ring signs
+/// with RSA keys but cannot make them), and openssl s_client verifies it.
+#[test]
+fn openssl_s_client_verifies_our_rsa_pss_certificate_verify() {
+    let dir = rsa_pki("rsa-server");
+    let port = free_port();
+    let mut cmd = Command::new(PEER);
+    cmd.current_dir(&dir).args([
+        "server",
+        &format!("127.0.0.1:{port}"),
+        "--vhost",
+        "www.example.com=rsa-leaf.pem,rsa-leaf.key",
+        "--json",
+        "rsa-server.json",
+    ]);
+    let (mut server, _) = start(&mut cmd, "listening");
+    let mut cmd = Command::new(OPENSSL);
+    cmd.current_dir(&dir).args([
+        "s_client",
+        "-connect",
+        &format!("127.0.0.1:{port}"),
+        "-tls1_3",
+        "-CAfile",
+        "rsa-ca.pem",
+        "-verify_return_error",
+        "-servername",
+        "www.example.com",
+        "-ign_eof",
+    ]);
+    let out = run(&mut cmd, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Verify return code: 0 (ok)"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains("Peer signature type: RSA-PSS"), "{stdout}");
+    assert!(stdout.contains("Hello from www.example.com"), "{stdout}");
+    assert_eq!(wait_exit(&mut server), Some(0));
 }
