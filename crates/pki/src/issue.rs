@@ -330,7 +330,7 @@ mod tests {
             assert_eq!(
                 verify_chain(
                     &[cert],
-                    &[p.root.der.clone()],
+                    std::slice::from_ref(&p.root.der),
                     SCENARIO_NOW,
                     Usage::Server,
                     Some("blog.example.org")
