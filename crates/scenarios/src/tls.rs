@@ -493,6 +493,22 @@ mod tests {
         assert_eq!(cv_schemes(&plain), [(1, ed.clone())]);
         let t = run("tls13", &[("server_key", "ecdsa-p256")], 3);
         assert_eq!(cv_schemes(&t), [(1, ecdsa.clone())]);
+        // The ECDSA signature is shown as its DER parts, r and s.
+        fn names(fields: &[cipherstage_transcript::Field], out: &mut Vec<String>) {
+            for f in fields {
+                out.push(f.name.clone());
+                names(&f.children, out);
+            }
+        }
+        let mut cv = Vec::new();
+        for m in t
+            .messages()
+            .filter(|m| m.label == "tls.msg.certificate_verify")
+        {
+            names(&m.fields, &mut cv);
+        }
+        assert!(cv.iter().any(|n| n == "pki.field.ecdsa_r"), "{cv:?}");
+        assert!(cv.iter().any(|n| n == "pki.field.ecdsa_s"), "{cv:?}");
         // Same seed, same ECDSA signature (its nonce input is drawn from the seed) …
         assert_eq!(
             t.to_json(),

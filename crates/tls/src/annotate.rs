@@ -259,7 +259,12 @@ fn body(b: &mut FieldsBuilder, m: &Handshake, p: Protection) {
             } else {
                 p
             };
-            leaf(b, "signature", signature.len(), None, sp);
+            if *scheme == crate::enums::SignatureScheme::EcdsaSecp256r1Sha256 {
+                // ECDSA signatures are DER: SEQUENCE { r INTEGER, s INTEGER }.
+                cipherstage_pki::der::annotate_ecdsa_signature(b, signature, sp);
+            } else {
+                leaf(b, "signature", signature.len(), None, sp);
+            }
         }
         Handshake::Finished(v) => leaf(b, "verify_data", v.len(), None, p),
         Handshake::NewSessionTicket {

@@ -4,8 +4,7 @@
 //! the intermediate issues over the CSR's key, and the chain the browser checks
 //! link by link. Every certificate and the CSR are real DER made in the run.
 
-use cipherstage_pki::der::annotate_certificate as annotate_csr; // TEMP until der::annotate_csr lands
-use cipherstage_pki::der::{annotate_certificate, validity};
+use cipherstage_pki::der::{annotate_certificate, annotate_csr, validity};
 use cipherstage_pki::issue::{
     certificate_spki, issue_for, make_csr, read_csr, self_signed, spki_key, verify_signed_by,
 };

@@ -81,6 +81,12 @@ impl FieldsBuilder {
         self
     }
 
+    /// The field laid out last, to give a group a value computed from its children
+    /// (an X.509 Name shows its common name).
+    pub fn last_mut(&mut self) -> Option<&mut Field> {
+        self.fields.last_mut()
+    }
+
     /// The fields laid out so far.
     pub fn finish(self) -> Vec<Field> {
         self.fields
