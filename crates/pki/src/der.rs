@@ -348,6 +348,15 @@ fn bytes(b: &mut FieldsBuilder, n: usize, label: Label, p: Protection) {
 }
 
 /// The protection of signature bytes: a signature, unless encrypted on the wire.
+/// The subject's public key shows as key material unless it travels encrypted.
+fn key_protection(p: Protection) -> Protection {
+    if p == Protection::Encrypted {
+        p
+    } else {
+        Protection::KeyMaterial
+    }
+}
+
 fn sig_protection(p: Protection) -> Protection {
     if p == Protection::Encrypted {
         p
@@ -718,7 +727,7 @@ fn spki(b: &mut FieldsBuilder, el: El, p: Protection) {
             if let Some(e) = it.next() {
                 let l = ("pki.field.public_key", "pki.explain.public_key");
                 wrapper(b, e, l, p, p, |b, key| {
-                    public_key(b, alg.as_deref(), key, p)
+                    public_key(b, alg.as_deref(), key, key_protection(p))
                 });
             }
         },

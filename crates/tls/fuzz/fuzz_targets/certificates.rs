@@ -1,15 +1,37 @@
-//! Certificate DER and PEM: annotation, validity, chain verification, PEM decoding.
+//! Certificate and CSR DER and PEM: annotation (exact coverage), validity, chain
+//! verification, CSR proof of possession, signature links, PEM decoding.
 #![no_main]
-use cipherstage_pki::{der, pem, verify_chain, Usage, SCENARIO_NOW};
-use cipherstage_transcript::{FieldsBuilder, Protection};
+use cipherstage_pki::{der, issue, pem, verify_chain, Usage, SCENARIO_NOW};
+use cipherstage_transcript::{Field, FieldsBuilder, Protection};
 use libfuzzer_sys::fuzz_target;
 
+/// Leaves cover [start, end) contiguously, children inside their parent.
+fn contiguous(fields: &[Field], mut at: usize, end: usize) {
+    for f in fields {
+        assert_eq!(f.start, at);
+        assert!(f.end >= f.start);
+        if !f.children.is_empty() {
+            contiguous(&f.children, f.start, f.end);
+        }
+        at = f.end;
+    }
+    assert_eq!(at, end);
+}
+
 fuzz_target!(|data: &[u8]| {
-    let mut b = FieldsBuilder::new(3);
-    der::annotate_certificate(&mut b, data, Protection::Plaintext);
-    let f = b.finish();
-    assert_eq!(f.last().map_or(3, |f| f.end), 3 + data.len());
+    for kind in 0..3 {
+        let mut b = FieldsBuilder::new(3);
+        match kind {
+            0 => der::annotate_certificate(&mut b, data, Protection::Plaintext),
+            1 => der::annotate_csr(&mut b, data, Protection::Plaintext),
+            _ => der::annotate_ecdsa_signature(&mut b, data, Protection::Signature),
+        }
+        contiguous(&b.finish(), 3, 3 + data.len());
+    }
     let _ = der::validity(data);
+    let _ = issue::read_csr(data);
+    let _ = issue::verify_signed_by(data, data);
+    let _ = issue::certificate_spki(data).and_then(issue::spki_key);
     let _ = verify_chain(
         &[data.to_vec()],
         &[data.to_vec()],
