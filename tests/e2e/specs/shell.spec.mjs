@@ -333,6 +333,20 @@ test('an IPsec run downloads as a pcapng capture with its tshark keys', async ({
   expect(fs.readFileSync(await keys.path(), 'utf8')).toContain('uat:esp_sa:"IPv4"');
 });
 
+test('the certificate story hands out its CSR and certificates as PEM, made in this page', async ({ page }) => {
+  const g = guard(page);
+  await open(page, '?s=tls-certificate&lang=en&p.server_key=ecdsa-p256');
+  const [csr] = await Promise.all([page.waitForEvent('download'), page.click('[data-file="server-csr.pem"]')]);
+  const text = fs.readFileSync(await csr.path(), 'utf8');
+  expect(text).toContain('-----BEGIN CERTIFICATE REQUEST-----');
+  // The CSR's bytes are the ones the step shows.
+  await page.keyboard.press('End');
+  await page.locator('.row', { hasText: 'Certificate signing request' }).first().click();
+  await expect(page.locator('.field', { hasText: 'CertificationRequestInfo' }).first()).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/certificate-csr-en-1280x800.png` });
+  g.check();
+});
+
 test('the key schedule is drawn as a graph and its nodes lead to their steps', async ({ page }) => {
   const g = guard(page);
   await open(page, '?s=tls13&lang=en');
@@ -352,7 +366,10 @@ test('the key schedule is drawn as a graph and its nodes lead to their steps', a
 });
 
 test('a browser refusing the server certificate shows the warning page', async ({ page }) => {
-  for (const [id, code] of [['tls-wrong-host', 'COMMON_NAME_INVALID'], ['tls-self-signed', 'AUTHORITY_INVALID'], ['tls-expired-server', 'DATE_INVALID']]) {
+  for (const [id, code] of [
+    ['tls-wrong-host', 'COMMON_NAME_INVALID'], ['tls-self-signed', 'AUTHORITY_INVALID'], ['tls-expired-server', 'DATE_INVALID'],
+    ['tls-certificate&p.visit=shop.example.com', 'COMMON_NAME_INVALID'], ['tls-certificate&p.issuer=self', 'AUTHORITY_INVALID'],
+  ]) {
     await open(page, `?s=${id}&lang=ja`);
     await page.keyboard.press('End');
     await page.locator('.row .glyph.alert').first().click();
