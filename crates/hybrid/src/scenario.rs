@@ -2,27 +2,17 @@
 //! Eve and records everything as a transcript (the shape of quinn-proto's `Pair`).
 
 use cipherstage_transcript::rand::Source;
-use cipherstage_transcript::{
-    Actor, Alert, Event, Layer, Link, Message, Narration, Role, Tamper, Transcript,
-};
+use cipherstage_transcript::{Actor, Event, Layer, Link, Recorder, Role, Transcript, Wire};
 
 use crate::peer::{Error, Outgoing, Peer, Side};
+
+pub use cipherstage_transcript::TamperAt;
 
 // Lanes are drawn in actor order: Eve sits on the wire between Alice and Bob.
 const ALICE: usize = 0;
 const EVE: usize = 1;
 const BOB: usize = 2;
 const LINK: usize = 0;
-
-/// Where Eve flips a byte in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TamperAt {
-    /// Which message on the link (0 = Alice's key share, 1 = Bob's, 2 = Alice's sealed
-    /// message, 3 = Bob's reply).
-    pub message: usize,
-    /// Which byte of it; past the end means the last byte.
-    pub offset: usize,
-}
 
 /// What the user can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +21,8 @@ pub struct Params {
     pub text: String,
     /// What Bob answers.
     pub reply: String,
-    /// Eve's change, if any.
+    /// Eve's change, if any (message 0 = Alice's key share, 1 = Bob's, 2 = Alice's
+    /// sealed message, 3 = Bob's reply).
     pub tamper: Option<TamperAt>,
 }
 
@@ -45,81 +36,37 @@ impl Default for Params {
     }
 }
 
-struct Driver {
-    events: Vec<Event>,
-    sent: usize,
-    tamper: Option<TamperAt>,
+const WIRE: Wire = Wire {
+    link: LINK,
+    protocol: "hybrid",
+    layer: Layer::Application,
+};
+
+/// Puts a message on the link; returns the bytes as they arrive.
+fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
+    let arrived = d.send(WIRE, from, to, out.label, out.bytes, out.fields);
+    if arrived.tampered.is_some() {
+        d.narrate("hybrid.narr.eve_tampers", &[]);
+    }
+    arrived.bytes
 }
 
-impl Driver {
-    fn narrate(&mut self, key: &str, args: &[(&str, &str)]) {
-        self.events.push(Event::Narration(Narration {
-            key: key.to_owned(),
-            args: args
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }));
-    }
+fn fail(d: &mut Recorder, who: usize, err: Error) {
+    d.alert(who, err.alert_key(), true);
+    d.narrate("hybrid.narr.rejected", &[]);
+}
 
-    /// Puts a message on the link; returns the bytes as they arrive.
-    fn send(&mut self, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
-        let mut bytes = out.bytes;
-        let mut tampered = None;
-        if let Some(t) = self.tamper.filter(|t| t.message == self.sent) {
-            let offset = t.offset.min(bytes.len().saturating_sub(1));
-            if let Some(b) = bytes.get_mut(offset) {
-                tampered = Some(Tamper {
-                    by: EVE,
-                    offset,
-                    original: *b,
-                });
-                *b ^= 0x01;
-            }
-        }
-        self.sent += 1;
-        self.events.push(Event::Message(Message {
-            from,
-            to,
-            link: LINK,
-            protocol: "hybrid".into(),
-            layer: Layer::Application,
-            label: out.label.into(),
-            bytes: bytes.clone(),
-            fields: out.fields,
-            tampered,
-        }));
-        if tampered.is_some() {
-            self.narrate("hybrid.narr.eve_tampers", &[]);
-        }
-        bytes
-    }
-
-    fn fail(&mut self, who: usize, err: Error) {
-        self.events.push(Event::Alert(Alert {
-            from: who,
-            key: err.alert_key().into(),
-            fatal: true,
-        }));
-        self.narrate("hybrid.narr.rejected", &[]);
-    }
-
-    fn secret_of(&self, owner: usize, name: &str) -> Option<&[u8]> {
-        self.events.iter().find_map(|e| match e {
-            Event::Secret(s) if s.owner == owner && s.name == name => Some(s.bytes.as_slice()),
-            _ => None,
-        })
-    }
+fn secret_of<'a>(d: &'a Recorder, owner: usize, name: &str) -> Option<&'a [u8]> {
+    d.events.iter().find_map(|e| match e {
+        Event::Secret(s) if s.owner == owner && s.name == name => Some(s.bytes.as_slice()),
+        _ => None,
+    })
 }
 
 /// Runs the scenario with `seed` (`None`: live randomness) and returns its transcript.
 pub fn run(scenario: &str, params: &Params, seed: Option<u64>) -> Transcript {
     let mut rng = Source::from_seed(seed);
-    let mut d = Driver {
-        events: Vec::new(),
-        sent: 0,
-        tamper: params.tamper,
-    };
+    let mut d = Recorder::new(params.tamper, Some(EVE));
     // Runs until a peer stops; the error is already recorded then.
     let _ = exchange(&mut d, &mut rng, params);
     Transcript {
@@ -154,33 +101,33 @@ macro_rules! step {
         match $r {
             Ok(v) => v,
             Err(e) => {
-                $d.fail($who, e);
+                fail($d, $who, e);
                 return Err(());
             }
         }
     };
 }
 
-fn exchange(d: &mut Driver, rng: &mut Source, params: &Params) -> Result<(), ()> {
+fn exchange(d: &mut Recorder, rng: &mut Source, params: &Params) -> Result<(), ()> {
     let mut alice = Peer::new(Side::Alice, ALICE);
     let mut bob = Peer::new(Side::Bob, BOB);
 
     d.narrate("hybrid.narr.intro", &[]);
     let r = alice.key_share(rng, &mut d.events);
     let share = step!(d, ALICE, r);
-    let at_bob = d.send(ALICE, BOB, share);
+    let at_bob = send(d, ALICE, BOB, share);
     d.narrate("hybrid.narr.eve_sees_share", &[]);
 
     let r = bob.key_share(rng, &mut d.events);
     let share = step!(d, BOB, r);
     let r = bob.receive_share(&at_bob, &mut d.events);
     step!(d, BOB, r);
-    let at_alice = d.send(BOB, ALICE, share);
+    let at_alice = send(d, BOB, ALICE, share);
     let r = alice.receive_share(&at_alice, &mut d.events);
     step!(d, ALICE, r);
 
     let same =
-        d.secret_of(ALICE, "hybrid.secret.a2b_key") == d.secret_of(BOB, "hybrid.secret.a2b_key");
+        secret_of(d, ALICE, "hybrid.secret.a2b_key") == secret_of(d, BOB, "hybrid.secret.a2b_key");
     d.narrate(
         if same {
             "hybrid.narr.keys_match"
@@ -192,7 +139,7 @@ fn exchange(d: &mut Driver, rng: &mut Source, params: &Params) -> Result<(), ()>
 
     let r = alice.seal(&params.text);
     let sealed = step!(d, ALICE, r);
-    let at_bob = d.send(ALICE, BOB, sealed);
+    let at_bob = send(d, ALICE, BOB, sealed);
     d.narrate("hybrid.narr.eve_sees_ciphertext", &[]);
     let r = bob.open(&at_bob, &mut d.events);
     let text = step!(d, BOB, r);
@@ -200,7 +147,7 @@ fn exchange(d: &mut Driver, rng: &mut Source, params: &Params) -> Result<(), ()>
 
     let r = bob.seal(&params.reply);
     let sealed = step!(d, BOB, r);
-    let at_alice = d.send(BOB, ALICE, sealed);
+    let at_alice = send(d, BOB, ALICE, sealed);
     let r = alice.open(&at_alice, &mut d.events);
     let text = step!(d, ALICE, r);
     d.narrate("hybrid.narr.alice_reads", &[("text", &text)]);

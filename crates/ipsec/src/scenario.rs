@@ -3,12 +3,14 @@
 //! quinn-proto's `Pair`). Randomness (keys, salts, SPIs, IVs, IP identifications, TCP
 //! numbers) comes only from the seeded or live [`Source`].
 
+use core::fmt::Display;
+
 use cipherstage_packets::checksum::PseudoHeader;
 use cipherstage_packets::{icmpv4, ipv4, tcp, udp, IpProtocol, Ipv4Addr};
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    Actor, ActorId, Alert, Check, Event, FailReason, Field, Formula, Layer, Link, LinkId, Message,
-    Narration, Outcome, Role, Secret, Tamper, Transcript,
+    Actor, ActorId, FailReason, Field, Formula, Layer, Link, LinkId, Outcome, Recorder, Role,
+    Transcript, Wire,
 };
 
 use crate::ah::{self, AhSa};
@@ -17,6 +19,8 @@ use crate::export::{Export, SaExport};
 use crate::sa::{Algorithm, EspSa, Opened, Sad, Sealed};
 use crate::wire::esp;
 use crate::Discard;
+
+pub use cipherstage_transcript::TamperAt;
 
 /// ESP's two ways of carrying a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,15 +41,6 @@ impl Mode {
     }
 }
 
-/// Where the eavesdropper flips a byte in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TamperAt {
-    /// Which message of the scenario (0 = the first sent).
-    pub message: usize,
-    /// Which byte of it; past the end means the last byte.
-    pub offset: usize,
-}
-
 /// What the user can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
@@ -63,7 +58,7 @@ pub struct Params {
     pub addr_b: Option<Ipv4Addr>,
     /// The links' MTU: bigger packets are fragmented.
     pub mtu: usize,
-    /// The eavesdropper's change, if any.
+    /// The eavesdropper's change, if any (message 0 = the first sent, on any link).
     pub tamper: Option<TamperAt>,
     /// In `ipsec-ah`: a NAT (`true`) or a plain router in the middle.
     pub nat: bool,
@@ -101,12 +96,9 @@ pub fn run(id: &str, params: &Params, seed: Option<u64>) -> Transcript {
 pub fn run_with_export(id: &str, params: &Params, seed: Option<u64>) -> (Transcript, Export) {
     let mut d = Driver {
         rng: Source::from_seed(seed),
-        events: Vec::new(),
+        rec: Recorder::new(params.tamper, None),
         actors: Vec::new(),
         links: Vec::new(),
-        sent: 0,
-        tamper: params.tamper,
-        eve: None,
         export_link: 0,
         export: Export::default(),
         mtu: params.mtu.clamp(MIN_MTU, 0xffff),
@@ -126,7 +118,7 @@ pub fn run_with_export(id: &str, params: &Params, seed: Option<u64>) -> (Transcr
         seed,
         actors: d.actors,
         links: d.links,
-        events: d.events,
+        events: d.rec.events,
     };
     (t, d.export)
 }
@@ -141,12 +133,10 @@ struct Hop(ActorId, ActorId, LinkId);
 
 struct Driver {
     rng: Source,
-    events: Vec<Event>,
+    /// The events so far, and the byte the eavesdropper flips.
+    rec: Recorder,
     actors: Vec<Actor>,
     links: Vec<Link>,
-    sent: usize,
-    tamper: Option<TamperAt>,
-    eve: Option<ActorId>,
     export_link: LinkId,
     export: Export,
     mtu: usize,
@@ -163,7 +153,7 @@ impl Driver {
             name: name.to_owned(),
         });
         if role == Role::Eavesdropper {
-            self.eve = Some(self.actors.len() - 1);
+            self.rec.set_attacker(self.actors.len() - 1);
         }
         self.actors.len() - 1
     }
@@ -177,14 +167,8 @@ impl Driver {
         self.links.len() - 1
     }
 
-    fn narrate(&mut self, key: &str, args: &[(&str, String)]) {
-        self.events.push(Event::Narration(Narration {
-            key: key.to_owned(),
-            args: args
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        }));
+    fn narrate(&mut self, key: &str, args: &[(&str, &dyn Display)]) {
+        self.rec.narrate(key, args);
     }
 
     fn random(&mut self, len: usize) -> Result<Vec<u8>, Stop> {
@@ -215,33 +199,22 @@ impl Driver {
     }
 
     fn check(&mut self, actor: ActorId, what: &str, outcome: Outcome) {
-        self.events.push(Event::Check(Check {
-            actor,
-            what: what.to_owned(),
-            outcome,
-        }));
+        self.rec.check(actor, what, outcome);
     }
 
+    /// Records random key material both `owners` hold.
     fn secret(&mut self, owners: &[ActorId], name: &str, bytes: &[u8]) {
         for &owner in owners {
-            self.events.push(Event::Secret(Secret {
-                owner,
-                name: name.to_owned(),
-                bytes: bytes.to_vec(),
-                formula: Formula {
-                    key: "formula.random".into(),
-                    inputs: Vec::new(),
-                },
-            }));
+            let formula = Formula {
+                key: "formula.random".into(),
+                inputs: Vec::new(),
+            };
+            self.rec.secret(owner, name, bytes.to_vec(), formula);
         }
     }
 
     fn alert(&mut self, from: ActorId, why: Discard) -> Stop {
-        self.events.push(Event::Alert(Alert {
-            from,
-            key: why.alert_key().into(),
-            fatal: false,
-        }));
+        self.rec.alert(from, why.alert_key(), false);
         self.narrate("ipsec.narr.discarded", &[]);
         Stop
     }
@@ -256,44 +229,19 @@ impl Driver {
         fields: Vec<Field>,
     ) -> Vec<u8> {
         let Hop(from, to, link) = hop;
-        let mut bytes = bytes;
-        let mut tampered = None;
-        if let (Some(t), Some(eve)) = (self.tamper.filter(|t| t.message == self.sent), self.eve) {
-            let offset = t.offset.min(bytes.len().saturating_sub(1));
-            if let Some(b) = bytes.get_mut(offset) {
-                tampered = Some(Tamper {
-                    by: eve,
-                    offset,
-                    original: *b,
-                });
-                *b ^= 0x01;
-            }
-        }
-        self.sent += 1;
-        if link == self.export_link {
-            self.export.packets.push(bytes.clone());
-        }
-        self.events.push(Event::Message(Message {
-            from,
-            to,
+        let wire = Wire {
             link,
-            protocol: protocol.to_owned(),
+            protocol,
             layer: Layer::Network,
-            label: label.to_owned(),
-            bytes: bytes.clone(),
-            fields,
-            tampered,
-        }));
-        if tampered.is_some() {
-            self.narrate(
-                "ipsec.narr.eve_flips",
-                &[(
-                    "offset",
-                    tampered.map(|t| t.offset).unwrap_or(0).to_string(),
-                )],
-            );
+        };
+        let arrived = self.rec.send(wire, from, to, label, bytes, fields);
+        if link == self.export_link {
+            self.export.packets.push(arrived.bytes.clone());
         }
-        bytes
+        if let Some(t) = arrived.tampered {
+            self.narrate("ipsec.narr.eve_flips", &[("offset", &t.offset)]);
+        }
+        arrived.bytes
     }
 
     /// Sends an IPv4 packet, fragmenting it at the MTU; returns the fragments as they arrive.
@@ -308,13 +256,14 @@ impl Driver {
         if packet.len() <= self.mtu {
             return vec![self.put(hop, label, protocol, packet, fields)];
         }
-        let frags = ipv4::fragment(&packet, self.mtu).unwrap_or_else(|_| vec![packet.clone()]);
+        let mtu = self.mtu;
+        let frags = ipv4::fragment(&packet, mtu).unwrap_or_else(|_| vec![packet.clone()]);
         self.narrate(
             "ipsec.narr.fragmented",
             &[
-                ("len", packet.len().to_string()),
-                ("mtu", self.mtu.to_string()),
-                ("count", frags.len().to_string()),
+                ("len", &packet.len()),
+                ("mtu", &mtu),
+                ("count", &frags.len()),
             ],
         );
         frags
@@ -350,10 +299,7 @@ impl Driver {
                 Ok(p) => {
                     self.narrate(
                         "ipsec.narr.reassembled",
-                        &[
-                            ("count", arrived.len().to_string()),
-                            ("len", p.len().to_string()),
-                        ],
+                        &[("count", &arrived.len()), ("len", &p.len())],
                     );
                     Ok(p)
                 }
@@ -380,10 +326,10 @@ impl Driver {
         self.narrate(
             "ipsec.narr.sa",
             &[
-                ("spi", format!("0x{spi:08x}")),
-                ("algorithm", alg.name().to_owned()),
-                ("src", seen_src.to_string()),
-                ("dst", seen_dst.to_string()),
+                ("spi", &format!("0x{spi:08x}")),
+                ("algorithm", &alg.name()),
+                ("src", &seen_src),
+                ("dst", &seen_dst),
             ],
         );
         self.secret(&owners, "ipsec.secret.esp_key", &key);
@@ -427,7 +373,10 @@ impl Driver {
                 };
                 self.check(me, "ipsec.check.spi", Outcome::Failed(reason));
                 if !known {
-                    self.narrate("ipsec.narr.unknown_spi", &[("spi", format!("0x{spi:08x}"))]);
+                    self.narrate(
+                        "ipsec.narr.unknown_spi",
+                        &[("spi", &format!("0x{spi:08x}"))],
+                    );
                 }
                 return Err(self.alert(me, e));
             }
@@ -444,9 +393,9 @@ impl Driver {
                 self.narrate(
                     "ipsec.narr.replay_rejected",
                     &[
-                        ("seq", seq.to_string()),
-                        ("top", window.top().to_string()),
-                        ("window", window_bits(&window)),
+                        ("seq", &seq),
+                        ("top", &window.top()),
+                        ("window", &window_bits(&window)),
                     ],
                 );
                 return Err(self.alert(me, e));
@@ -476,9 +425,9 @@ impl Driver {
                 self.narrate(
                     "ipsec.narr.window",
                     &[
-                        ("seq", o.sequence.to_string()),
-                        ("top", window.top().to_string()),
-                        ("window", window_bits(&window)),
+                        ("seq", &o.sequence),
+                        ("top", &window.top()),
+                        ("window", &window_bits(&window)),
                     ],
                 );
                 Ok(o)
@@ -730,30 +679,29 @@ fn narrate_sizes(d: &mut Driver, p: &Params, inner_len: usize, udp_encap: bool) 
             "ipsec.narr.overhead"
         },
         &[
-            ("inner", inner_len.to_string()),
-            ("transport", t.to_string()),
-            ("transport_added", (t - inner_len).to_string()),
-            ("tunnel", u.to_string()),
-            ("tunnel_added", (u - inner_len).to_string()),
+            ("inner", &inner_len),
+            ("transport", &t),
+            ("transport_added", &(t - inner_len)),
+            ("tunnel", &u),
+            ("tunnel_added", &(u - inner_len)),
         ],
     );
     let mtu = d.mtu;
     d.narrate(
         "ipsec.narr.mtu",
         &[
-            ("mtu", mtu.to_string()),
+            ("mtu", &mtu),
             (
                 "plain",
-                mtu.saturating_sub(ipv4::HEADER_LEN + tcp::HEADER_LEN)
-                    .to_string(),
+                &mtu.saturating_sub(ipv4::HEADER_LEN + tcp::HEADER_LEN),
             ),
             (
                 "transport",
-                max_payload(p.algorithm, Mode::Transport, mtu, udp_encap).to_string(),
+                &max_payload(p.algorithm, Mode::Transport, mtu, udp_encap),
             ),
             (
                 "tunnel",
-                max_payload(p.algorithm, Mode::Tunnel, mtu, udp_encap).to_string(),
+                &max_payload(p.algorithm, Mode::Tunnel, mtu, udp_encap),
             ),
         ],
     );
@@ -812,7 +760,7 @@ fn host_to_host(d: &mut Driver, p: &Params, mode: Mode, reply: bool) -> Result<(
     } = two_hosts(d, p);
     d.narrate(
         &format!("ipsec.narr.intro_{}", mode.as_str()),
-        &[("a", ha.to_string()), ("b", hb.to_string())],
+        &[("a", &ha), ("b", &hb)],
     );
     let (mut out_a, in_b) = d.esp_sa([a, b], p.algorithm, ha, hb)?;
     let (mut out_b, in_a) = d.esp_sa([b, a], p.algorithm, hb, ha)?;
@@ -833,12 +781,12 @@ fn host_to_host(d: &mut Driver, p: &Params, mode: Mode, reply: bool) -> Result<(
     let arrived = d.send(Hop(a, b, link), &label, "esp", outer, fields);
     d.narrate(
         &format!("ipsec.narr.eve_sees_{}", mode.as_str()),
-        &[("src", ha.to_string()), ("dst", hb.to_string())],
+        &[("src", &ha), ("dst", &hb)],
     );
     let got = d.receive(b, &arrived)?;
     let opened = d.open(b, &mut sad_b, esp_part(&got))?;
     let text = opened_text(&opened);
-    d.narrate("ipsec.narr.delivered", &[("text", text)]);
+    d.narrate("ipsec.narr.delivered", &[("text", &text)]);
     if !reply {
         return Ok(());
     }
@@ -852,7 +800,7 @@ fn host_to_host(d: &mut Driver, p: &Params, mode: Mode, reply: bool) -> Result<(
     let got = d.receive(a, &arrived)?;
     let opened = d.open(a, &mut sad_a, esp_part(&got))?;
     let text = opened_text(&opened);
-    d.narrate("ipsec.narr.delivered", &[("text", text)]);
+    d.narrate("ipsec.narr.delivered", &[("text", &text)]);
     d.narrate("ipsec.narr.done", &[]);
     Ok(())
 }
@@ -867,10 +815,7 @@ fn compare(d: &mut Driver, p: &Params) -> Result<(), Stop> {
         ha,
         hb,
     } = two_hosts(d, p);
-    d.narrate(
-        "ipsec.narr.intro_compare",
-        &[("a", ha.to_string()), ("b", hb.to_string())],
-    );
+    d.narrate("ipsec.narr.intro_compare", &[("a", &ha), ("b", &hb)]);
     // The mode is a property of the SA, so each mode gets its own.
     let (mut transport_sa, in_t) = d.esp_sa([a, b], p.algorithm, ha, hb)?;
     let (mut tunnel_sa, in_u) = d.esp_sa([a, b], p.algorithm, ha, hb)?;
@@ -893,11 +838,11 @@ fn compare(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     );
     d.narrate(
         "ipsec.narr.eve_sees_transport",
-        &[("src", ha.to_string()), ("dst", hb.to_string())],
+        &[("src", &ha), ("dst", &hb)],
     );
     let got = d.receive(b, &arrived)?;
     let opened = d.open(b, &mut sad_b, esp_part(&got))?;
-    d.narrate("ipsec.narr.delivered", &[("text", opened_text(&opened))]);
+    d.narrate("ipsec.narr.delivered", &[("text", &opened_text(&opened))]);
 
     let (outer, fields) = tunnel_packet(d, a, &mut tunnel_sa, &inner, ha, hb, false)?;
     let u_len = outer.len();
@@ -911,14 +856,14 @@ fn compare(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     d.narrate("ipsec.narr.tunnel_between_hosts", &[]);
     let got = d.receive(b, &arrived)?;
     let opened = d.open(b, &mut sad_b, esp_part(&got))?;
-    d.narrate("ipsec.narr.delivered", &[("text", opened_text(&opened))]);
+    d.narrate("ipsec.narr.delivered", &[("text", &opened_text(&opened))]);
     d.narrate(
         "ipsec.narr.compare",
         &[
-            ("inner", inner.len().to_string()),
-            ("transport", t_len.to_string()),
-            ("tunnel", u_len.to_string()),
-            ("diff", u_len.saturating_sub(t_len).to_string()),
+            ("inner", &inner.len()),
+            ("transport", &t_len),
+            ("tunnel", &u_len),
+            ("diff", &u_len.saturating_sub(t_len)),
         ],
     );
     Ok(())
@@ -942,12 +887,7 @@ fn tunnel(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     );
     d.narrate(
         "ipsec.narr.intro_site_to_site",
-        &[
-            ("client", c.to_string()),
-            ("server", s.to_string()),
-            ("gw_a", ga.to_string()),
-            ("gw_b", gb.to_string()),
-        ],
+        &[("client", &c), ("server", &s), ("gw_a", &ga), ("gw_b", &gb)],
     );
     let (mut out_a, in_b) = d.esp_sa([gw_a, gw_b], p.algorithm, ga, gb)?;
     let (mut out_b, in_a) = d.esp_sa([gw_b, gw_a], p.algorithm, gb, ga)?;
@@ -971,7 +911,7 @@ fn tunnel(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     let fwd = forward(&got);
     d.narrate(
         "ipsec.narr.gateway_encapsulates",
-        &[("gw", ga.to_string()), ("peer", gb.to_string())],
+        &[("gw", &ga), ("peer", &gb)],
     );
     let (outer, fields) = tunnel_packet(d, gw_a, &mut out_a, &fwd, ga, gb, false)?;
     let arrived = d.send(
@@ -981,13 +921,10 @@ fn tunnel(d: &mut Driver, p: &Params) -> Result<(), Stop> {
         outer,
         fields,
     );
-    d.narrate(
-        "ipsec.narr.eve_sees_tunnel",
-        &[("src", ga.to_string()), ("dst", gb.to_string())],
-    );
+    d.narrate("ipsec.narr.eve_sees_tunnel", &[("src", &ga), ("dst", &gb)]);
     let got = d.receive(gw_b, &arrived)?;
     let opened = d.open(gw_b, &mut sad_b, esp_part(&got))?;
-    d.narrate("ipsec.narr.gateway_decapsulates", &[("dst", s.to_string())]);
+    d.narrate("ipsec.narr.gateway_decapsulates", &[("dst", &s)]);
     let fwd = forward(&opened.payload);
     let fields = describe::plain_packet(&fwd);
     let arrived = d.send(
@@ -998,7 +935,7 @@ fn tunnel(d: &mut Driver, p: &Params) -> Result<(), Stop> {
         fields,
     );
     let got = d.receive(server, &arrived)?;
-    d.narrate("ipsec.narr.delivered", &[("text", ip_text(&got))]);
+    d.narrate("ipsec.narr.delivered", &[("text", &ip_text(&got))]);
 
     let mut back = flow.reverse();
     let inner = back.packet(d, flow.answer(&p.payload).as_bytes())?;
@@ -1032,7 +969,7 @@ fn tunnel(d: &mut Driver, p: &Params) -> Result<(), Stop> {
         fields,
     );
     let got = d.receive(client, &arrived)?;
-    d.narrate("ipsec.narr.delivered", &[("text", ip_text(&got))]);
+    d.narrate("ipsec.narr.delivered", &[("text", &ip_text(&got))]);
     d.narrate("ipsec.narr.done_tunnel", &[]);
     Ok(())
 }
@@ -1065,7 +1002,7 @@ fn replay(d: &mut Driver, p: &Params) -> Result<(), Stop> {
         let got = d.receive(b, &arrived)?;
         d.open(b, &mut sad_b, esp_part(&got))?;
     }
-    d.narrate("ipsec.narr.eve_replays", &[("seq", "2".into())]);
+    d.narrate("ipsec.narr.eve_replays", &[("seq", &"2")]);
     let (copy, fields) = captured.get(1).cloned().unwrap_or_default();
     let mut again = Vec::new();
     let whole = copy.len() == 1;
@@ -1107,7 +1044,7 @@ fn tamper(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     let got = d.receive(b, &arrived)?;
     let opened = d.open(b, &mut sad_b, esp_part(&got))?;
     let text = opened_text(&opened);
-    d.narrate("ipsec.narr.delivered", &[("text", text)]);
+    d.narrate("ipsec.narr.delivered", &[("text", &text)]);
     d.narrate("ipsec.narr.untouched", &[]);
     Ok(())
 }
@@ -1132,11 +1069,7 @@ fn ah_nat(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     let spi = d.random_u32()?.max(0x100);
     d.narrate(
         "ipsec.narr.ah_sa",
-        &[
-            ("spi", format!("0x{spi:08x}")),
-            ("src", ha.to_string()),
-            ("dst", hb.to_string()),
-        ],
+        &[("spi", &format!("0x{spi:08x}")), ("src", &ha), ("dst", &hb)],
     );
     d.secret(&[a, b], "ipsec.secret.ah_key", &key);
     let mut out = AhSa::new(spi, &key).map_err(|e| d.alert(a, e))?;
@@ -1148,10 +1081,7 @@ fn ah_nat(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     let esp_added = esp_len(p.algorithm, Mode::Transport, inner.len(), false) - inner.len();
     d.narrate(
         "ipsec.narr.ah_vs_esp",
-        &[
-            ("ah", ah::OVERHEAD.to_string()),
-            ("esp", esp_added.to_string()),
-        ],
+        &[("ah", &ah::OVERHEAD), ("esp", &esp_added)],
     );
     let fields = describe::ah_packet(&protected.bytes);
     let arrived = d.send(
@@ -1168,16 +1098,13 @@ fn ah_nat(d: &mut Driver, p: &Params) -> Result<(), Stop> {
         pk.set_src_addr(public);
         pk.fill_checksum();
         fwd = pk.into_inner();
-        d.narrate(
-            "ipsec.narr.nat_rewrites",
-            &[("from", ha.to_string()), ("to", public.to_string())],
-        );
+        d.narrate("ipsec.narr.nat_rewrites", &[("from", &ha), ("to", &public)]);
     } else {
         d.narrate("ipsec.narr.router_forwards", &[]);
     }
     let fields = describe::ah_packet(&fwd);
     let arrived = d.send(Hop(mid, b, internet), "ipsec.msg.ah", "ah", fwd, fields);
-    d.narrate("ipsec.narr.eve_reads_ah", &[("text", p.payload.clone())]);
+    d.narrate("ipsec.narr.eve_reads_ah", &[("text", &p.payload)]);
     let got = d.receive(b, &arrived)?;
     d.check(b, "ipsec.check.spi", Outcome::Passed);
     match inb.verify(&got) {
@@ -1185,7 +1112,7 @@ fn ah_nat(d: &mut Driver, p: &Params) -> Result<(), Stop> {
             d.check(b, "ipsec.check.replay", Outcome::Passed);
             d.check(b, "ipsec.check.ah_icv", Outcome::Passed);
             d.narrate("ipsec.narr.ah_mutable_ok", &[]);
-            d.narrate("ipsec.narr.delivered", &[("text", ip_text(&plain))]);
+            d.narrate("ipsec.narr.delivered", &[("text", &ip_text(&plain))]);
             Ok(())
         }
         Err(e) => {
@@ -1197,7 +1124,7 @@ fn ah_nat(d: &mut Driver, p: &Params) -> Result<(), Stop> {
             );
             d.narrate(
                 "ipsec.narr.ah_nat_breaks",
-                &[("from", ha.to_string()), ("to", public.to_string())],
+                &[("from", &ha), ("to", &public)],
             );
             Err(d.alert(b, e))
         }
@@ -1220,10 +1147,10 @@ fn nat_traversal(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     d.narrate(
         "ipsec.narr.intro_nat",
         &[
-            ("client", c.to_string()),
-            ("public", public.to_string()),
-            ("gw", g.to_string()),
-            ("inner", vin.to_string()),
+            ("client", &c),
+            ("public", &public),
+            ("gw", &g),
+            ("inner", &vin),
         ],
     );
     // The SAs as the internet link sees them: from the NAT's public address.
@@ -1252,8 +1179,8 @@ fn nat_traversal(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     d.narrate(
         "ipsec.narr.napt_rewrites",
         &[
-            ("from", format!("{c}:4500")),
-            ("to", format!("{public}:{port}")),
+            ("from", &format!("{c}:4500")),
+            ("to", &format!("{public}:{port}")),
         ],
     );
     let fields = relabel(&rewritten, &fields);
@@ -1266,7 +1193,7 @@ fn nat_traversal(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     );
     d.narrate(
         "ipsec.narr.eve_sees_tunnel",
-        &[("src", public.to_string()), ("dst", g.to_string())],
+        &[("src", &public), ("dst", &g)],
     );
     let got = d.receive(gw, &arrived)?;
     let opened = d.open(gw, &mut sad_g, esp_part(&got))?;
@@ -1281,7 +1208,7 @@ fn nat_traversal(d: &mut Driver, p: &Params) -> Result<(), Stop> {
         fields,
     );
     let got = d.receive(server, &arrived)?;
-    d.narrate("ipsec.narr.delivered", &[("text", ip_text(&got))]);
+    d.narrate("ipsec.narr.delivered", &[("text", &ip_text(&got))]);
 
     let mut back = flow.reverse();
     let inner = back.packet(d, flow.answer(&p.payload).as_bytes())?;
@@ -1307,7 +1234,7 @@ fn nat_traversal(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     );
     let got = d.receive(nat, &arrived)?;
     let back_in = napt(&got, None, Some(c), None, Some(4500));
-    d.narrate("ipsec.narr.napt_returns", &[("to", format!("{c}:4500"))]);
+    d.narrate("ipsec.narr.napt_returns", &[("to", &format!("{c}:4500"))]);
     let fields = relabel(&back_in, &fields);
     let arrived = d.send(
         Hop(nat, client, home),
@@ -1318,7 +1245,7 @@ fn nat_traversal(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     );
     let got = d.receive(client, &arrived)?;
     let opened = d.open(client, &mut sad_c, esp_part(&got))?;
-    d.narrate("ipsec.narr.delivered", &[("text", opened_text(&opened))]);
+    d.narrate("ipsec.narr.delivered", &[("text", &opened_text(&opened))]);
     d.narrate("ipsec.narr.done_nat", &[]);
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    Actor, Alert, Event, Layer, Link, Message, Narration, Role, Tamper, Transcript,
+    Actor, Event, Layer, Link, Narration, Recorder, Role, Transcript, Wire,
 };
 use ring::digest;
 
@@ -15,6 +15,8 @@ use crate::server::{Server, ServerConfig};
 use crate::session::Algorithms;
 use crate::transport::Outgoing;
 use crate::Error;
+
+pub use cipherstage_transcript::TamperAt;
 
 const CLIENT: usize = 0;
 const SERVER: usize = 1;
@@ -48,15 +50,6 @@ pub enum ScenarioKind {
     BadSignature,
 }
 
-/// Where Eve flips a byte in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TamperAt {
-    /// Which message on the link (0 = client's version line, 1 = server's, …).
-    pub message: usize,
-    /// Which byte of it; past the end means the last byte.
-    pub offset: usize,
-}
-
 /// What the user can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
@@ -74,7 +67,7 @@ pub struct Params {
     pub command: String,
     /// The password the client types (password scenario).
     pub password: String,
-    /// Eve's change, if any.
+    /// Eve's change, if any (message 0 = the client's version line, 1 = the server's, …).
     pub tamper: Option<TamperAt>,
     /// Offer strict key exchange.
     pub strict: bool,
@@ -122,67 +115,30 @@ pub fn demo_host_key(algorithm: &str, label: &str) -> Option<HostKey> {
     }
 }
 
-struct Driver {
-    events: Vec<Event>,
-    sent: usize,
-    tamper: Option<TamperAt>,
+const WIRE: Wire = Wire {
+    link: LINK,
+    protocol: "ssh",
+    layer: Layer::Application,
+};
+
+/// Puts a packet on the link; returns the bytes as they arrive.
+fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
+    let arrived = d.send(WIRE, from, to, out.label, out.bytes, out.fields);
+    if arrived.tampered.is_some() {
+        d.narrate("ssh.narr.eve_tampers", &[]);
+    }
+    arrived.bytes
 }
 
-impl Driver {
-    fn narrate(&mut self, key: &str, args: &[(&str, String)]) {
-        crate::session::narrate(&mut self.events, key, args);
-    }
-
-    fn send(&mut self, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
-        let mut bytes = out.bytes;
-        let mut tampered = None;
-        if let Some(t) = self.tamper.filter(|t| t.message == self.sent) {
-            let offset = t.offset.min(bytes.len().saturating_sub(1));
-            if let Some(b) = bytes.get_mut(offset) {
-                tampered = Some(Tamper {
-                    by: EVE,
-                    offset,
-                    original: *b,
-                });
-                *b ^= 0x01;
-            }
-        }
-        self.sent += 1;
-        self.events.push(Event::Message(Message {
-            from,
-            to,
-            link: LINK,
-            protocol: "ssh".into(),
-            layer: Layer::Application,
-            label: out.label.into(),
-            bytes: bytes.clone(),
-            fields: out.fields,
-            tampered,
-        }));
-        if tampered.is_some() {
-            self.narrate("ssh.narr.eve_tampers", &[]);
-        }
-        bytes
-    }
-
-    fn fail(&mut self, who: usize, err: &Error) {
-        self.events.push(Event::Alert(Alert {
-            from: who,
-            key: err.alert_key().into(),
-            fatal: true,
-        }));
-        self.narrate("ssh.narr.disconnected", &[]);
-    }
+fn fail(d: &mut Recorder, who: usize, err: &Error) {
+    d.alert(who, err.alert_key(), true);
+    d.narrate("ssh.narr.disconnected", &[]);
 }
 
 /// Runs the scenario with `seed` (`None`: live randomness) and returns its transcript.
 pub fn run(scenario: &str, params: &Params, seed: Option<u64>) -> Transcript {
     let mut rng = Source::from_seed(seed);
-    let mut d = Driver {
-        events: Vec::new(),
-        sent: 0,
-        tamper: params.tamper,
-    };
+    let mut d = Recorder::new(params.tamper, Some(EVE));
     // Runs until a peer stops; the error is already recorded then.
     let _ = exchange(&mut d, &mut rng, params);
     let tampered = d
@@ -299,29 +255,26 @@ pub fn peers(params: &Params) -> Result<(Client, Server), Error> {
     Ok((client, server))
 }
 
-fn exchange(d: &mut Driver, rng: &mut Source, params: &Params) -> Result<(), ()> {
+fn exchange(d: &mut Recorder, rng: &mut Source, params: &Params) -> Result<(), ()> {
     let (mut client, mut server) = match peers(params) {
         Ok(p) => p,
         Err(e) => {
-            d.fail(CLIENT, &e);
+            fail(d, CLIENT, &e);
             return Err(());
         }
     };
-    d.narrate(
-        "ssh.narr.intro",
-        &[("user", params.user.clone()), ("host", HOST.into())],
-    );
+    d.narrate("ssh.narr.intro", &[("user", &params.user), ("host", &HOST)]);
     let mut to_server: VecDeque<Outgoing> = match client.start(rng) {
         Ok(v) => v.into(),
         Err(e) => {
-            d.fail(CLIENT, &e);
+            fail(d, CLIENT, &e);
             return Err(());
         }
     };
     let mut to_client: VecDeque<Outgoing> = match server.start(rng) {
         Ok(v) => v.into(),
         Err(e) => {
-            d.fail(SERVER, &e);
+            fail(d, SERVER, &e);
             return Err(());
         }
     };
@@ -329,22 +282,22 @@ fn exchange(d: &mut Driver, rng: &mut Source, params: &Params) -> Result<(), ()>
         let mut progressed = false;
         if let Some(o) = to_server.pop_front() {
             progressed = true;
-            let bytes = d.send(CLIENT, SERVER, o);
+            let bytes = send(d, CLIENT, SERVER, o);
             match server.receive(&bytes, rng as &mut dyn RandomSource, &mut d.events) {
                 Ok(v) => to_client.extend(v),
                 Err(e) => {
-                    d.fail(SERVER, &e);
+                    fail(d, SERVER, &e);
                     return Err(());
                 }
             }
         }
         if let Some(o) = to_client.pop_front() {
             progressed = true;
-            let bytes = d.send(SERVER, CLIENT, o);
+            let bytes = send(d, SERVER, CLIENT, o);
             match client.receive(&bytes, rng as &mut dyn RandomSource, &mut d.events) {
                 Ok(v) => to_server.extend(v),
                 Err(e) => {
-                    d.fail(CLIENT, &e);
+                    fail(d, CLIENT, &e);
                     return Err(());
                 }
             }
@@ -354,7 +307,7 @@ fn exchange(d: &mut Driver, rng: &mut Source, params: &Params) -> Result<(), ()>
         }
     }
     if let Some(status) = client.exit_status() {
-        d.narrate("ssh.narr.done", &[("status", status.to_string())]);
+        d.narrate("ssh.narr.done", &[("status", &status)]);
     }
     Ok(())
 }

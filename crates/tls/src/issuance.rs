@@ -11,8 +11,8 @@ use cipherstage_pki::issue::{
 use cipherstage_pki::{verify_chain, verify_name, Key, KeyKind, Pki, Usage, SCENARIO_NOW};
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    Actor, Alert, Check, Event, FailReason, FieldsBuilder, Formula, Layer, Link, Message,
-    Narration, Outcome, Protection, Role, Secret, Transcript,
+    Actor, FailReason, FieldsBuilder, Formula, Layer, Link, Protection, Recorder, Role, Transcript,
+    Wire,
 };
 
 const BROWSER: usize = 0;
@@ -52,73 +52,32 @@ impl Default for IssueParams {
     }
 }
 
-#[derive(Default)]
-struct Story {
-    events: Vec<Event>,
-}
-
-impl Story {
-    fn narrate(&mut self, key: &str, args: &[(&str, &str)]) {
-        self.events.push(Event::Narration(Narration {
-            key: key.to_owned(),
-            args: args
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }));
-    }
-
-    fn check(&mut self, actor: usize, what: &str, failed: Option<FailReason>) -> bool {
-        self.events.push(Event::Check(Check {
-            actor,
-            what: what.to_owned(),
-            outcome: match failed {
-                None => Outcome::Passed,
-                Some(r) => Outcome::Failed(r),
-            },
-        }));
-        failed.is_none()
-    }
-
-    fn send(
-        &mut self,
-        from: usize,
-        to: usize,
-        link: usize,
-        label: &str,
-        ders: &[&[u8]],
-        csr: bool,
-    ) {
-        let mut b = FieldsBuilder::new(0);
-        let mut bytes = Vec::new();
-        for der in ders {
-            if csr {
-                annotate_csr(&mut b, der, Protection::Plaintext);
-            } else {
-                annotate_certificate(&mut b, der, Protection::Plaintext);
-            }
-            bytes.extend_from_slice(der);
+/// Sends certificates (or a CSR) as one message, annotated down to DER primitives.
+fn send(
+    s: &mut Recorder,
+    from: usize,
+    to: usize,
+    link: usize,
+    label: &str,
+    ders: &[&[u8]],
+    csr: bool,
+) {
+    let mut b = FieldsBuilder::new(0);
+    let mut bytes = Vec::new();
+    for der in ders {
+        if csr {
+            annotate_csr(&mut b, der, Protection::Plaintext);
+        } else {
+            annotate_certificate(&mut b, der, Protection::Plaintext);
         }
-        self.events.push(Event::Message(Message {
-            from,
-            to,
-            link,
-            protocol: "x509".into(),
-            layer: Layer::Transport,
-            label: label.to_owned(),
-            bytes,
-            fields: b.finish(),
-            tampered: None,
-        }));
+        bytes.extend_from_slice(der);
     }
-
-    fn alert(&mut self, from: usize, key: &str) {
-        self.events.push(Event::Alert(Alert {
-            from,
-            key: key.to_owned(),
-            fatal: true,
-        }));
-    }
+    let wire = Wire {
+        link,
+        protocol: "x509",
+        layer: Layer::Transport,
+    };
+    s.send(wire, from, to, label, bytes, b.finish());
 }
 
 fn fail(r: &Result<(), cipherstage_pki::VerifyError>, reason: FailReason) -> Option<FailReason> {
@@ -128,7 +87,7 @@ fn fail(r: &Result<(), cipherstage_pki::VerifyError>, reason: FailReason) -> Opt
 /// Runs the story under id `scenario` with `seed` (`None`: live randomness).
 pub fn run_issuance(scenario: &str, p: &IssueParams, seed: Option<u64>) -> Transcript {
     let mut master = Source::from_seed(seed);
-    let mut s = Story::default();
+    let mut s = Recorder::default();
     match crate::scenario::build_pki(&mut master) {
         Ok(pki) => {
             let mut rng = crate::scenario::seeded(&mut master);
@@ -164,11 +123,12 @@ pub fn run_issuance(scenario: &str, p: &IssueParams, seed: Option<u64>) -> Trans
     }
 }
 
-fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) {
-    let host = p.host.as_str();
+fn story(s: &mut Recorder, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) {
+    let host = &p.host;
     s.narrate("pki.narr.intro", &[("host", host)]);
     // 1. The root: self-signed, trusted because the browser ships it.
-    s.send(
+    send(
+        s,
         ROOT,
         BROWSER,
         L_STORE,
@@ -184,7 +144,8 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
     );
     s.narrate("pki.narr.root", &[]);
     // 2. The root signs the intermediate (the root key stays offline afterwards).
-    s.send(
+    send(
+        s,
         ROOT,
         INTERMEDIATE,
         L_CAS,
@@ -205,18 +166,19 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
         return;
     };
     let public = key.public_key().unwrap_or_default();
-    s.events.push(Event::Secret(Secret {
-        owner: SERVER,
-        name: "pki.secret.server_private_key".into(),
-        bytes: key.pkcs8_v1(),
-        formula: Formula {
-            key: match key.kind {
-                KeyKind::Ed25519 => "pki.formula.generate_ed25519".into(),
-                KeyKind::EcdsaP256 | KeyKind::Rsa => "pki.formula.generate_p256".into(),
-            },
-            inputs: Vec::new(),
+    let formula = Formula {
+        key: match key.kind {
+            KeyKind::Ed25519 => "pki.formula.generate_ed25519".into(),
+            KeyKind::EcdsaP256 | KeyKind::Rsa => "pki.formula.generate_p256".into(),
         },
-    }));
+        inputs: Vec::new(),
+    };
+    s.secret(
+        SERVER,
+        "pki.secret.server_private_key",
+        key.pkcs8_v1(),
+        formula,
+    );
     if p.self_signed {
         self_signed_story(s, p, pki, &key, rng);
         return;
@@ -226,7 +188,8 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
         s.narrate("tls.narr.pki_failed", &[]);
         return;
     };
-    s.send(
+    send(
+        s,
         SERVER,
         INTERMEDIATE,
         L_ORDER,
@@ -242,13 +205,13 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
                 "pki.check.csr_signature",
                 Some(FailReason::Malformed),
             );
-            s.alert(INTERMEDIATE, "pki.alert.csr_rejected");
+            s.alert(INTERMEDIATE, "pki.alert.csr_rejected", true);
             return;
         }
     };
     let pop = fail(&csr.proof_of_possession, FailReason::BadSignature);
     if !s.check(INTERMEDIATE, "pki.check.csr_signature", pop) {
-        s.alert(INTERMEDIATE, "pki.alert.csr_rejected");
+        s.alert(INTERMEDIATE, "pki.alert.csr_rejected", true);
         return;
     }
     s.narrate("pki.narr.domain_validation", &[("host", host)]);
@@ -257,7 +220,8 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
         s.narrate("tls.narr.pki_failed", &[]);
         return;
     };
-    s.send(
+    send(
+        s,
         INTERMEDIATE,
         SERVER,
         L_ORDER,
@@ -275,7 +239,8 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
     );
     // 6. The server sends the chain (in TLS: the Certificate message); the browser
     //    checks every link, the validity period and the name.
-    s.send(
+    send(
+        s,
         SERVER,
         BROWSER,
         L_WEB,
@@ -321,7 +286,7 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
     if name_ok && all.is_ok() {
         s.narrate("pki.narr.trusted", &[("visit", &p.visit)]);
     } else {
-        s.alert(BROWSER, "tls.alert.bad_certificate");
+        s.alert(BROWSER, "tls.alert.bad_certificate", true);
         s.narrate(
             "pki.narr.name_mismatch",
             &[("visit", &p.visit), ("host", host)],
@@ -332,7 +297,7 @@ fn story(s: &mut Story, p: &IssueParams, pki: &Pki, rng: &mut dyn RandomSource) 
 /// The server signs its own certificate: the signature is genuine, but no root in
 /// the browser's store vouches for the key, and the browser shows its warning.
 fn self_signed_story(
-    s: &mut Story,
+    s: &mut Recorder,
     p: &IssueParams,
     pki: &Pki,
     key: &Key,
@@ -343,7 +308,8 @@ fn self_signed_story(
         return;
     };
     s.narrate("pki.narr.self_signed", &[("host", &p.host)]);
-    s.send(
+    send(
+        s,
         SERVER,
         BROWSER,
         L_WEB,
@@ -370,6 +336,6 @@ fn self_signed_story(
         "pki.check.webpki",
         fail(&all, FailReason::Untrusted),
     );
-    s.alert(BROWSER, "tls.alert.unknown_ca");
+    s.alert(BROWSER, "tls.alert.unknown_ca", true);
     s.narrate("pki.narr.untrusted", &[]);
 }

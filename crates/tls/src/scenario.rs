@@ -3,14 +3,14 @@
 
 use cipherstage_pki::{Cert, KeyKind, Pki, SCENARIO_NOW};
 use cipherstage_transcript::rand::{RandomSource, Seeded, Source};
-use cipherstage_transcript::{
-    Actor, Alert, Event, Layer, Link, Message, Narration, Role, Tamper, Transcript,
-};
+use cipherstage_transcript::{Actor, Layer, Link, Recorder, Role, Transcript, Wire};
 
 use crate::common::Outgoing;
 use crate::config::{ClientAuth, ClientConfig, Identity, ServerConfig, Signer, VirtualHost};
 use crate::enums::{CipherSuite, NamedGroup, SignatureScheme};
 use crate::{Client, Server};
+
+pub use cipherstage_transcript::TamperAt;
 
 const CLIENT: usize = 0;
 const SERVER: usize = 1;
@@ -52,15 +52,6 @@ pub enum Kind {
     Tamper,
 }
 
-/// Where Eve flips a byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TamperAt {
-    /// Index of the message on the link.
-    pub message: usize,
-    /// Byte offset; past the end means the last byte.
-    pub offset: usize,
-}
-
 /// What the user can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
@@ -70,7 +61,7 @@ pub struct Params {
     pub suite: CipherSuite,
     /// The group of the client's key share.
     pub group: NamedGroup,
-    /// Eve's change.
+    /// Eve's change (message 0 = the ClientHello, counting both directions).
     pub tamper: Option<TamperAt>,
     /// The virtual hosts the server serves besides its default host (names from
     /// [`VHOST_NAMES`]; others are ignored).
@@ -118,54 +109,19 @@ impl Default for Params {
     }
 }
 
-struct Driver {
-    events: Vec<Event>,
-    sent: usize,
-    tamper: Option<TamperAt>,
-}
+const WIRE: Wire = Wire {
+    link: LINK,
+    protocol: "tls",
+    layer: Layer::Transport,
+};
 
-impl Driver {
-    fn narrate(&mut self, key: &str, args: &[(&str, &str)]) {
-        self.events.push(Event::Narration(Narration {
-            key: key.to_owned(),
-            args: args
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }));
+/// Puts a record on the link; returns the bytes as they arrive.
+fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
+    let arrived = d.send(WIRE, from, to, out.label, out.bytes, out.fields);
+    if arrived.tampered.is_some() {
+        d.narrate("tls.narr.eve_tampers", &[]);
     }
-
-    fn send(&mut self, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
-        let mut bytes = out.bytes;
-        let mut tampered = None;
-        if let Some(t) = self.tamper.filter(|t| t.message == self.sent) {
-            let offset = t.offset.min(bytes.len().saturating_sub(1));
-            if let Some(b) = bytes.get_mut(offset) {
-                tampered = Some(Tamper {
-                    by: EVE,
-                    offset,
-                    original: *b,
-                });
-                *b ^= 0x01;
-            }
-        }
-        self.sent += 1;
-        self.events.push(Event::Message(Message {
-            from,
-            to,
-            link: LINK,
-            protocol: "tls".into(),
-            layer: Layer::Transport,
-            label: out.label,
-            bytes: bytes.clone(),
-            fields: out.fields,
-            tampered,
-        }));
-        if tampered.is_some() {
-            self.narrate("tls.narr.eve_tampers", &[]);
-        }
-        bytes
-    }
+    arrived.bytes
 }
 
 pub(crate) fn seeded(master: &mut Source) -> Box<dyn RandomSource> {
@@ -246,11 +202,7 @@ pub fn pki_of(seed: u64) -> Result<Pki, cipherstage_pki::PkiError> {
 /// Runs scenario `kind` (recorded under id `scenario`) with `seed` (`None`: live randomness).
 pub fn run(scenario: &str, kind: Kind, params: &Params, seed: Option<u64>) -> Transcript {
     let mut master = Source::from_seed(seed);
-    let mut d = Driver {
-        events: Vec::new(),
-        sent: 0,
-        tamper: params.tamper,
-    };
+    let mut d = Recorder::new(params.tamper, Some(EVE));
     match build_pki(&mut master) {
         Ok(pki) => {
             let crng = seeded(&mut master);
@@ -286,7 +238,7 @@ pub fn run(scenario: &str, kind: Kind, params: &Params, seed: Option<u64>) -> Tr
 }
 
 fn exchange(
-    d: &mut Driver,
+    d: &mut Recorder,
     kind: Kind,
     p: &Params,
     pki: &Pki,
@@ -396,11 +348,7 @@ fn exchange(
     let mut client = match Client::new(cc, crng, CLIENT) {
         Ok(c) => c,
         Err(e) => {
-            d.events.push(Event::Alert(Alert {
-                from: CLIENT,
-                key: e.alert.key(),
-                fatal: true,
-            }));
+            d.alert(CLIENT, e.alert.key(), true);
             return;
         }
     };
@@ -415,7 +363,7 @@ fn exchange(
         let mut progress = false;
         for out in client.take_output() {
             progress = true;
-            let bytes = d.send(CLIENT, SERVER, out);
+            let bytes = send(d, CLIENT, SERVER, out);
             if !sni_told {
                 sni_told = true;
                 if kind == K::SniDefault {
@@ -440,7 +388,7 @@ fn exchange(
         }
         for out in server.take_output() {
             progress = true;
-            let bytes = d.send(SERVER, CLIENT, out);
+            let bytes = send(d, SERVER, CLIENT, out);
             let _ = client.receive(&bytes);
             d.events.extend(client.take_events());
         }

@@ -20,11 +20,13 @@ mod fields;
 mod hexser;
 mod model;
 pub mod rand;
+mod recorder;
 
 pub use coverage::{check_coverage, CoverageError, CoverageErrorKind};
 pub use fields::FieldsBuilder;
 pub use hexser::{decode as hex_decode, encode as hex_encode};
 pub use model::*;
+pub use recorder::{Delivered, Recorder, TamperAt, Wire};
 
 /// Why a transcript could not be read from JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]

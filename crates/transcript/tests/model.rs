@@ -1,4 +1,5 @@
-//! Behaviour of the transcript model; runs natively and, via wasm-bindgen-test, in Chromium.
+//! Behaviour of the transcript model and the recorder; runs natively and, via
+//! wasm-bindgen-test, in Chromium.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use cipherstage_transcript::rand::{fixed, Live, RandomSource, Seeded};
@@ -195,5 +196,129 @@ tests! {
         for k in ["actor.alice", "m", "a", "x.a", "g", "x.c", "k.d"] {
             assert!(keys.contains(&k), "{k}");
         }
+    }
+}
+
+// The recorder the scenario drivers share.
+
+const EVE: ActorId = 2;
+const WIRE: Wire = Wire {
+    link: 0,
+    protocol: "test",
+    layer: Layer::Application,
+};
+
+/// Sends `count` messages of `len` bytes (byte i = i) and returns what arrived.
+fn send_all(rec: &mut Recorder, count: usize, len: usize) -> Vec<Delivered> {
+    (0..count)
+        .map(|i| {
+            let bytes: Vec<u8> = (0..len).map(|b| b as u8).collect();
+            rec.send(WIRE, i % 2, 1 - i % 2, "test.msg", bytes, Vec::new())
+        })
+        .collect()
+}
+
+/// Event `i`, which must be a message.
+fn message_at(rec: &Recorder, i: usize) -> &Message {
+    match &rec.events[i] {
+        Event::Message(m) => m,
+        e => panic!("event {i} is not a message: {e:?}"),
+    }
+}
+
+tests! {
+    fn untampered_messages_arrive_as_sent() {
+        let mut rec = Recorder::default();
+        let got = send_all(&mut rec, 3, 4);
+        assert!(got.iter().all(|d| d.bytes == [0, 1, 2, 3] && d.tampered.is_none()));
+        assert_eq!(rec.events.len(), 3);
+        let m = message_at(&rec, 1);
+        assert_eq!((m.from, m.to, m.link), (1, 0, 0));
+        assert_eq!((m.protocol.as_str(), m.layer), ("test", Layer::Application));
+        assert_eq!((m.label.as_str(), m.bytes.as_slice()), ("test.msg", &[0, 1, 2, 3][..]));
+        assert!((0..3).all(|i| message_at(&rec, i).tampered.is_none()));
+    }
+
+    fn flips_the_lowest_bit_of_the_named_byte_of_the_named_message() {
+        let tamper = TamperAt { message: 1, offset: 2 };
+        let mut rec = Recorder::new(Some(tamper), Some(EVE));
+        let got = send_all(&mut rec, 3, 4);
+        assert_eq!(got[0].bytes, [0, 1, 2, 3]);
+        assert_eq!(got[1].bytes, [0, 1, 3, 3]);
+        assert_eq!(got[2].bytes, [0, 1, 2, 3]);
+        let t = Tamper { by: EVE, offset: 2, original: 2 };
+        assert_eq!(got[1].tampered, Some(t));
+        assert_eq!(message_at(&rec, 1).bytes, [0, 1, 3, 3]);
+        assert_eq!(message_at(&rec, 1).tampered, Some(t));
+        assert!(message_at(&rec, 0).tampered.is_none());
+        assert!(message_at(&rec, 2).tampered.is_none());
+    }
+
+    fn an_offset_past_the_end_flips_the_last_byte() {
+        let tamper = TamperAt { message: 0, offset: 999 };
+        let mut rec = Recorder::new(Some(tamper), Some(EVE));
+        let got = send_all(&mut rec, 1, 4);
+        assert_eq!(got[0].bytes, [0, 1, 2, 2]);
+        assert_eq!(got[0].tampered, Some(Tamper { by: EVE, offset: 3, original: 3 }));
+    }
+
+    fn an_empty_message_is_left_alone_but_counted() {
+        let tamper = TamperAt { message: 0, offset: 0 };
+        let mut rec = Recorder::new(Some(tamper), Some(EVE));
+        let got = rec.send(WIRE, 0, 1, "test.msg", Vec::new(), Vec::new());
+        assert_eq!(got, Delivered { bytes: Vec::new(), tampered: None });
+        // The tamper named message 0; message 1 is not touched either.
+        let got = send_all(&mut rec, 1, 4);
+        assert!(got[0].tampered.is_none());
+    }
+
+    fn nothing_is_flipped_without_an_attacker() {
+        let tamper = TamperAt { message: 1, offset: 0 };
+        let mut rec = Recorder::new(Some(tamper), None);
+        let got = send_all(&mut rec, 1, 4);
+        assert!(got[0].tampered.is_none());
+        // Messages sent before the attacker appears still count.
+        rec.set_attacker(EVE);
+        let got = send_all(&mut rec, 1, 4);
+        assert_eq!(got[0].tampered, Some(Tamper { by: EVE, offset: 0, original: 0 }));
+    }
+
+    fn records_narration_checks_alerts_and_secrets_in_order() {
+        let mut rec = Recorder::default();
+        rec.narrate("test.narr.plain", &[]);
+        let text = String::from("hi");
+        rec.narrate("test.narr.args", &[("text", &text), ("n", &42usize), ("s", &"x")]);
+        assert!(rec.check(0, "test.check.a", None));
+        assert!(!rec.check(1, "test.check.b", Some(FailReason::TagMismatch)));
+        assert!(rec.check(0, "test.check.c", Outcome::Passed));
+        assert!(!rec.check(0, "test.check.d", Outcome::Failed(FailReason::Replay)));
+        rec.alert(1, "test.alert.x", true);
+        let formula = Formula { key: "formula.random".into(), inputs: Vec::new() };
+        rec.secret(0, "test.secret.k", vec![1, 2], formula.clone());
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let check = |actor, what: &str, outcome| {
+            Event::Check(Check { actor, what: what.into(), outcome })
+        };
+        assert_eq!(
+            rec.events,
+            vec![
+                Event::Narration(Narration { key: "test.narr.plain".into(), args: Vec::new() }),
+                Event::Narration(Narration {
+                    key: "test.narr.args".into(),
+                    args: vec![pair("text", "hi"), pair("n", "42"), pair("s", "x")],
+                }),
+                check(0, "test.check.a", Outcome::Passed),
+                check(1, "test.check.b", Outcome::Failed(FailReason::TagMismatch)),
+                check(0, "test.check.c", Outcome::Passed),
+                check(0, "test.check.d", Outcome::Failed(FailReason::Replay)),
+                Event::Alert(Alert { from: 1, key: "test.alert.x".into(), fatal: true }),
+                Event::Secret(Secret {
+                    owner: 0,
+                    name: "test.secret.k".into(),
+                    bytes: vec![1, 2],
+                    formula,
+                }),
+            ]
+        );
     }
 }
