@@ -1,6 +1,6 @@
 //! Hybrid-encryption scenarios.
 
-use cipherstage_hybrid::{Params, TamperAt};
+use cipherstage_hybrid::Params;
 use cipherstage_transcript::{Layer, Transcript};
 
 use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
@@ -36,22 +36,13 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     },
 ];
 
-/// Parses `message:offset`.
-pub fn parse_tamper(text: &str) -> Option<TamperAt> {
-    let (m, o) = text.split_once(':')?;
-    Some(TamperAt {
-        message: m.trim().parse().ok()?,
-        offset: o.trim().parse().ok()?,
-    })
-}
-
 pub(crate) fn run(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
     let tamper = if info.params.iter().any(|p| p.name == "flip") {
-        Some(parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
+        Some(crate::parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
     } else {
         None
     };

@@ -180,7 +180,7 @@ fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
         p.mtu = mtu as usize;
     }
     if has(info, FLIP.name) {
-        let t = crate::hybrid::parse_tamper(v.raw(FLIP.name)).ok_or_else(|| bad(FLIP.name))?;
+        let t = crate::parse_tamper(v.raw(FLIP.name)).ok_or_else(|| bad(FLIP.name))?;
         p.tamper = Some(TamperAt {
             message: t.message,
             offset: t.offset,

@@ -129,6 +129,15 @@ pub fn all() -> impl Iterator<Item = &'static ScenarioInfo> {
         .chain(ipsec::SCENARIOS)
 }
 
+/// A `flip` parameter, `message:offset` (the byte an attacker flips in flight).
+pub(crate) fn parse_tamper(text: &str) -> Option<cipherstage_transcript::TamperAt> {
+    let (m, o) = text.split_once(':')?;
+    Some(cipherstage_transcript::TamperAt {
+        message: m.trim().parse().ok()?,
+        offset: o.trim().parse().ok()?,
+    })
+}
+
 /// The scenario with this id.
 pub fn find(id: &str) -> Option<&'static ScenarioInfo> {
     all().find(|s| s.id == id)

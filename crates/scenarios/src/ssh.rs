@@ -1,6 +1,6 @@
 //! SSH scenarios: our client and our server (crates/ssh) over an in-memory link.
 
-use cipherstage_ssh::scenario::{Params, ScenarioKind, TamperAt, SERVER_PASSWORD};
+use cipherstage_ssh::scenario::{Params, ScenarioKind, SERVER_PASSWORD};
 use cipherstage_ssh::{kex, run as run_ssh};
 use cipherstage_transcript::{Layer, Transcript};
 
@@ -74,15 +74,6 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     info("ssh-bad-signature", &[CIPHER, KEX, HOST_KEY, USER]),
 ];
 
-/// Parses `message:offset`.
-fn parse_tamper(text: &str) -> Option<TamperAt> {
-    let (m, o) = text.split_once(':')?;
-    Some(TamperAt {
-        message: m.trim().parse().ok()?,
-        offset: o.trim().parse().ok()?,
-    })
-}
-
 pub(crate) fn run(
     info: &ScenarioInfo,
     v: &Values,
@@ -103,7 +94,7 @@ pub(crate) fn run(
         _ => kex::CHACHA,
     };
     let tamper = if info.params.iter().any(|p| p.name == "flip") {
-        Some(parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
+        Some(crate::parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
     } else {
         None
     };

@@ -2,7 +2,7 @@
 
 use cipherstage_pki::KeyKind;
 use cipherstage_tls::enums::{CipherSuite, NamedGroup};
-use cipherstage_tls::{ClientCert, Kind, Params, TamperAt};
+use cipherstage_tls::{ClientCert, Kind, Params};
 use cipherstage_transcript::{Layer, Transcript};
 
 use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
@@ -130,14 +130,6 @@ fn kind(id: &str) -> Option<Kind> {
     })
 }
 
-fn parse_tamper(text: &str) -> Option<TamperAt> {
-    let (m, o) = text.split_once(':')?;
-    Some(TamperAt {
-        message: m.trim().parse().ok()?,
-        offset: o.trim().parse().ok()?,
-    })
-}
-
 pub(crate) fn run(
     info: &ScenarioInfo,
     v: &Values,
@@ -163,7 +155,7 @@ pub(crate) fn run(
         NamedGroup::X25519
     };
     let tamper = if has("flip") {
-        Some(parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
+        Some(crate::parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
     } else {
         None
     };
