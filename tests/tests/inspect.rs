@@ -101,3 +101,35 @@ fn bad_pastes_are_typed_errors_with_offsets_and_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_pasted_csr_is_explained_and_its_signature_checked() {
+    let pem = export("tls-certificate", "server-csr.pem");
+    let i = inspect(&pem).unwrap();
+    assert_eq!(i.kind, "inspect.kind.csr");
+    covered(&i);
+    assert!(i
+        .facts
+        .iter()
+        .any(|(k, v)| *k == "inspect.fact.csr_signature" && v == "✓"));
+    // A CSR whose signature was changed still shows, with the failed check.
+    let der = {
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let mut d = cipherstage_pki_decode(&b64);
+        let last = d.len() - 1;
+        d[last] ^= 1;
+        d
+    };
+    let bad = cipherstage_pki::pem::encode("CERTIFICATE REQUEST", &der);
+    let i = inspect(&bad).unwrap();
+    covered(&i);
+    assert!(i
+        .facts
+        .iter()
+        .any(|(k, v)| *k == "inspect.fact.csr_signature" && v.starts_with('✗')));
+}
+
+fn cipherstage_pki_decode(b64: &str) -> Vec<u8> {
+    let pem = format!("-----BEGIN X-----\n{b64}\n-----END X-----\n");
+    cipherstage_pki::pem::decode(&pem).unwrap().1
+}

@@ -72,6 +72,9 @@ fn certificate(pem: &str, lead: usize) -> Result<Inspected, InspectError> {
         };
         err(key, lead + e.offset)
     })?;
+    if label == "CERTIFICATE REQUEST" || label == "NEW CERTIFICATE REQUEST" {
+        return Ok(csr(der));
+    }
     if label != "CERTIFICATE" {
         return Err(err("inspect.error.not_a_certificate", lead));
     }
@@ -88,6 +91,28 @@ fn certificate(pem: &str, lead: usize) -> Result<Inspected, InspectError> {
         bytes: der,
         facts,
     })
+}
+
+/// A certificate signing request: annotated, and its self-signature checked with
+/// the key inside (Ed25519 and ECDSA P-256).
+#[cfg(feature = "tls")]
+fn csr(der: Vec<u8>) -> Inspected {
+    let mut b = FieldsBuilder::new(0);
+    cipherstage_pki::der::annotate_csr(&mut b, &der, Protection::Plaintext);
+    let mut facts = vec![("inspect.fact.der_length", format!("{} B", der.len()))];
+    if let Ok(c) = cipherstage_pki::issue::read_csr(&der) {
+        let verdict = match c.proof_of_possession {
+            Ok(()) => "✓".to_owned(),
+            Err(e) => format!("✗ ({})", e.key()),
+        };
+        facts.push(("inspect.fact.csr_signature", verdict));
+    }
+    Inspected {
+        kind: "inspect.kind.csr",
+        fields: b.finish(),
+        bytes: der,
+        facts,
+    }
 }
 
 #[cfg(not(feature = "tls"))]
