@@ -30,7 +30,7 @@ test('every scenario, every step, both languages', async ({ page }) => {
         }
         await page.keyboard.press('ArrowRight');
       }
-      expect((await counter(page)).cur).toBe(total);
+      await expect.poll(async () => (await counter(page)).cur).toBe(total);
     }
     await page.screenshot({ path: `${SHOTS}/scenario-${id}-ja-1280x800.png` });
   }

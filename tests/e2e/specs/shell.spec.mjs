@@ -12,7 +12,7 @@ test('the layer map lists the scenarios, in English and in Japanese', async ({ p
   await page.click('#lang-switch');
   await expect(page.locator('.picker h1')).toHaveText('暗号化プロトコルをレイヤーごとに');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ja');
-  expect(page.url()).toContain('lang=ja');
+  await expect(page).toHaveURL(/[?&]lang=ja(&|$)/);
   await page.screenshot({ path: `${SHOTS}/picker-ja-1280x800.png` });
   g.check();
 });
@@ -29,12 +29,12 @@ test('a deep link reopens the same scenario, seed, step and language', async ({ 
   const g = guard(page);
   await open(page, '?s=hybrid&seed=7&step=5&lang=ja');
   await expect(page.locator('#stage')).toHaveAttribute('data-scenario', 'hybrid');
-  expect((await counter(page)).cur).toBe(6);
+  await expect.poll(async () => (await counter(page)).cur).toBe(6);
   await expect(page.locator('#seed')).toHaveValue('7');
   const caption = await page.locator('#caption').innerText();
   await page.reload();
   await page.waitForSelector('#stage');
-  expect((await counter(page)).cur).toBe(6);
+  await expect.poll(async () => (await counter(page)).cur).toBe(6);
   await expect(page.locator('#caption')).toHaveText(caption);
   g.check();
 });
@@ -47,15 +47,15 @@ test('keys step through the scenario: → Space N forward, ← P back, Home, End
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press(' ');
   await page.keyboard.press('n');
-  expect((await counter(page)).cur).toBe(4);
+  await expect.poll(async () => (await counter(page)).cur).toBe(4);
   await page.keyboard.press('ArrowLeft');
   await page.keyboard.press('p');
-  expect((await counter(page)).cur).toBe(2);
+  await expect.poll(async () => (await counter(page)).cur).toBe(2);
   await page.keyboard.press('End');
-  expect((await counter(page)).cur).toBe(total);
-  expect(page.url()).toContain(`step=${total - 1}`);
+  await expect.poll(async () => (await counter(page)).cur).toBe(total);
+  await expect(page).toHaveURL(new RegExp(`step=${total - 1}(&|$)`));
   await page.keyboard.press('Home');
-  expect((await counter(page)).cur).toBe(1);
+  await expect.poll(async () => (await counter(page)).cur).toBe(1);
   await page.keyboard.press('l');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ja');
   g.check();
@@ -69,7 +69,7 @@ test('play advances on its own and pause stops it', async ({ page }) => {
   await page.click('#play');
   const stopped = (await counter(page)).cur;
   await page.waitForTimeout(1200);
-  expect((await counter(page)).cur).toBe(stopped);
+  await expect.poll(async () => (await counter(page)).cur).toBe(stopped);
 });
 
 test('every message shows all its bytes, each coloured by a field, linked to the tree', async ({ page }) => {
@@ -110,7 +110,7 @@ test('the eavesdropper view hides ciphertext and keeps the header readable', asy
   await page.keyboard.press('e');
   expect(await page.locator('#hex .b.opaque').count()).toBe(await page.locator('#hex .b.p-enc').count());
   await expect(page.locator('#hex .b.p-int.opaque')).toHaveCount(0);
-  expect(page.url()).toContain('eve=1');
+  await expect(page).toHaveURL(/[?&]eve=1(&|$)/);
   await page.screenshot({ path: `${SHOTS}/eve-en-1280x800.png` });
 });
 
@@ -141,7 +141,7 @@ test('live randomness gives new keys each run; a seed gives the same bytes again
   const seeded = await page.locator('#hex').innerText();
   await page.check('#live');
   await expect(page.locator('#seed')).toBeDisabled();
-  expect(page.url()).toContain('seed=live');
+  await expect(page).toHaveURL(/[?&]seed=live(&|$)/);
   const live1 = await page.locator('#hex').innerText();
   await page.getByRole('button', { name: 'Run again' }).click();
   const live2 = await page.locator('#hex').innerText();
@@ -173,7 +173,7 @@ test('bytes computed in WASM equal the native core\'s, and the export imports ba
   await page.setInputFiles('#import', { name: 'hostile.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(hostile)) });
   await expect(page.locator('#notice')).toContainText('does not define');
   await page.keyboard.press('End');
-  expect((await counter(page)).cur).toBe(native.events.length);
+  await expect.poll(async () => (await counter(page)).cur).toBe(native.events.length);
 });
 
 test('bad URLs open the map with a clear message, never a blank page', async ({ page }) => {
@@ -226,7 +226,7 @@ test('the embed layout fits 640×400 and keeps the keyboard', async ({ browser }
   await page.waitForSelector('#stage');
   await expect(page.locator('header.top')).toHaveCount(0);
   for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowRight');
-  expect((await counter(page)).cur).toBe(9);
+  await expect.poll(async () => (await counter(page)).cur).toBe(9);
   await page.screenshot({ path: `${SHOTS}/embed-ja-640x400.png` });
   await ctx.close();
 });
@@ -250,7 +250,7 @@ test('after a panic the page says so and reloads the same view', async ({ page }
   expect(href).toContain('step=4');
   await page.click('#fatal-reload');
   await page.waitForSelector('#stage');
-  expect((await counter(page)).cur).toBe(5);
+  await expect.poll(async () => (await counter(page)).cur).toBe(5);
   await expect(page.locator('#seed')).toHaveValue('5');
 });
 
@@ -285,7 +285,7 @@ test('presenter mode: full-screen layout, large text, projector colours, chrome 
   await expect(page.locator('.shell.presenter')).toBeVisible();
   await expect(page.locator('header.top')).toHaveCount(0);
   await expect(page.locator('.side-pane')).toBeHidden();
-  expect(page.url()).toContain('present=1');
+  await expect(page).toHaveURL(/[?&]present=1(&|$)/);
   const size = await page.locator('.shell').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
   expect(size).toBeGreaterThanOrEqual(28);
   const bg = await page.locator('body').evaluate((e) => getComputedStyle(e).backgroundColor);
@@ -308,7 +308,7 @@ test('the help overlay lists the keys; themes cycle and stay in the URL', async 
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
   await page.keyboard.press('t');
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
-  expect(page.url()).toContain('theme=dark');
+  await expect(page).toHaveURL(/[?&]theme=dark(&|$)/);
   await page.screenshot({ path: `${SHOTS}/dark-en-1280x800.png` });
 });
 
