@@ -23,6 +23,7 @@ pub mod describe;
 pub mod icmpv4;
 pub mod ipv4;
 pub mod ipv6;
+pub mod pcapng;
 pub mod tcp;
 pub mod udp;
 

@@ -243,6 +243,16 @@ fn validity_and_usage(p: &mut CertificateParams) -> Result<(), PkiError> {
     Ok(())
 }
 
+/// The intermediate CA issues a serverAuth certificate for `host` over `key`'s public
+/// key (as [`issue_for`] does for a CSR already checked).
+pub fn issue_server(key: &Key, host: &str, intermediate: &Cert) -> Result<Vec<u8>, PkiError> {
+    let csr = Csr {
+        key: (key.kind, key.public_key()?),
+        proof_of_possession: Ok(()),
+    };
+    issue_for(&csr, host, intermediate)
+}
+
 /// The intermediate CA issues a serverAuth certificate for `host` over exactly the
 /// public key of `csr`, valid for a year from 2026-06-01.
 pub fn issue_for(csr: &Csr, host: &str, intermediate: &Cert) -> Result<Vec<u8>, PkiError> {

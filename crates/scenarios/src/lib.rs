@@ -92,6 +92,8 @@ mod ipsec;
 mod ssh;
 #[cfg(feature = "tls")]
 mod tls;
+#[cfg(feature = "vpn")]
+mod vpn;
 
 /// A protocol left out of this build: no scenarios.
 macro_rules! absent {
@@ -118,7 +120,7 @@ macro_rules! absent {
         }
     )*};
 }
-absent!(ipsec: "ipsec", ssh: "ssh", tls: "tls");
+absent!(ipsec: "ipsec", ssh: "ssh", tls: "tls", vpn: "vpn");
 
 /// Every scenario, in the order the picker shows them (grouped by protocol).
 pub fn all() -> impl Iterator<Item = &'static ScenarioInfo> {
@@ -127,6 +129,7 @@ pub fn all() -> impl Iterator<Item = &'static ScenarioInfo> {
         .chain(tls::SCENARIOS)
         .chain(ssh::SCENARIOS)
         .chain(ipsec::SCENARIOS)
+        .chain(vpn::SCENARIOS)
 }
 
 /// A `flip` parameter, `message:offset` (the byte an attacker flips in flight).
@@ -254,6 +257,7 @@ pub fn exports(
         "ipsec" => ipsec::exports(info, &values, seed),
         "ssh" => ssh::exports(info, &values, seed),
         "tls" => tls::exports(info, &values, seed),
+        "vpn" => vpn::exports(info, &values, seed),
         _ => Ok(Vec::new()),
     }
 }
@@ -287,6 +291,7 @@ pub fn run(
         "tls" => tls::run(info, &values, seed),
         "ssh" => ssh::run(info, &values, seed),
         "ipsec" => ipsec::run(info, &values, seed),
+        "vpn" => vpn::run(info, &values, seed),
         _ => Err(RunError::UnknownScenario(id.to_owned())),
     }
 }

@@ -124,7 +124,8 @@ fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
     arrived.bytes
 }
 
-pub(crate) fn seeded(master: &mut Source) -> Box<dyn RandomSource> {
+/// A sub-generator drawn from `master` (seeded: from its next 8 bytes; live: live).
+pub fn seeded(master: &mut Source) -> Box<dyn RandomSource> {
     match master {
         Source::Seeded(s) => {
             let mut b = [0u8; 8];
@@ -142,7 +143,8 @@ std::thread_local! {
     static PKI_CACHE: core::cell::RefCell<Option<(u64, Pki)>> = const { core::cell::RefCell::new(None) };
 }
 
-pub(crate) fn build_pki(master: &mut Source) -> Result<Pki, cipherstage_pki::PkiError> {
+/// The test PKI for a run, built from `master`'s next draw (cached per seed).
+pub fn build_pki(master: &mut Source) -> Result<Pki, cipherstage_pki::PkiError> {
     match master {
         Source::Seeded(s) => {
             let mut b = [0u8; 8];

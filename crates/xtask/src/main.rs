@@ -97,6 +97,7 @@ fn serve() -> Result<(), String> {
 /// The wasm-tested core crates: their tests also run in headless Chromium.
 const WASM_TESTED: &[&str] = &[
     "cipherstage-transcript",
+    "cipherstage-vpn",
     "cipherstage-hybrid",
     "cipherstage-ipsec",
     "cipherstage-ssh",

@@ -1,0 +1,114 @@
+//! The TLS VPN of the seed: packets to the office LAN inside mutual TLS.
+
+use cipherstage_transcript::{Layer, Transcript};
+use cipherstage_vpn::{LaptopCert, Params};
+
+use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
+
+const CERT: ParamSpec = ParamSpec {
+    name: "vpn_cert",
+    kind: ParamKind::Choice(&["issued", "none", "untrusted"]),
+    default: "issued",
+};
+const TARGET: ParamSpec = ParamSpec {
+    name: "target",
+    kind: ParamKind::Text,
+    default: "10.0.0.5",
+};
+const PATH: ParamSpec = ParamSpec {
+    name: "path",
+    kind: ParamKind::Text,
+    default: "/payroll",
+};
+
+pub(crate) const SCENARIOS: &[ScenarioInfo] = &[ScenarioInfo {
+    id: "vpn-tls",
+    protocol: "vpn",
+    layer: Layer::Network,
+    params: &[CERT, TARGET, PATH],
+}];
+
+pub(crate) fn run(
+    info: &ScenarioInfo,
+    v: &Values,
+    seed: Option<u64>,
+) -> Result<Transcript, RunError> {
+    let target = v
+        .text("target")?
+        .trim()
+        .parse()
+        .map_err(|_| bad("target"))?;
+    let path = v.text("path")?;
+    if !path.starts_with('/')
+        || path.len() > 200
+        || path.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(bad("path"));
+    }
+    let p = Params {
+        cert: match v.choice("vpn_cert")? {
+            "none" => LaptopCert::None,
+            "untrusted" => LaptopCert::Untrusted,
+            _ => LaptopCert::Issued,
+        },
+        target,
+        path,
+    };
+    Ok(cipherstage_vpn::run(info.id, &p, seed))
+}
+
+/// The Internet capture with its TLS key log, and the office LAN capture.
+pub(crate) fn exports(
+    info: &ScenarioInfo,
+    v: &Values,
+    seed: Option<u64>,
+) -> Result<Vec<crate::ExportFile>, RunError> {
+    let t = run(info, v, seed)?;
+    let c = cipherstage_vpn::captures(&t);
+    let file = |name: String, mime, label, bytes| crate::ExportFile {
+        name,
+        mime,
+        label,
+        bytes,
+    };
+    Ok(vec![
+        file(
+            format!("cipherstage-{}-internet.pcapng", info.id),
+            "application/vnd.tcpdump.pcap",
+            "ui.export_pcapng_internet",
+            c.internet,
+        ),
+        file(
+            format!("cipherstage-{}-keylog.txt", info.id),
+            "text/plain",
+            "ui.export_keys",
+            c.keylog.into_bytes(),
+        ),
+        file(
+            format!("cipherstage-{}-lan.pcapng", info.id),
+            "application/vnd.tcpdump.pcap",
+            "ui.export_pcapng_lan",
+            c.lan,
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bad_parameters_are_typed_errors() {
+        for (name, value) in [
+            ("target", "10.0.0"),
+            ("target", "www.example.com"),
+            ("path", "no-slash"),
+            ("path", "/a b"),
+            ("vpn_cert", "stolen"),
+        ] {
+            assert!(
+                crate::run("vpn-tls", &[(name.into(), value.into())], Some(1)).is_err(),
+                "{name}={value}"
+            );
+        }
+        assert!(crate::run("vpn-tls", &[], Some(1)).is_ok());
+    }
+}
