@@ -148,6 +148,13 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `tls-peer` ended on an alert (exit 2) and says which.
+fn assert_alert(out: &Output, what: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(what), "{err}");
+}
+
 #[test]
 fn our_client_gets_each_sni_host_from_openssl_s_server() {
     let dir = pki_dir("sni");
@@ -218,12 +225,7 @@ fn openssl_s_server_with_verify_accepts_our_client_certificate_and_rejects_its_a
         text(&out.stdout)
     );
     let out = our_client(&dir, port, &["--host", "www.example.com"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("alert certificate_required received"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_alert(&out, "alert certificate_required received");
     let out = our_client(
         &dir,
         port,
@@ -236,12 +238,7 @@ fn openssl_s_server_with_verify_accepts_our_client_certificate_and_rejects_its_a
             "alice-untrusted.key",
         ],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("alert unknown_ca received"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_alert(&out, "alert unknown_ca received");
 }
 
 #[test]
@@ -651,12 +648,7 @@ fn our_client_verifies_openssl_rsa_pss_certificate_verify() {
         &now,
     ]);
     let out = run(&mut cmd, b"");
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("alert unknown_ca sent"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_alert(&out, "alert unknown_ca sent");
 }
 
 /// Our server signs CertificateVerify with RSA-PSS (an OpenSSL-made key: ring signs
