@@ -159,6 +159,12 @@ impl Driver {
     }
 
     fn link(&mut self, a: ActorId, b: ActorId, observers: &[ActorId]) -> LinkId {
+        // Eve can only change what crosses a link she is on.
+        if observers.is_empty() {
+            self.rec.watch_only_named_links();
+        } else {
+            self.rec.watch(self.links.len());
+        }
         self.links.push(Link {
             a,
             b,

@@ -3,7 +3,7 @@
 use cipherstage_hybrid::Params;
 use cipherstage_transcript::{Layer, Transcript};
 
-use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
+use crate::{ParamKind, ParamSpec, RunError, ScenarioInfo, Values, FLIP_ANY};
 
 const TEXT: ParamSpec = ParamSpec {
     name: "text",
@@ -26,7 +26,7 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         id: "hybrid",
         protocol: "hybrid",
         layer: Layer::Application,
-        params: &[TEXT, REPLY],
+        params: &[TEXT, REPLY, FLIP_ANY],
     },
     ScenarioInfo {
         id: "hybrid-tamper",
@@ -41,11 +41,7 @@ pub(crate) fn run(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
-    let tamper = if info.params.iter().any(|p| p.name == "flip") {
-        Some(crate::parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
-    } else {
-        None
-    };
+    let tamper = crate::tamper_param(info, v)?;
     let p = Params {
         text: v.text("text")?,
         reply: v.text("reply")?,

@@ -3,10 +3,10 @@
 
 use std::net::Ipv4Addr;
 
-use cipherstage_ipsec::{Algorithm, Inner, Mode, Params, TamperAt};
+use cipherstage_ipsec::{Algorithm, Inner, Mode, Params};
 use cipherstage_transcript::{Layer, Transcript};
 
-use crate::{bad, ExportFile, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
+use crate::{bad, ExportFile, ParamKind, ParamSpec, RunError, ScenarioInfo, Values, FLIP_ANY};
 
 const ALGORITHM: ParamSpec = ParamSpec {
     name: "esp_alg",
@@ -61,25 +61,27 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         id: "ipsec-transport",
         protocol: "ipsec",
         layer: Layer::Network,
-        params: &[ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU],
+        params: &[ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU, FLIP_ANY],
     },
     ScenarioInfo {
         id: "ipsec-tunnel",
         protocol: "ipsec",
         layer: Layer::Network,
-        params: &[ALGORITHM, INNER, PAYLOAD, CLIENT_A, SERVER_B, MTU],
+        params: &[ALGORITHM, INNER, PAYLOAD, CLIENT_A, SERVER_B, MTU, FLIP_ANY],
     },
     ScenarioInfo {
         id: "ipsec-compare",
         protocol: "ipsec",
         layer: Layer::Network,
-        params: &[ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU],
+        params: &[ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU, FLIP_ANY],
     },
     ScenarioInfo {
         id: "ipsec-replay",
         protocol: "ipsec",
         layer: Layer::Network,
-        params: &[MODE, ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU],
+        params: &[
+            MODE, ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU, FLIP_ANY,
+        ],
     },
     ScenarioInfo {
         id: "ipsec-tamper",
@@ -91,13 +93,15 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         id: "ipsec-ah",
         protocol: "ipsec",
         layer: Layer::Network,
-        params: &[NAT, ALGORITHM, INNER, PAYLOAD, HOME_A, HOST_B, MTU],
+        params: &[
+            NAT, ALGORITHM, INNER, PAYLOAD, HOME_A, HOST_B, MTU, FLIP_ANY,
+        ],
     },
     ScenarioInfo {
         id: "ipsec-nat",
         protocol: "ipsec",
         layer: Layer::Network,
-        params: &[ALGORITHM, INNER, PAYLOAD, MTU],
+        params: &[ALGORITHM, INNER, PAYLOAD, MTU, FLIP_ANY],
     },
 ];
 
@@ -179,13 +183,7 @@ fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
         }
         p.mtu = mtu as usize;
     }
-    if has(info, FLIP.name) {
-        let t = crate::parse_tamper(v.raw(FLIP.name)).ok_or_else(|| bad(FLIP.name))?;
-        p.tamper = Some(TamperAt {
-            message: t.message,
-            offset: t.offset,
-        });
-    }
+    p.tamper = crate::tamper_param(info, v)?;
     if has(info, NAT.name) {
         p.nat = v.choice(NAT.name)? == "on";
     }

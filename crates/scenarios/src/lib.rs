@@ -132,6 +132,30 @@ pub fn all() -> impl Iterator<Item = &'static ScenarioInfo> {
         .chain(vpn::SCENARIOS)
 }
 
+/// The optional "flip a byte in flight" parameter of every scenario with an attacker
+/// on the path: empty (the default) flips nothing; the `*-tamper` scenarios have their
+/// own with a default that shows the effect.
+pub(crate) const FLIP_ANY: ParamSpec = ParamSpec {
+    name: "flip",
+    kind: ParamKind::Tamper,
+    default: "",
+};
+
+/// The byte to flip, if the scenario has a flip parameter and it is set.
+pub(crate) fn tamper_param(
+    info: &ScenarioInfo,
+    v: &Values,
+) -> Result<Option<cipherstage_transcript::TamperAt>, RunError> {
+    if !info.params.iter().any(|p| p.name == "flip") {
+        return Ok(None);
+    }
+    let raw = v.raw("flip");
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_tamper(raw).map(Some).ok_or_else(|| bad("flip"))
+}
+
 /// A `flip` parameter, `message:offset` (the byte an attacker flips in flight).
 pub(crate) fn parse_tamper(text: &str) -> Option<cipherstage_transcript::TamperAt> {
     let (m, o) = text.split_once(':')?;

@@ -4,7 +4,7 @@ use cipherstage_ssh::scenario::{Params, ScenarioKind, SERVER_PASSWORD};
 use cipherstage_ssh::{kex, run as run_ssh};
 use cipherstage_transcript::{Layer, Transcript};
 
-use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
+use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values, FLIP_ANY};
 
 /// Cipher options, as shown in URLs (`param.cipher.<option>`).
 const CIPHERS: &[&str] = &["chacha20-poly1305", "aes256-gcm"];
@@ -64,14 +64,20 @@ const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     info(
         "ssh-pubkey",
-        &[CIPHER, KEX, HOST_KEY, USER, COMMAND, STRICT],
+        &[CIPHER, KEX, HOST_KEY, USER, COMMAND, STRICT, FLIP_ANY],
     ),
-    info("ssh-key-rejected", &[CIPHER, USER]),
-    info("ssh-password", &[CIPHER, USER, PASSWORD, COMMAND]),
-    info("ssh-first-connect", &[CIPHER, HOST_KEY, USER, COMMAND]),
-    info("ssh-hostkey-changed", &[CIPHER, HOST_KEY, USER]),
+    info("ssh-key-rejected", &[CIPHER, USER, FLIP_ANY]),
+    info("ssh-password", &[CIPHER, USER, PASSWORD, COMMAND, FLIP_ANY]),
+    info(
+        "ssh-first-connect",
+        &[CIPHER, HOST_KEY, USER, COMMAND, FLIP_ANY],
+    ),
+    info("ssh-hostkey-changed", &[CIPHER, HOST_KEY, USER, FLIP_ANY]),
     info("ssh-tamper", &[CIPHER, FLIP, USER, COMMAND]),
-    info("ssh-bad-signature", &[CIPHER, KEX, HOST_KEY, USER]),
+    info(
+        "ssh-bad-signature",
+        &[CIPHER, KEX, HOST_KEY, USER, FLIP_ANY],
+    ),
 ];
 
 pub(crate) fn run(
@@ -93,11 +99,7 @@ pub(crate) fn run(
         "aes256-gcm" => kex::AES256_GCM,
         _ => kex::CHACHA,
     };
-    let tamper = if info.params.iter().any(|p| p.name == "flip") {
-        Some(crate::parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
-    } else {
-        None
-    };
+    let tamper = crate::tamper_param(info, v)?;
     let user = v.text("user")?;
     if user.is_empty() {
         return Err(bad("user"));

@@ -5,7 +5,7 @@ use cipherstage_tls::enums::{CipherSuite, NamedGroup};
 use cipherstage_tls::{ClientCert, Kind, Params};
 use cipherstage_transcript::{Layer, Transcript};
 
-use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
+use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values, FLIP_ANY};
 
 const SNI: ParamSpec = ParamSpec {
     name: "sni",
@@ -61,7 +61,7 @@ const CLIENT_CERT: ParamSpec = ParamSpec {
     default: "alice",
 };
 
-const STD: &[ParamSpec] = &[SNI, SUITE, GROUP];
+const STD: &[ParamSpec] = &[SNI, SUITE, GROUP, FLIP_ANY];
 
 const HOST: ParamSpec = ParamSpec {
     name: "host",
@@ -94,18 +94,24 @@ const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
 
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     info(ISSUANCE, &[HOST, VISIT, SERVER_KEY, ISSUER]),
-    info("tls13", &[SNI, VHOSTS, SERVER_KEY, SUITE, GROUP]),
-    info("tls-sni-default", &[SNI, VHOSTS, SUITE, GROUP]),
-    info("tls-sni-unknown", &[UNKNOWN_SNI, VHOSTS, SUITE, GROUP]),
-    info("tls-hrr", &[SNI, SUITE]),
-    info("mtls", &[SNI, CLIENT_CERT, SERVER_KEY, SUITE, GROUP]),
+    info("tls13", &[SNI, VHOSTS, SERVER_KEY, SUITE, GROUP, FLIP_ANY]),
+    info("tls-sni-default", &[SNI, VHOSTS, SUITE, GROUP, FLIP_ANY]),
+    info(
+        "tls-sni-unknown",
+        &[UNKNOWN_SNI, VHOSTS, SUITE, GROUP, FLIP_ANY],
+    ),
+    info("tls-hrr", &[SNI, SUITE, FLIP_ANY]),
+    info(
+        "mtls",
+        &[SNI, CLIENT_CERT, SERVER_KEY, SUITE, GROUP, FLIP_ANY],
+    ),
     info("mtls-no-cert", STD),
     info("mtls-untrusted", STD),
     info("mtls-expired", STD),
     info("mtls-wrong-eku", STD),
     info("mtls-bad-cv", STD),
     info("tls-self-signed", STD),
-    info("tls-wrong-host", &[UNKNOWN_SNI, SUITE, GROUP]),
+    info("tls-wrong-host", &[UNKNOWN_SNI, SUITE, GROUP, FLIP_ANY]),
     info("tls-expired-server", STD),
     info("tls-tamper", &[SNI, SERVER_KEY, SUITE, GROUP, FLIP]),
 ];
@@ -154,11 +160,7 @@ pub(crate) fn run(
     } else {
         NamedGroup::X25519
     };
-    let tamper = if has("flip") {
-        Some(crate::parse_tamper(v.raw("flip")).ok_or_else(|| bad("flip"))?)
-    } else {
-        None
-    };
+    let tamper = crate::tamper_param(info, v)?;
     let mut p = Params {
         sni,
         suite,
@@ -376,8 +378,17 @@ mod tests {
                     }
                 }
                 if let ParamKind::Tamper = p.kind {
-                    for m in 0..12 {
-                        for o in [0, 3, 5, 12, 40, 60, 100, 10_000] {
+                    // Every point in the tamper story; a few in the others.
+                    let (ms, os): (&[usize], &[usize]) = if info.id == "tls-tamper" {
+                        (
+                            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+                            &[0, 3, 5, 12, 40, 60, 100, 10_000],
+                        )
+                    } else {
+                        (&[0, 4, 8], &[5, 60])
+                    };
+                    for m in ms {
+                        for o in os {
                             variants.push(vec![(p.name.to_owned(), format!("{m}:{o}"))]);
                         }
                     }
@@ -445,7 +456,8 @@ mod tests {
         assert!(crate::run("tls13", &[("suite".into(), "rot13".into())], Some(1)).is_err());
         assert!(crate::run("tls13", &[("sni".into(), String::new())], Some(1)).is_err());
         assert!(crate::run("tls-tamper", &[("flip".into(), "x".into())], Some(1)).is_err());
-        assert!(crate::run("tls13", &[("flip".into(), "1:1".into())], Some(1)).is_err());
+        assert!(crate::run("tls-certificate", &[("flip".into(), "1:1".into())], Some(1)).is_err());
+        assert!(crate::run("tls13", &[("flip".into(), "1:x".into())], Some(1)).is_err());
         assert!(crate::run(
             "tls13",
             &[("vhosts".into(), "evil.example".into())],

@@ -51,6 +51,9 @@ pub struct Recorder {
     tamper: Option<TamperAt>,
     /// Who flips it; nothing is flipped while there is nobody.
     attacker: Option<ActorId>,
+    /// The links the attacker is on (`None`: every link). A message on another link
+    /// is counted but never changed.
+    watched: Option<Vec<LinkId>>,
 }
 
 impl Recorder {
@@ -61,7 +64,19 @@ impl Recorder {
             sent: 0,
             tamper,
             attacker,
+            watched: None,
         }
+    }
+
+    /// Restricts the attacker to the links named with [`Recorder::watch`] (for
+    /// drivers with several links, only some of them watched).
+    pub fn watch_only_named_links(&mut self) {
+        self.watched.get_or_insert_with(Vec::new);
+    }
+
+    /// Puts the attacker on `link` too.
+    pub fn watch(&mut self, link: LinkId) {
+        self.watched.get_or_insert_with(Vec::new).push(link);
     }
 
     /// Names the actor who carries out the tamper (for drivers that add actors as
@@ -115,8 +130,8 @@ impl Recorder {
 
     /// Puts a message from `from` to `to` on `wire`, and returns it as it arrives.
     ///
-    /// If this is the message the tamper names and there is an attacker, the
-    /// attacker flips the lowest bit of the named byte (of the last byte when the
+    /// If this is the message the tamper names and there is an attacker on its link,
+    /// the attacker flips the lowest bit of the named byte (of the last byte when the
     /// offset is past the end; an empty message is left alone) and the message
     /// records the change.
     pub fn send(
@@ -129,7 +144,8 @@ impl Recorder {
         fields: Vec<Field>,
     ) -> Delivered {
         let mut tampered = None;
-        let target = self.tamper.filter(|t| t.message == self.sent);
+        let reachable = self.watched.as_ref().is_none_or(|w| w.contains(&wire.link));
+        let target = self.tamper.filter(|t| t.message == self.sent && reachable);
         if let (Some(t), Some(by)) = (target, self.attacker) {
             let offset = t.offset.min(bytes.len().saturating_sub(1));
             if let Some(b) = bytes.get_mut(offset) {

@@ -283,6 +283,21 @@ tests! {
         assert_eq!(got[0].tampered, Some(Tamper { by: EVE, offset: 0, original: 0 }));
     }
 
+    fn the_attacker_changes_nothing_on_a_link_she_is_not_on() {
+        let lan = Wire { link: 1, ..WIRE };
+        for (message, flipped) in [(0, false), (1, true)] {
+            let tamper = TamperAt { message, offset: 0 };
+            let mut rec = Recorder::new(Some(tamper), Some(EVE));
+            rec.watch_only_named_links();
+            rec.watch(0);
+            let a = rec.send(lan, 0, 1, "test.msg", vec![7], Vec::new());
+            let b = rec.send(WIRE, 0, 1, "test.msg", vec![7], Vec::new());
+            // Message 0 crossed the unwatched LAN: counted, never changed.
+            assert!(a.tampered.is_none());
+            assert_eq!(b.tampered.is_some(), flipped, "message {message}");
+        }
+    }
+
     fn records_narration_checks_alerts_and_secrets_in_order() {
         let mut rec = Recorder::default();
         rec.narrate("test.narr.plain", &[]);

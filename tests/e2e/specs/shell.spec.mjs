@@ -136,6 +136,24 @@ test('a flipped byte makes the receiver reject the message with a tag mismatch',
   g.check();
 });
 
+test('any scenario with Eve on the path lets a byte be flipped, not only the tamper ones', async ({ page }) => {
+  const g = guard(page);
+  await open(page, '?s=tls13&lang=en');
+  await expect(page.locator('[data-param="flip"]')).toHaveValue('');
+  // Step to the server's encrypted Certificate record and flip a ciphertext byte.
+  for (let i = 0; i < 80 && !(await page.locator('#hex .b.p-enc').count()); i++) await page.keyboard.press('ArrowRight');
+  await page.locator('#hex .b.p-enc').nth(10).click();
+  await page.click('#flip-here');
+  await expect(page.locator('[data-param="flip"]')).toHaveValue(/^\d+:\d+$/);
+  await page.keyboard.press('End');
+  await expect(page.locator('.row .marker-label.alert').first()).toContainText('bad_record_mac');
+  // The certificate story has no attacker: nothing to flip there.
+  await open(page, '?s=tls-certificate&lang=en&step=7');
+  await page.locator('#hex .b').first().click();
+  await expect(page.locator('#flip-here')).toHaveCount(0);
+  g.check();
+});
+
 test('live randomness gives new keys each run; a seed gives the same bytes again', async ({ page }) => {
   await open(page, '?s=hybrid&lang=en&seed=3&step=2');
   const seeded = await page.locator('#hex').innerText();

@@ -122,9 +122,15 @@ pub fn Inspector(p: &InspectorProps) -> Html {
         }
     });
 
+    // Only where the scenario offers a flip and an attacker is on this message's link.
+    let watched = s
+        .transcript
+        .as_ref()
+        .and_then(|t| t.links.get(p.message.link))
+        .is_some_and(|l| !l.observers.is_empty());
     let tamper_button = s
         .scenario
-        .filter(|info| info.params.iter().any(|p| p.name == "flip"))
+        .filter(|info| watched && info.params.iter().any(|p| p.name == "flip"))
         .and(sel_range.clone())
         .map(|r| {
             let h = p.state.clone();
