@@ -25,7 +25,7 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[ScenarioInfo {
     id: "vpn-tls",
     protocol: "vpn",
     layer: Layer::Network,
-    params: &[CERT, TARGET, PATH],
+    params: &[CERT, TARGET, PATH, crate::FLIP_ANY],
 }];
 
 pub(crate) fn run(
@@ -53,6 +53,7 @@ pub(crate) fn run(
         },
         target,
         path,
+        tamper: crate::tamper_param(info, v)?,
     };
     Ok(cipherstage_vpn::run(info.id, &p, seed))
 }

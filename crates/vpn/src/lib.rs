@@ -76,6 +76,9 @@ pub struct Params {
     pub target: Ipv4Addr,
     /// The path of the HTTP request.
     pub path: String,
+    /// Eve flips one byte of a record on the Internet (message numbers count every
+    /// message of the run; those on the office LAN are out of her reach).
+    pub tamper: Option<cipherstage_transcript::TamperAt>,
 }
 
 impl Default for Params {
@@ -84,6 +87,7 @@ impl Default for Params {
             cert: LaptopCert::Issued,
             target: Ipv4Addr::new(10, 0, 0, 5),
             path: "/payroll".into(),
+            tamper: None,
         }
     }
 }
@@ -98,7 +102,8 @@ pub fn in_office_net(a: Ipv4Addr) -> bool {
 /// Runs the story under id `scenario` with `seed` (`None`: live randomness).
 pub fn run(scenario: &str, p: &Params, seed: Option<u64>) -> Transcript {
     let mut master = Source::from_seed(seed);
-    let mut d = Recorder::new(None, None);
+    let mut d = Recorder::new(p.tamper, Some(EVE));
+    d.watch(INTERNET.link);
     match build_pki(&mut master) {
         Ok(pki) => {
             let crng = seeded(&mut master);
@@ -203,7 +208,11 @@ fn send_record(
         tunneled(&mut fields, pkt);
         label = "vpn.msg.tunneled_packet".into();
     }
-    d.send(INTERNET, from, to, label, out.bytes, fields).bytes
+    let arrived = d.send(INTERNET, from, to, label, out.bytes, fields);
+    if arrived.tampered.is_some() {
+        d.narrate("tls.narr.eve_tampers", &[]);
+    }
+    arrived.bytes
 }
 
 fn lan_packet(d: &mut Recorder, from: usize, to: usize, label: &str, packet: &[u8]) {

@@ -98,3 +98,42 @@ fn the_gateway_drops_packets_outside_the_office_net() {
     assert!(in_office_net(Ipv4Addr::new(10, 0, 0, 255)));
     assert!(!in_office_net(Ipv4Addr::new(10, 0, 1, 0)));
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn a_byte_flipped_in_the_tunnel_never_reaches_the_office() {
+    let base = run("vpn-tls", &Params::default(), Some(4));
+    let n = base
+        .messages()
+        .position(|m| m.label == "vpn.msg.tunneled_packet")
+        .unwrap();
+    let p = Params {
+        tamper: Some(cipherstage_transcript::TamperAt {
+            message: n,
+            offset: 30,
+        }),
+        ..Params::default()
+    };
+    let t = run("vpn-tls", &p, Some(4));
+    assert_eq!(check_coverage(&t), Ok(()));
+    let alerts: Vec<&str> = t
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Alert(a) => Some(a.key.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(alerts, ["tls.alert.bad_record_mac"]);
+    assert_eq!(t.messages().filter(|m| m.link == 1).count(), 0);
+    // A message on the office LAN is out of Eve's reach: nothing changes.
+    let lan = base.messages().position(|m| m.link == 1).unwrap();
+    let p = Params {
+        tamper: Some(cipherstage_transcript::TamperAt {
+            message: lan,
+            offset: 0,
+        }),
+        ..Params::default()
+    };
+    assert_eq!(run("vpn-tls", &p, Some(4)), base);
+}
