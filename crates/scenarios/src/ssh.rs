@@ -52,6 +52,18 @@ const FLIP: ParamSpec = ParamSpec {
     default: "12:20",
 };
 
+/// Where `ssh -L 8080:HOST:PORT` sends the forwarded connection (ssh-bastion).
+const FORWARD_HOST: ParamSpec = ParamSpec {
+    name: "forward_host",
+    kind: ParamKind::Text,
+    default: cipherstage_ssh::bastion::WEB_ADDR,
+};
+const FORWARD_PORT: ParamSpec = ParamSpec {
+    name: "forward_port",
+    kind: ParamKind::Number,
+    default: "80",
+};
+
 const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
     ScenarioInfo {
         id,
@@ -78,6 +90,10 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         "ssh-bad-signature",
         &[CIPHER, KEX, HOST_KEY, USER, FLIP_ANY],
     ),
+    info(
+        "ssh-bastion",
+        &[CIPHER, USER, FORWARD_HOST, FORWARD_PORT, FLIP_ANY],
+    ),
 ];
 
 pub(crate) fn run(
@@ -85,6 +101,9 @@ pub(crate) fn run(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
+    if info.id == "ssh-bastion" {
+        return run_bastion(info, v, seed);
+    }
     let kind = match info.id {
         "ssh-pubkey" => ScenarioKind::PublicKey,
         "ssh-key-rejected" => ScenarioKind::KeyRejected,
@@ -139,6 +158,34 @@ pub(crate) fn run(
     Ok(run_ssh(info.id, &p, seed))
 }
 
+/// ssh-bastion: port forwarding through the bastion to the internal web server.
+fn run_bastion(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transcript, RunError> {
+    let cipher = match v.choice("cipher")? {
+        "aes256-gcm" => kex::AES256_GCM,
+        _ => kex::CHACHA,
+    };
+    let user = v.text("user")?;
+    if user.is_empty() {
+        return Err(bad("user"));
+    }
+    let forward_host = v.text("forward_host")?.trim().to_owned();
+    if forward_host.is_empty() {
+        return Err(bad("forward_host"));
+    }
+    let forward_port = u32::try_from(v.number("forward_port")?)
+        .ok()
+        .filter(|p| (1..=65535).contains(p))
+        .ok_or_else(|| bad("forward_port"))?;
+    let p = cipherstage_ssh::bastion::BastionParams {
+        cipher: cipher.into(),
+        user,
+        forward_host,
+        forward_port,
+        tamper: crate::tamper_param(info, v)?,
+    };
+    Ok(cipherstage_ssh::bastion::run(info.id, &p, seed))
+}
+
 /// The run as a pcapng capture (TCP port 22) and the key-log line that lets
 /// Wireshark/tshark decrypt it (`ssh.keylog_file`).
 pub(crate) fn exports(
@@ -146,7 +193,11 @@ pub(crate) fn exports(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Vec<crate::ExportFile>, RunError> {
-    let t = run(info, v, seed)?;
+    let mut t = run(info, v, seed)?;
+    // Only the SSH connection goes into the capture (ssh-bastion's private HTTP link
+    // is another TCP connection).
+    t.events
+        .retain(|e| !matches!(e, cipherstage_transcript::Event::Message(m) if m.protocol != "ssh"));
     let client = t
         .actors
         .iter()
@@ -260,6 +311,14 @@ mod tests {
                 if info.id == "ssh-password" {
                     sets.push(vec![("password".into(), "wrong".into())]);
                 }
+                if info.id == "ssh-bastion" {
+                    sets.push(vec![("forward_host".into(), "192.168.1.10".into())]);
+                    sets.push(vec![("forward_host".into(), "intranet".into())]);
+                    sets.push(vec![("forward_port".into(), "22".into())]);
+                    for flip in ["5:10", "20:3", "22:5", "23:40"] {
+                        sets.push(vec![("flip".into(), flip.into())]);
+                    }
+                }
                 if info.id == "ssh-tamper" {
                     for flip in ["2:10", "2:1000", "5:60", "0:3", "8:1", "14:30", "20:9"] {
                         sets.push(vec![("flip".into(), flip.into())]);
@@ -288,6 +347,96 @@ mod tests {
         assert!(bad.is_err());
         let bad = crate::run("ssh-tamper", &[("flip".into(), "x".into())], Some(1));
         assert!(bad.is_err());
+    }
+
+    fn narration_keys(t: &cipherstage_transcript::Transcript) -> Vec<&str> {
+        t.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Narration(n) => Some(n.key.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bastion_forwards_inside_the_private_network_only() {
+        let ok = crate::run("ssh-bastion", &[], Some(3)).unwrap();
+        let keys = narration_keys(&ok);
+        assert!(keys.contains(&"ssh.narr.bastion.done"), "{keys:?}");
+        // Eve's link carries only SSH; the private link only the plain HTTP exchange.
+        for m in ok.messages() {
+            assert_eq!(m.protocol == "ssh", m.link == 0, "{}", m.label);
+        }
+        let http: Vec<_> = ok.messages().filter(|m| m.link == 1).collect();
+        assert_eq!(http.len(), 2);
+        assert!(http[0]
+            .bytes
+            .starts_with(b"GET / HTTP/1.1\r\nHost: 10.0.0.5\r\n"));
+        assert!(http[1].bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        assert_eq!(ok.links[0].observers, vec![3]);
+        assert!(ok.links[1].observers.is_empty());
+        for (host, port, reason) in [
+            ("192.168.1.10", "80", "administratively prohibited"),
+            ("10.0.0.5", "22", "connect failed"),
+        ] {
+            let t = crate::run(
+                "ssh-bastion",
+                &[
+                    ("forward_host".into(), host.into()),
+                    ("forward_port".into(), port.into()),
+                ],
+                Some(3),
+            )
+            .unwrap();
+            check_coverage(&t).unwrap();
+            assert!(t.messages().all(|m| m.link == 0));
+            assert!(t
+                .messages()
+                .any(|m| m.label == "ssh.msg.channel_open_failure"));
+            let refused = t.events.iter().any(|e| {
+                matches!(e, Event::Narration(n) if n.key == "ssh.narr.bastion.client_refused"
+                    && n.args.iter().any(|(k, v)| k == "reason" && v == reason))
+            });
+            assert!(refused, "{host}:{port}");
+            let policy_failed = t.events.iter().any(|e| {
+                matches!(e, Event::Check(c) if c.what == "ssh.check.forward_policy"
+                    && c.outcome != cipherstage_transcript::Outcome::Passed)
+            });
+            assert_eq!(policy_failed, host != "10.0.0.5");
+        }
+        for bad in [
+            ("forward_port", "0"),
+            ("forward_port", "70000"),
+            ("forward_host", " "),
+        ] {
+            let r = crate::run("ssh-bastion", &[(bad.0.into(), bad.1.into())], Some(1));
+            assert!(r.is_err(), "{bad:?}");
+        }
+        // Eve flips a byte of the bastion's encrypted answer: the laptop's tag check fails.
+        let n = ok
+            .messages()
+            .position(|m| m.label == "ssh.msg.channel_data" && m.from == 1)
+            .unwrap();
+        let t = crate::run(
+            "ssh-bastion",
+            &[("flip".into(), format!("{n}:20"))],
+            Some(3),
+        )
+        .unwrap();
+        assert!(t
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Alert(a) if a.key == "ssh.alert.mac_error")));
+        // A flip counted onto the private link changes nothing: Eve is not there.
+        let lan = ok.messages().position(|m| m.link == 1).unwrap();
+        let t = crate::run(
+            "ssh-bastion",
+            &[("flip".into(), format!("{lan}:3"))],
+            Some(3),
+        )
+        .unwrap();
+        assert_eq!(t, ok);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The SSH client state machine: key exchange, host key check, user
 //! authentication (none → publickey query → PK_OK → signed request, or
-//! password), and one session channel running one command.
+//! password), and one channel: a session running one command, or (after
+//! [`Client::forward_to`]) a "direct-tcpip" channel carrying a TCP connection
+//! through the server (port forwarding, RFC 4254 §7.2).
 //!
 //! Sans-IO: [`Client::receive`] takes bytes as they arrive and returns the
 //! packets to send; the caller moves the bytes.
@@ -14,7 +16,7 @@ pub use crate::session::Algorithms;
 use crate::session::{check, narrate, Session, Side};
 use crate::transport::Outgoing;
 use crate::wire::message::num;
-use crate::wire::{AuthMethod, ChannelRequestKind, Msg};
+use crate::wire::{AuthMethod, ChannelRequestKind, DirectTcpip, Msg};
 use crate::Error;
 
 /// How the client proves who it is.
@@ -64,7 +66,37 @@ enum State {
     Session {
         remote: u32,
     },
+    /// The direct-tcpip channel is open.
+    Forward {
+        remote: u32,
+    },
     Closed,
+}
+
+/// Our receive window on a channel, and the amount after which it is topped up.
+const WINDOW: u32 = 2 * 1024 * 1024;
+/// The largest data packet we accept.
+const MAX_PACKET: u32 = 32768;
+
+/// The direct-tcpip side of the client: target, flow control, what is queued.
+#[derive(Debug, Default)]
+struct ForwardChannel {
+    target: Option<DirectTcpip>,
+    /// Bytes the peer still lets us send (its window).
+    window: u32,
+    /// The peer's largest data packet.
+    max_packet: u32,
+    /// Bytes waiting for the channel to open or for window.
+    pending: Vec<u8>,
+    /// EOF to send once `pending` is out.
+    eof_pending: bool,
+    eof_sent: bool,
+    /// The peer sent EOF.
+    peer_eof: bool,
+    /// Bytes received since our last window adjustment.
+    consumed: u32,
+    /// The server's CHANNEL_OPEN_FAILURE (reason code, description).
+    refused: Option<(u32, String)>,
 }
 
 /// The SSH client.
@@ -76,6 +108,7 @@ pub struct Client {
     stderr: Vec<u8>,
     exit_status: Option<u32>,
     accepted_host_key: Option<PublicKey>,
+    fwd: ForwardChannel,
 }
 
 impl core::fmt::Debug for Client {
@@ -98,6 +131,7 @@ impl Client {
             stderr: Vec::new(),
             exit_status: None,
             accepted_host_key: None,
+            fwd: ForwardChannel::default(),
         }
     }
 
@@ -114,11 +148,94 @@ impl Client {
             State::ExpectAuthResult => "ssh.state.expect_auth_result",
             State::ExpectChannelConfirmation => "ssh.state.expect_channel_confirmation",
             State::Session { .. } => "ssh.state.session",
+            State::Forward { .. } => "ssh.state.forwarding",
             State::Closed => "ssh.state.closed",
         }
     }
 
-    /// The command's standard output so far.
+    /// Asks for a "direct-tcpip" channel to `target` (port forwarding, `ssh -L` /
+    /// `ssh -W`) instead of a session once authenticated. Call before the
+    /// channel opens; bytes received on it collect in [`Client::output`].
+    pub fn forward_to(&mut self, target: DirectTcpip) {
+        self.fwd.target = Some(target);
+    }
+
+    /// Whether the direct-tcpip channel is open.
+    pub fn forward_open(&self) -> bool {
+        matches!(self.state, State::Forward { .. })
+    }
+
+    /// The server's refusal of the direct-tcpip channel: reason code (RFC 4254 §5.1,
+    /// see [`crate::wire::message::open_failure`]) and description.
+    pub fn forward_refused(&self) -> Option<(u32, &str)> {
+        self.fwd.refused.as_ref().map(|(r, d)| (*r, d.as_str()))
+    }
+
+    /// Whether the server sent EOF on the direct-tcpip channel (the target closed
+    /// its side of the TCP connection).
+    pub fn forward_peer_eof(&self) -> bool {
+        self.fwd.peer_eof
+    }
+
+    /// Sends `data` on the direct-tcpip channel: at once when the channel is open
+    /// and the peer's window allows, otherwise queued (until the channel opens or
+    /// a window adjustment arrives). Returns the packets to send now.
+    pub fn send_data(
+        &mut self,
+        data: &[u8],
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        if self.fwd.target.is_none() || self.fwd.eof_pending || self.fwd.eof_sent {
+            return Err(Error::NoChannel);
+        }
+        self.fwd.pending.extend_from_slice(data);
+        self.flush_forward(rng)?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Sends EOF on the direct-tcpip channel after any queued data (our side of
+    /// the TCP connection is done sending).
+    pub fn send_eof(&mut self, rng: &mut dyn RandomSource) -> Result<Vec<Outgoing>, Error> {
+        if self.fwd.target.is_none() {
+            return Err(Error::NoChannel);
+        }
+        self.fwd.eof_pending = !self.fwd.eof_sent;
+        self.flush_forward(rng)?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Sends what the window allows of the queued forward data, then a queued EOF.
+    fn flush_forward(&mut self, rng: &mut dyn RandomSource) -> Result<(), Error> {
+        let State::Forward { remote } = self.state else {
+            return Ok(());
+        };
+        let f = &mut self.fwd;
+        let mut packets = Vec::new();
+        while !f.pending.is_empty() && f.window > 0 {
+            let n = f
+                .pending
+                .len()
+                .min(f.window as usize)
+                .min(f.max_packet.clamp(1, MAX_PACKET) as usize);
+            let chunk: Vec<u8> = f.pending.drain(..n).collect();
+            f.window = f.window.saturating_sub(n as u32);
+            packets.push(Msg::ChannelData {
+                recipient: remote,
+                data: chunk,
+            });
+        }
+        if f.pending.is_empty() && f.eof_pending {
+            f.eof_pending = false;
+            f.eof_sent = true;
+            packets.push(Msg::ChannelEof { recipient: remote });
+        }
+        for m in &packets {
+            self.s.send(m, rng)?;
+        }
+        Ok(())
+    }
+
+    /// The command's standard output (or the forwarded connection's bytes) so far.
     pub fn output(&self) -> &[u8] {
         &self.output
     }
@@ -306,8 +423,22 @@ impl Client {
                 self.try_method(&methods, rng)?
             }
             (State::ExpectNoneFailure | State::ExpectAuthResult, Msg::UserauthSuccess) => {
-                narrate(events, "ssh.narr.auth_success", &[]);
-                self.open_channel(rng)?
+                if let Some(target) = self.fwd.target.clone() {
+                    narrate(events, "ssh.narr.auth_success_forward", &[]);
+                    self.s.send(
+                        &Msg::ChannelOpenDirectTcpip {
+                            sender: 0,
+                            window: WINDOW,
+                            max_packet: MAX_PACKET,
+                            target,
+                        },
+                        rng,
+                    )?;
+                    State::ExpectChannelConfirmation
+                } else {
+                    narrate(events, "ssh.narr.auth_success", &[]);
+                    self.open_channel(rng)?
+                }
             }
             (State::ExpectPkOk, Msg::UserauthPkOk { .. }) => {
                 narrate(events, "ssh.narr.pk_ok", &[]);
@@ -321,6 +452,32 @@ impl Client {
                     &[("methods", methods.join(","))],
                 );
                 return Err(Error::AuthFailed { methods });
+            }
+            (
+                State::ExpectChannelConfirmation,
+                Msg::ChannelOpenConfirmation {
+                    sender,
+                    window,
+                    max_packet,
+                    ..
+                },
+            ) if self.fwd.target.is_some() => {
+                self.fwd.window = window;
+                self.fwd.max_packet = max_packet;
+                self.state = State::Forward { remote: sender };
+                self.flush_forward(rng)?;
+                State::Forward { remote: sender }
+            }
+            (
+                State::ExpectChannelConfirmation,
+                Msg::ChannelOpenFailure {
+                    reason,
+                    description,
+                    ..
+                },
+            ) if self.fwd.target.is_some() => {
+                self.fwd.refused = Some((reason, description));
+                State::Closed
             }
             (State::ExpectChannelConfirmation, Msg::ChannelOpenConfirmation { sender, .. }) => {
                 self.s.send(
@@ -336,6 +493,7 @@ impl Client {
                 State::Session { remote: sender }
             }
             (State::Session { remote }, msg) => self.session_msg(remote, msg, rng, events)?,
+            (State::Forward { remote }, msg) => self.forward_msg(remote, msg, rng)?,
             (_, msg) => return Err(Error::Unexpected(msg.number())),
         };
         Ok(())
@@ -382,6 +540,50 @@ impl Client {
             _ => {}
         }
         Ok(State::Session { remote })
+    }
+
+    fn forward_msg(
+        &mut self,
+        remote: u32,
+        msg: Msg,
+        rng: &mut dyn RandomSource,
+    ) -> Result<State, Error> {
+        match msg {
+            Msg::ChannelData { data, .. } => {
+                self.output.extend_from_slice(&data);
+                self.fwd.consumed = self.fwd.consumed.saturating_add(data.len() as u32);
+                if self.fwd.consumed >= WINDOW / 2 {
+                    let bytes = core::mem::take(&mut self.fwd.consumed);
+                    self.s.send(
+                        &Msg::ChannelWindowAdjust {
+                            recipient: remote,
+                            bytes,
+                        },
+                        rng,
+                    )?;
+                }
+            }
+            Msg::ChannelWindowAdjust { bytes, .. } => {
+                self.fwd.window = self.fwd.window.saturating_add(bytes);
+                self.state = State::Forward { remote };
+                self.flush_forward(rng)?;
+            }
+            Msg::ChannelEof { .. } => self.fwd.peer_eof = true,
+            Msg::ChannelRequest {
+                want_reply: true, ..
+            } => self
+                .s
+                .send(&Msg::ChannelFailure { recipient: remote }, rng)?,
+            Msg::ChannelClose { .. } => {
+                self.s.send(&Msg::ChannelClose { recipient: remote }, rng)?;
+                return Ok(State::Closed);
+            }
+            Msg::ChannelOpenFailure { .. } | Msg::ChannelFailure { .. } => {
+                return Err(Error::Unexpected(msg.number()))
+            }
+            _ => {}
+        }
+        Ok(State::Forward { remote })
     }
 
     fn check_host_key(&mut self, key: &PublicKey, events: &mut Vec<Event>) -> Result<(), Error> {
@@ -471,8 +673,8 @@ impl Client {
             &Msg::ChannelOpen {
                 kind: "session".into(),
                 sender: 0,
-                window: 2 * 1024 * 1024,
-                max_packet: 32768,
+                window: WINDOW,
+                max_packet: MAX_PACKET,
             },
             rng,
         )?;

@@ -13,6 +13,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod bastion;
 pub mod client;
 pub mod kex;
 pub mod keys;
@@ -60,6 +61,8 @@ pub enum Error {
     Random,
     /// A state the core should not reach (a bug, not a wire fault).
     Internal,
+    /// The caller named a channel that is not open (or sent after EOF).
+    NoChannel,
 }
 
 impl From<wire::DecodeError> for Error {
@@ -83,7 +86,7 @@ impl Error {
             Error::HostKeyUnknown => "ssh.alert.host_key_not_verifiable",
             Error::AuthFailed { .. } => "ssh.alert.no_more_auth_methods",
             Error::Disconnected(_) => "ssh.alert.peer_disconnected",
-            Error::Random | Error::Internal => "ssh.alert.internal_error",
+            Error::Random | Error::Internal | Error::NoChannel => "ssh.alert.internal_error",
         }
     }
 }

@@ -1,6 +1,12 @@
 //! The SSH server state machine: key exchange signed with its host key, user
 //! authentication against authorized keys or passwords, and a session channel
 //! whose `exec` runs in a tiny built-in demo shell (no process is started).
+//!
+//! Port forwarding (RFC 4254 §7.2), sans-IO: once [`Server::allow_forwarding`] is
+//! on, a "direct-tcpip" CHANNEL_OPEN becomes a [`ChannelEvent::ForwardRequest`];
+//! the embedding decides, opens the TCP connection itself, and answers with
+//! [`Server::accept_forward`] or [`Server::refuse_forward`]; bytes then travel
+//! with [`Server::send_data`] / [`ChannelEvent::Data`], EOF and CLOSE likewise.
 
 use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::{ActorId, Event, FailReason};
@@ -10,7 +16,8 @@ use crate::keys::{HostKey, PublicKey};
 pub use crate::session::Algorithms;
 use crate::session::{check, Session, Side};
 use crate::transport::Outgoing;
-use crate::wire::{AuthMethod, ChannelRequestKind, Msg};
+use crate::wire::message::open_failure;
+use crate::wire::{AuthMethod, ChannelRequestKind, DirectTcpip, Msg};
 use crate::Error;
 
 /// Everything the server is configured with.
@@ -43,12 +50,70 @@ enum State {
     Closed,
 }
 
+/// Something on a forwarding channel the embedding has to act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelEvent {
+    /// The client asks: "open TCP to `target` for channel `channel`". Answer with
+    /// [`Server::accept_forward`] or [`Server::refuse_forward`].
+    ForwardRequest {
+        /// Our number for the channel.
+        channel: u32,
+        /// Where to connect, and who asked.
+        target: DirectTcpip,
+    },
+    /// Bytes from the client, to write to the TCP connection.
+    Data {
+        /// Our channel number.
+        channel: u32,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// The client will send no more on this channel (half-close the TCP connection).
+    Eof {
+        /// Our channel number.
+        channel: u32,
+    },
+    /// The channel is closed both ways (close the TCP connection).
+    Closed {
+        /// Our channel number.
+        channel: u32,
+    },
+}
+
+/// Our receive window on a channel.
+const WINDOW: u32 = 2 * 1024 * 1024;
+/// The largest data packet we accept.
+const MAX_PACKET: u32 = 32768;
+
+/// One forwarding channel, from the request to both CLOSE messages.
+#[derive(Debug)]
+struct Forward {
+    local: u32,
+    remote: u32,
+    /// Accepted (CHANNEL_OPEN_CONFIRMATION sent).
+    open: bool,
+    /// The peer's window and largest packet.
+    window: u32,
+    max_packet: u32,
+    pending: Vec<u8>,
+    eof_pending: bool,
+    eof_sent: bool,
+    close_pending: bool,
+    close_sent: bool,
+    /// Bytes received since our last window adjustment.
+    consumed: u32,
+}
+
 /// The SSH server.
 pub struct Server {
     cfg: ServerConfig,
     s: Session,
     state: State,
     failures: u32,
+    forwarding: bool,
+    forwards: Vec<Forward>,
+    next_channel: u32,
+    events: Vec<ChannelEvent>,
 }
 
 /// Failed authentication attempts allowed before disconnecting (OpenSSH's MaxAuthTries
@@ -72,7 +137,261 @@ impl Server {
             s,
             state: State::ExpectVersion,
             failures: 0,
+            forwarding: false,
+            forwards: Vec::new(),
+            next_channel: 0,
+            events: Vec::new(),
         }
+    }
+
+    /// Surfaces "direct-tcpip" channel requests as [`ChannelEvent::ForwardRequest`]
+    /// (off by default: they are refused as administratively prohibited).
+    pub fn allow_forwarding(&mut self, on: bool) {
+        self.forwarding = on;
+    }
+
+    /// What happened on forwarding channels since the last call.
+    pub fn take_channel_events(&mut self) -> Vec<ChannelEvent> {
+        core::mem::take(&mut self.events)
+    }
+
+    fn requested(&mut self, channel: u32) -> Result<&mut Forward, Error> {
+        self.forwards
+            .iter_mut()
+            .find(|f| f.local == channel)
+            .ok_or(Error::NoChannel)
+    }
+
+    /// Confirms the forwarding channel `channel` (the TCP connection is up).
+    pub fn accept_forward(
+        &mut self,
+        channel: u32,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        let f = self.requested(channel)?;
+        if f.open {
+            return Err(Error::NoChannel);
+        }
+        f.open = true;
+        let msg = Msg::ChannelOpenConfirmation {
+            recipient: f.remote,
+            sender: f.local,
+            window: WINDOW,
+            max_packet: MAX_PACKET,
+        };
+        self.s.send(&msg, rng)?;
+        self.flush(channel, rng)?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Refuses the forwarding channel `channel` with CHANNEL_OPEN_FAILURE: `reason`
+    /// from [`open_failure`] (1 administratively prohibited, 2 connect failed …).
+    pub fn refuse_forward(
+        &mut self,
+        channel: u32,
+        reason: u32,
+        description: &str,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        let f = self.requested(channel)?;
+        if f.open {
+            return Err(Error::NoChannel);
+        }
+        let remote = f.remote;
+        self.forwards.retain(|f| f.local != channel);
+        self.s.send(
+            &Msg::ChannelOpenFailure {
+                recipient: remote,
+                reason,
+                description: description.into(),
+                language: String::new(),
+            },
+            rng,
+        )?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Sends bytes from the TCP connection to the client on `channel` (queued while
+    /// the client's window is full).
+    pub fn send_data(
+        &mut self,
+        channel: u32,
+        data: &[u8],
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        let f = self.requested(channel)?;
+        if f.eof_pending || f.eof_sent || f.close_pending || f.close_sent {
+            return Err(Error::NoChannel);
+        }
+        f.pending.extend_from_slice(data);
+        self.flush(channel, rng)?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Sends EOF on `channel` after queued data (the target closed its side).
+    pub fn send_eof(
+        &mut self,
+        channel: u32,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        let f = self.requested(channel)?;
+        f.eof_pending = !f.eof_sent;
+        self.flush(channel, rng)?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Closes `channel` after queued data; [`ChannelEvent::Closed`] follows when
+    /// the client's CLOSE arrives.
+    pub fn close_channel(
+        &mut self,
+        channel: u32,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        let f = self.requested(channel)?;
+        f.close_pending = !f.close_sent;
+        self.flush(channel, rng)?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Sends what the window allows on `channel`, then a queued EOF and CLOSE.
+    fn flush(&mut self, channel: u32, rng: &mut dyn RandomSource) -> Result<(), Error> {
+        let f = self.requested(channel)?;
+        if !f.open {
+            return Ok(());
+        }
+        let mut packets = Vec::new();
+        while !f.pending.is_empty() && f.window > 0 {
+            let n = f
+                .pending
+                .len()
+                .min(f.window as usize)
+                .min(f.max_packet.clamp(1, MAX_PACKET) as usize);
+            let chunk: Vec<u8> = f.pending.drain(..n).collect();
+            f.window = f.window.saturating_sub(n as u32);
+            packets.push(Msg::ChannelData {
+                recipient: f.remote,
+                data: chunk,
+            });
+        }
+        if f.pending.is_empty() {
+            if f.eof_pending {
+                f.eof_pending = false;
+                f.eof_sent = true;
+                packets.push(Msg::ChannelEof {
+                    recipient: f.remote,
+                });
+            }
+            if f.close_pending {
+                f.close_pending = false;
+                f.close_sent = true;
+                packets.push(Msg::ChannelClose {
+                    recipient: f.remote,
+                });
+            }
+        }
+        for m in &packets {
+            self.s.send(m, rng)?;
+        }
+        Ok(())
+    }
+
+    /// Handles a message for a forwarding channel; gives back any other message.
+    fn forward_msg(&mut self, msg: Msg, rng: &mut dyn RandomSource) -> Result<Option<Msg>, Error> {
+        if let Msg::ChannelOpenDirectTcpip {
+            sender,
+            window,
+            max_packet,
+            target,
+        } = msg
+        {
+            let local = self.next_channel;
+            self.next_channel = self.next_channel.wrapping_add(1);
+            self.forwards.push(Forward {
+                local,
+                remote: sender,
+                open: false,
+                window,
+                max_packet,
+                pending: Vec::new(),
+                eof_pending: false,
+                eof_sent: false,
+                close_pending: false,
+                close_sent: false,
+                consumed: 0,
+            });
+            if self.forwarding {
+                self.events.push(ChannelEvent::ForwardRequest {
+                    channel: local,
+                    target,
+                });
+            } else {
+                let out = self.refuse_forward(
+                    local,
+                    open_failure::ADMINISTRATIVELY_PROHIBITED,
+                    "port forwarding is disabled",
+                    rng,
+                )?;
+                self.s.out = out;
+            }
+            return Ok(None);
+        }
+        let recipient = match &msg {
+            Msg::ChannelData { recipient, .. }
+            | Msg::ChannelExtendedData { recipient, .. }
+            | Msg::ChannelWindowAdjust { recipient, .. }
+            | Msg::ChannelEof { recipient }
+            | Msg::ChannelClose { recipient }
+            | Msg::ChannelRequest { recipient, .. } => *recipient,
+            _ => return Ok(Some(msg)),
+        };
+        let Some(f) = self
+            .forwards
+            .iter_mut()
+            .find(|f| f.local == recipient && f.open)
+        else {
+            return Ok(Some(msg));
+        };
+        let remote = f.remote;
+        match msg {
+            Msg::ChannelData { data, .. } => {
+                f.consumed = f.consumed.saturating_add(data.len() as u32);
+                let adjust = (f.consumed >= WINDOW / 2).then(|| core::mem::take(&mut f.consumed));
+                self.events.push(ChannelEvent::Data {
+                    channel: recipient,
+                    data,
+                });
+                if let Some(bytes) = adjust {
+                    self.s.send(
+                        &Msg::ChannelWindowAdjust {
+                            recipient: remote,
+                            bytes,
+                        },
+                        rng,
+                    )?;
+                }
+            }
+            Msg::ChannelWindowAdjust { bytes, .. } => {
+                f.window = f.window.saturating_add(bytes);
+                self.flush(recipient, rng)?;
+            }
+            Msg::ChannelEof { .. } => self.events.push(ChannelEvent::Eof { channel: recipient }),
+            Msg::ChannelClose { .. } => {
+                let close_sent = f.close_sent;
+                self.forwards.retain(|f| f.local != recipient);
+                if !close_sent {
+                    self.s.send(&Msg::ChannelClose { recipient: remote }, rng)?;
+                }
+                self.events
+                    .push(ChannelEvent::Closed { channel: recipient });
+            }
+            Msg::ChannelRequest {
+                want_reply: true, ..
+            } => self
+                .s
+                .send(&Msg::ChannelFailure { recipient: remote }, rng)?,
+            _ => {}
+        }
+        Ok(None)
     }
 
     /// Stable key of the state, for the UI.
@@ -212,7 +531,10 @@ impl Server {
                     State::Auth
                 }
             }
-            (State::Connection { remote }, msg) => self.connection(remote, msg, rng)?,
+            (State::Connection { remote }, msg) => match self.forward_msg(msg, rng)? {
+                Some(msg) => self.connection(remote, msg, rng)?,
+                None => State::Connection { remote },
+            },
             (_, msg) => return Err(Error::Unexpected(msg.number())),
         };
         Ok(())
@@ -339,7 +661,7 @@ impl Server {
                     self.s.send(
                         &Msg::ChannelOpenFailure {
                             recipient: sender,
-                            reason: 3,
+                            reason: open_failure::UNKNOWN_CHANNEL_TYPE,
                             description: "unknown channel type".into(),
                             language: String::new(),
                         },
@@ -347,10 +669,12 @@ impl Server {
                     )?;
                     return Ok(State::Connection { remote: None });
                 }
+                let local = self.next_channel;
+                self.next_channel = self.next_channel.wrapping_add(1);
                 self.s.send(
                     &Msg::ChannelOpenConfirmation {
                         recipient: sender,
-                        sender: 0,
+                        sender: local,
                         window: 2 * 1024 * 1024,
                         max_packet: 32768,
                     },

@@ -5,7 +5,9 @@ use cipherstage_ssh::keys::{
     base64_decode, check_known_host, Ed25519Key, HostKeyStatus, KeyErrorKind, KnownHost, PublicKey,
 };
 use cipherstage_ssh::scenario::demo_key;
-use cipherstage_ssh::wire::{self, AuthMethod, ChannelRequestKind, KexInit, Msg, Writer};
+use cipherstage_ssh::wire::{
+    self, AuthMethod, ChannelRequestKind, DirectTcpip, KexInit, Msg, Writer,
+};
 use cipherstage_ssh::{kex, Error};
 use cipherstage_transcript::rand::{RandomSource, Seeded};
 use cipherstage_transcript::{check_coverage, hex_decode, Event, Layer, Message, Transcript};
@@ -260,6 +262,17 @@ fn samples() -> Vec<Msg> {
             sender: 0,
             window: 2097152,
             max_packet: 32768,
+        },
+        Msg::ChannelOpenDirectTcpip {
+            sender: 0,
+            window: 2097152,
+            max_packet: 32768,
+            target: DirectTcpip {
+                host: "10.0.0.5".into(),
+                port: 80,
+                originator: "127.0.0.1".into(),
+                originator_port: 53412,
+            },
         },
         Msg::ChannelOpenConfirmation {
             recipient: 0,
@@ -622,4 +635,58 @@ fn ecdsa_p256_keys_sign_verify_and_round_trip() {
     let keys = t.text_keys();
     assert!(keys.contains(&"ssh.field.ec_point") && keys.contains(&"ssh.field.ecdsa_s"));
     let _ = HostKey::Ed25519(demo_key("k").unwrap()).public();
+}
+
+#[test]
+fn direct_tcpip_open_is_rfc4254_7_2_byte_for_byte() {
+    let m = Msg::ChannelOpenDirectTcpip {
+        sender: 7,
+        window: 0x0020_0000,
+        max_packet: 0x8000,
+        target: DirectTcpip {
+            host: "10.0.0.5".into(),
+            port: 80,
+            originator: "127.0.0.1".into(),
+            originator_port: 53412,
+        },
+    };
+    let mut want = vec![90u8];
+    want.extend_from_slice(&12u32.to_be_bytes());
+    want.extend_from_slice(b"direct-tcpip");
+    want.extend_from_slice(&7u32.to_be_bytes());
+    want.extend_from_slice(&0x0020_0000u32.to_be_bytes());
+    want.extend_from_slice(&0x8000u32.to_be_bytes());
+    want.extend_from_slice(&8u32.to_be_bytes());
+    want.extend_from_slice(b"10.0.0.5");
+    want.extend_from_slice(&80u32.to_be_bytes());
+    want.extend_from_slice(&9u32.to_be_bytes());
+    want.extend_from_slice(b"127.0.0.1");
+    want.extend_from_slice(&53412u32.to_be_bytes());
+    assert_eq!(m.to_bytes(), want);
+    assert_eq!(m.label(), "ssh.msg.channel_open_direct_tcpip");
+    let mut w = Writer::new();
+    m.emit(&mut w);
+    let (_, fields) = w.finish();
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    for n in [
+        "ssh.field.host_to_connect",
+        "ssh.field.port_to_connect",
+        "ssh.field.originator_address",
+        "ssh.field.originator_port",
+    ] {
+        assert!(names.contains(&n), "{names:?}");
+    }
+    // A session open stays a plain CHANNEL_OPEN; a direct-tcpip open without its
+    // four fields is a typed error.
+    let session = Msg::ChannelOpen {
+        kind: "session".into(),
+        sender: 0,
+        window: 1,
+        max_packet: 2,
+    };
+    assert_eq!(Msg::parse(&session.to_bytes()).unwrap(), session);
+    let mut short = want[..want.len() - 4].to_vec();
+    assert!(Msg::parse(&short).is_err());
+    short.truncate(1 + 4 + 12 + 12);
+    assert!(Msg::parse(&short).is_err());
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -15,6 +16,8 @@ use cipherstage_ssh::kex;
 use cipherstage_ssh::keys::{KnownHost, PublicKey};
 use cipherstage_ssh::keys::{ECDSA_P256, ED25519};
 use cipherstage_ssh::scenario::{demo_host_key, demo_key};
+use cipherstage_ssh::wire::message::open_failure;
+use cipherstage_ssh::wire::DirectTcpip;
 use cipherstage_transcript::check_coverage;
 use cipherstage_transcript::rand::Seeded;
 
@@ -71,6 +74,10 @@ struct SshdDir {
 }
 
 fn sshd_setup(tag: &str, cipher: &str, kex_alg: &str, host_alg: &str) -> SshdDir {
+    sshd_setup_with(tag, cipher, kex_alg, host_alg, "")
+}
+
+fn sshd_setup_with(tag: &str, cipher: &str, kex_alg: &str, host_alg: &str, extra: &str) -> SshdDir {
     require(SSHD);
     // sshd refuses to start without its privilege separation directory.
     std::fs::create_dir_all("/run/sshd").unwrap();
@@ -92,7 +99,7 @@ fn sshd_setup(tag: &str, cipher: &str, kex_alg: &str, host_alg: &str) -> SshdDir
             "HostKey {}\nAuthorizedKeysFile {}\nStrictModes no\nUsePAM no\nPidFile none\n\
              PermitRootLogin prohibit-password\nPasswordAuthentication no\n\
              KbdInteractiveAuthentication no\nCiphers {cipher}\nKexAlgorithms {kex_alg}\n\
-             HostKeyAlgorithms {host_alg}\nLogLevel VERBOSE\n",
+             HostKeyAlgorithms {host_alg}\nLogLevel VERBOSE\n{extra}",
             host_path.display(),
             ak.display()
         ),
@@ -546,4 +553,336 @@ fn our_server_disconnects_openssh_after_too_many_failed_keys() {
     assert_ne!(out.status.code(), Some(0));
     assert!(err.contains("Too many authentication failures"), "{err}");
     assert_eq!(err.matches("Offering public key").count(), 6, "{err}");
+}
+
+/// A one-connection TCP responder on 127.0.0.1: reads until EOF (at most 10 s),
+/// answers `echo: ` + what it read, and closes. Returns its port and what it read.
+fn echo_responder() -> (u16, mpsc::Receiver<Vec<u8>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut stream = loop {
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Err(_) => return,
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let mut answer = b"echo: ".to_vec();
+        answer.extend_from_slice(&got);
+        let _ = stream.write_all(&answer);
+        let _ = stream.shutdown(Shutdown::Both);
+        let _ = tx.send(got);
+    });
+    (port, rx)
+}
+
+/// Our client logs in to `sshd -i` and opens a direct-tcpip channel to
+/// 127.0.0.1:`port`, sends `data` and EOF. Returns the client and sshd's log.
+fn forward_through_sshd(port: u16, data: &[u8], extra: &str) -> (Client, String) {
+    let setup = sshd_setup_with("sshd-fwd", kex::CHACHA, kex::KEX_CURVE25519, ED25519, extra);
+    let log = std::fs::File::create(setup.dir.join("sshd.log")).unwrap();
+    let mut child = Command::new(SSHD)
+        .arg("-i")
+        .arg("-e")
+        .arg("-f")
+        .arg(&setup.config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdout.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let host = demo_key("cipherstage demo host key").unwrap().public();
+    let mut client = Client::new(
+        ClientConfig {
+            version: "SSH-2.0-cipherstage_0.1".into(),
+            host: "localhost".into(),
+            known_hosts: vec![KnownHost {
+                hosts: vec!["localhost".into()],
+                key: host,
+            }],
+            trust_on_first_use: false,
+            user: user(),
+            credential: Credential::Key(demo_key("cipherstage demo user key").unwrap()),
+            command: String::new(),
+            algorithms: Algorithms {
+                kex: vec![kex::KEX_CURVE25519.into()],
+                host_keys: vec![ED25519.into()],
+                ciphers: vec![kex::CHACHA.into()],
+                strict: true,
+            },
+        },
+        0,
+    );
+    client.forward_to(DirectTcpip {
+        host: "127.0.0.1".into(),
+        port: u32::from(port),
+        originator: "127.0.0.1".into(),
+        originator_port: 53412,
+    });
+    let mut rng = Seeded::new(7);
+    let mut events = Vec::new();
+    let mut first = client.start(&mut rng).unwrap();
+    first.extend(client.send_data(data, &mut rng).unwrap());
+    first.extend(client.send_eof(&mut rng).unwrap());
+    let mut sent = Vec::new();
+    for o in first {
+        stdin.write_all(&o.bytes).unwrap();
+        sent.push(o);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !client.is_closed() && Instant::now() < deadline {
+        let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        match client.receive(&chunk, &mut rng, &mut events) {
+            Ok(out) => {
+                for o in out {
+                    stdin.write_all(&o.bytes).unwrap();
+                    sent.push(o);
+                }
+            }
+            Err(e) => {
+                drop(stdin);
+                reap(child, Duration::from_secs(2));
+                let log = std::fs::read_to_string(setup.dir.join("sshd.log")).unwrap();
+                panic!("client error {e:?}; sshd log:\n{log}");
+            }
+        }
+    }
+    drop(stdin);
+    reap(child, Duration::from_secs(5));
+    let _ = reader.join();
+    let log = std::fs::read_to_string(setup.dir.join("sshd.log")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&setup.dir);
+    assert!(
+        client.is_closed(),
+        "channel did not finish; sshd log:\n{log}"
+    );
+    // Every packet we sent, the direct-tcpip open included, is fully explained.
+    let labels: Vec<&str> = sent.iter().map(|o| o.label).collect();
+    assert!(
+        labels.contains(&"ssh.msg.channel_open_direct_tcpip"),
+        "{labels:?}"
+    );
+    for o in &sent {
+        let t = cipherstage_transcript::Transcript {
+            scenario: "interop".into(),
+            seed: None,
+            actors: vec![],
+            links: vec![],
+            events: vec![cipherstage_transcript::Event::Message(
+                cipherstage_transcript::Message {
+                    from: 0,
+                    to: 1,
+                    link: 0,
+                    protocol: "ssh".into(),
+                    layer: cipherstage_transcript::Layer::Application,
+                    label: o.label.into(),
+                    bytes: o.bytes.clone(),
+                    fields: o.fields.clone(),
+                    tampered: None,
+                },
+            )],
+        };
+        check_coverage(&t).unwrap();
+    }
+    (client, log)
+}
+
+#[test]
+fn our_client_forwards_a_tcp_connection_through_sshd() {
+    let (port, seen) = echo_responder();
+    let data = b"GET / HTTP/1.1\r\nHost: intranet\r\n\r\n";
+    let (client, log) = forward_through_sshd(port, data, "AllowTcpForwarding yes\n");
+    // The responder got our bytes from sshd, and its answer came back through the channel.
+    assert_eq!(
+        seen.recv_timeout(Duration::from_secs(5)).unwrap(),
+        data.to_vec()
+    );
+    let mut want = b"echo: ".to_vec();
+    want.extend_from_slice(data);
+    assert_eq!(client.output(), want.as_slice(), "sshd log:\n{log}");
+    assert!(client.forward_peer_eof());
+    assert!(client.forward_refused().is_none());
+    assert!(log.contains("Accepted publickey"), "{log}");
+}
+
+#[test]
+fn sshd_refuses_a_target_its_permitopen_does_not_list() {
+    // PermitOpen allows one port; asking for another gets "administratively prohibited".
+    let (port, _seen) = echo_responder();
+    let other = if port == 65535 { port - 1 } else { port + 1 };
+    let (client, log) = forward_through_sshd(
+        other,
+        b"x",
+        &format!("AllowTcpForwarding yes\nPermitOpen 127.0.0.1:{port}\n"),
+    );
+    let (code, _) = client.forward_refused().unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(code, open_failure::ADMINISTRATIVELY_PROHIBITED, "{log}");
+    assert!(client.output().is_empty());
+}
+
+/// The real `ssh -W 127.0.0.1:PORT` through our stdio server (ProxyCommand):
+/// OpenSSH opens direct-tcpip, our server connects to the loopback responder and
+/// relays both ways.
+#[test]
+fn openssh_client_forwards_through_our_server_with_ssh_w() {
+    const SSH: &str = "/usr/bin/ssh";
+    require(SSH);
+    let (port, seen) = echo_responder();
+    let dir = temp_dir("ssh-w");
+    let host = demo_host_key(ED25519, "cipherstage demo host key")
+        .unwrap()
+        .public();
+    let user = demo_key("cipherstage demo user key").unwrap();
+    let id = dir.join("id_ed25519");
+    write_private(&id, &user.to_openssh_private("alice"));
+    let kh = dir.join("known_hosts");
+    std::fs::write(
+        &kh,
+        format!(
+            "{}\n",
+            KnownHost {
+                hosts: vec!["server.example".into()],
+                key: host
+            }
+            .to_line()
+        ),
+    )
+    .unwrap();
+    let server = env!("CARGO_BIN_EXE_cipherstage-ssh-stdio-server");
+    let mut child = Command::new(SSH)
+        .args(["-F", "/dev/null", "-v"])
+        .arg("-o")
+        .arg(format!("ProxyCommand={server} {}", kex::CHACHA))
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", kh.display()))
+        .args(["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"])
+        .args(["-o", "IdentitiesOnly=yes"])
+        .arg("-i")
+        .arg(&id)
+        .arg("-W")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("alice@server.example")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = b"hello through the bastion\n";
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(data).unwrap();
+    drop(stdin);
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(o) => o.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            panic!("ssh -W did not finish in time");
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        seen.recv_timeout(Duration::from_secs(5)).unwrap(),
+        data.to_vec(),
+        "{err}"
+    );
+    let mut want = b"echo: ".to_vec();
+    want.extend_from_slice(data);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&want),
+        "ssh -v said:\n{err}"
+    );
+    assert!(err.contains("Authenticated to server.example"), "{err}");
+    assert!(
+        err.contains(&format!("channel_connect_stdio_fwd: 127.0.0.1:{port}")),
+        "{err}"
+    );
+}
+
+/// `ssh -W` to a non-loopback target: our server refuses, OpenSSH reports it.
+#[test]
+fn openssh_client_is_refused_by_our_server_for_a_non_loopback_target() {
+    const SSH: &str = "/usr/bin/ssh";
+    require(SSH);
+    let dir = temp_dir("ssh-w-refused");
+    let user = demo_key("cipherstage demo user key").unwrap();
+    let id = dir.join("id_ed25519");
+    write_private(&id, &user.to_openssh_private("alice"));
+    let server = env!("CARGO_BIN_EXE_cipherstage-ssh-stdio-server");
+    let child = Command::new(SSH)
+        .args(["-F", "/dev/null", "-v"])
+        .arg("-o")
+        .arg(format!("ProxyCommand={server} {}", kex::CHACHA))
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+        ])
+        .args(["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"])
+        .arg("-i")
+        .arg(&id)
+        .args(["-W", "192.0.2.1:80", "alice@server.example"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(o) => o.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            panic!("ssh -W did not finish in time");
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("administratively prohibited"), "{err}");
 }

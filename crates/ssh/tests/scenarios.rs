@@ -317,3 +317,188 @@ fn live_randomness_runs_the_same_story_with_different_bytes() {
     assert_eq!(labels(&a), labels(&b));
     assert_ne!(a, b);
 }
+
+fn bastion(cipher: &str, host: &str, port: u32, seed: Option<u64>) -> Transcript {
+    let p = cipherstage_ssh::bastion::BastionParams {
+        cipher: cipher.into(),
+        forward_host: host.into(),
+        forward_port: port,
+        ..Default::default()
+    };
+    cipherstage_ssh::bastion::run("ssh-bastion", &p, seed)
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn bastion_forwards_http_for_each_cipher_and_refuses_outside_targets() {
+    for cipher in [kex::CHACHA, kex::AES256_GCM] {
+        let t = bastion(cipher, "10.0.0.5", 80, Some(4));
+        check_coverage(&t).unwrap();
+        assert_eq!(t, bastion(cipher, "10.0.0.5", 80, Some(4)));
+        assert!(alerts(&t).is_empty(), "{:?}", alerts(&t));
+        let l = labels(&t);
+        let open = l
+            .iter()
+            .position(|x| *x == "ssh.msg.channel_open_direct_tcpip")
+            .unwrap();
+        assert_eq!(
+            &l[open..],
+            [
+                "ssh.msg.channel_open_direct_tcpip",
+                "ssh.msg.channel_open_confirmation",
+                "ssh.msg.channel_data",
+                "ssh.msg.http_request",
+                "ssh.msg.http_response",
+                "ssh.msg.channel_data",
+                "ssh.msg.channel_eof",
+                "ssh.msg.channel_close",
+                "ssh.msg.channel_close",
+            ]
+        );
+        // The answer the laptop decrypted is the web server's response, byte for byte.
+        let response = t
+            .messages()
+            .find(|m| m.label == "ssh.msg.http_response")
+            .unwrap();
+        assert!(response.bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        assert!(checks(&t).contains(&(1, "ssh.check.forward_policy".into(), Outcome::Passed)));
+        for (host, port, code) in [("8.8.8.8", 80, 1u32), ("10.0.0.9", 80, 2)] {
+            let t = bastion(cipher, host, port, Some(4));
+            check_coverage(&t).unwrap();
+            let n: Vec<_> = narrations(&t).iter().map(|n| n.key.clone()).collect();
+            assert!(
+                n.contains(&"ssh.narr.bastion.client_refused".to_owned()),
+                "{n:?}"
+            );
+            assert_eq!(labels(&t).last(), Some(&"ssh.msg.channel_open_failure"));
+            let want = if code == 1 {
+                Outcome::Failed(FailReason::Untrusted)
+            } else {
+                Outcome::Passed
+            };
+            assert!(checks(&t).contains(&(1, "ssh.check.forward_policy".into(), want)));
+        }
+    }
+    // Live randomness: the same story with other bytes.
+    let a = bastion(kex::CHACHA, "10.0.0.5", 80, None);
+    assert_eq!(
+        labels(&a),
+        labels(&bastion(kex::CHACHA, "10.0.0.5", 80, Some(1)))
+    );
+}
+
+/// Drives our client and server directly: a forwarded transfer larger than the
+/// initial window goes through in max-packet chunks with window adjustments, and
+/// a server without forwarding refuses as administratively prohibited.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn direct_tcpip_relays_more_than_a_window_and_can_be_disabled() {
+    use cipherstage_ssh::server::ChannelEvent;
+    use cipherstage_ssh::wire::DirectTcpip;
+    use cipherstage_transcript::rand::Seeded;
+    let target = DirectTcpip {
+        host: "127.0.0.1".into(),
+        port: 7,
+        originator: "127.0.0.1".into(),
+        originator_port: 40000,
+    };
+    for allow in [true, false] {
+        let (mut client, mut server) =
+            cipherstage_ssh::scenario::peers(&params(ScenarioKind::PublicKey)).unwrap();
+        client.forward_to(target.clone());
+        server.allow_forwarding(allow);
+        let big: Vec<u8> = (0..2_500_000u32).map(|i| (i % 251) as u8).collect();
+        let mut rng = Seeded::new(8);
+        let mut events = Vec::new();
+        let mut to_s: Vec<Vec<u8>> = client
+            .start(&mut rng)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.bytes)
+            .collect();
+        to_s.extend(
+            client
+                .send_data(&big, &mut rng)
+                .unwrap()
+                .into_iter()
+                .map(|o| o.bytes),
+        );
+        to_s.extend(
+            client
+                .send_eof(&mut rng)
+                .unwrap()
+                .into_iter()
+                .map(|o| o.bytes),
+        );
+        let mut to_c: Vec<Vec<u8>> = server
+            .start(&mut rng)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.bytes)
+            .collect();
+        let (mut got, mut eof, mut closed, mut data_packets) = (Vec::new(), false, false, 0);
+        for _ in 0..10_000 {
+            if to_s.is_empty() && to_c.is_empty() {
+                break;
+            }
+            for b in std::mem::take(&mut to_s) {
+                to_c.extend(
+                    server
+                        .receive(&b, &mut rng, &mut events)
+                        .unwrap()
+                        .into_iter()
+                        .map(|o| o.bytes),
+                );
+                for ev in server.take_channel_events() {
+                    let out = match ev {
+                        ChannelEvent::ForwardRequest { channel, target: t } => {
+                            assert_eq!(t, target);
+                            server.accept_forward(channel, &mut rng).unwrap()
+                        }
+                        ChannelEvent::Data { data, .. } => {
+                            data_packets += 1;
+                            assert!(data.len() <= 32768);
+                            got.extend(data);
+                            Vec::new()
+                        }
+                        ChannelEvent::Eof { channel } => {
+                            eof = true;
+                            let mut out = server.send_data(channel, b"done", &mut rng).unwrap();
+                            out.extend(server.close_channel(channel, &mut rng).unwrap());
+                            out
+                        }
+                        ChannelEvent::Closed { .. } => {
+                            closed = true;
+                            Vec::new()
+                        }
+                    };
+                    to_c.extend(out.into_iter().map(|o| o.bytes));
+                }
+            }
+            for b in std::mem::take(&mut to_c) {
+                to_s.extend(
+                    client
+                        .receive(&b, &mut rng, &mut events)
+                        .unwrap()
+                        .into_iter()
+                        .map(|o| o.bytes),
+                );
+            }
+        }
+        if allow {
+            assert_eq!(got.len(), big.len());
+            assert!(got == big);
+            assert!(data_packets >= big.len() / 32768);
+            assert!(eof && closed);
+            assert_eq!(client.output(), b"done");
+            assert!(client.is_closed() && client.forward_refused().is_none());
+        } else {
+            assert!(got.is_empty());
+            assert_eq!(
+                client.forward_refused(),
+                Some((1, "port forwarding is disabled"))
+            );
+            assert!(client.is_closed());
+        }
+    }
+}

@@ -2,14 +2,79 @@
 //!
 //! Usage: `cipherstage-ssh-stdio-server [CIPHER [HOST_KEY_ALGORITHM]]`. The host key and the one
 //! authorized user key are the demo keys (`scenario::demo_key`); the session's
-//! `exec` runs in the built-in demo shell. For interop tests, not for real use.
+//! `exec` runs in the built-in demo shell. Port forwarding (`ssh -W`, `ssh -L`) is
+//! relayed to loopback targets only (127.0.0.1, ::1, localhost); anything else is
+//! refused as administratively prohibited. For interop tests, not for real use.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use cipherstage_ssh::kex;
 use cipherstage_ssh::scenario::{demo_host_key, demo_key};
-use cipherstage_ssh::server::{Algorithms, Server, ServerConfig};
+use cipherstage_ssh::server::{Algorithms, ChannelEvent, Server, ServerConfig};
+use cipherstage_ssh::wire::message::open_failure;
+use cipherstage_ssh::Outgoing;
 use cipherstage_transcript::rand::Live;
+
+/// What the main loop waits for.
+enum Input {
+    /// Bytes from the SSH client (stdin).
+    Ssh(Vec<u8>),
+    /// stdin ended.
+    SshEnd,
+    /// Bytes from the TCP connection of a forwarding channel.
+    Tcp(u32, Vec<u8>),
+    /// That TCP connection ended (EOF or error).
+    TcpEnd(u32),
+}
+
+/// Spawns a thread that forwards everything `r` yields as `data(chunk)`, then `end`.
+fn pump(
+    mut r: impl Read + Send + 'static,
+    tx: mpsc::Sender<Input>,
+    data: impl Fn(Vec<u8>) -> Input + Send + 'static,
+    end: Input,
+) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16384];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let chunk = buf.get(..n).unwrap_or_default().to_vec();
+                    if tx.send(data(chunk)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(end);
+    });
+}
+
+/// A loopback address for `host:port`, or `None` when the target is not local.
+fn loopback(host: &str, port: u32) -> Option<SocketAddr> {
+    let port = u16::try_from(port).ok()?;
+    if !matches!(host, "127.0.0.1" | "::1" | "localhost") {
+        return None;
+    }
+    (host, port)
+        .to_socket_addrs()
+        .ok()?
+        .find(|a| a.ip().is_loopback())
+}
+
+fn write_out(stdout: &mut impl Write, out: Vec<Outgoing>) {
+    for o in out {
+        if stdout.write_all(&o.bytes).is_err() {
+            std::process::exit(1);
+        }
+    }
+    let _ = stdout.flush();
+}
 
 fn main() {
     let cipher = std::env::args()
@@ -40,36 +105,32 @@ fn main() {
         },
         1,
     );
+    server.allow_forwarding(true);
     let mut rng = Live;
     let mut events = Vec::new();
     let mut stdout = std::io::stdout().lock();
-    let mut stdin = std::io::stdin().lock();
     let Ok(first) = server.start(&mut rng) else {
         std::process::exit(1);
     };
-    for o in first {
-        if stdout.write_all(&o.bytes).is_err() {
-            std::process::exit(1);
-        }
-    }
-    let _ = stdout.flush();
-    let mut buf = [0u8; 16384];
-    // Read until the client hangs up: it sends DISCONNECT after the channel closes.
-    loop {
-        let n = match stdin.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+    write_out(&mut stdout, first);
+    let (tx, rx) = mpsc::channel::<Input>();
+    pump(std::io::stdin(), tx.clone(), Input::Ssh, Input::SshEnd);
+    let mut conns: BTreeMap<u32, TcpStream> = BTreeMap::new();
+    // Read until the client hangs up: it sends DISCONNECT after the channels close.
+    while let Ok(input) = rx.recv() {
+        let out = match input {
+            Input::Ssh(chunk) => server.receive(&chunk, &mut rng, &mut events),
+            Input::SshEnd => break,
+            Input::Tcp(ch, data) => server.send_data(ch, &data, &mut rng),
+            Input::TcpEnd(ch) => server.send_eof(ch, &mut rng).and_then(|mut v| {
+                v.extend(server.close_channel(ch, &mut rng)?);
+                Ok(v)
+            }),
         };
-        let Some(chunk) = buf.get(..n) else { break };
-        match server.receive(chunk, &mut rng, &mut events) {
-            Ok(out) => {
-                for o in out {
-                    if stdout.write_all(&o.bytes).is_err() {
-                        std::process::exit(1);
-                    }
-                }
-                let _ = stdout.flush();
-            }
+        match out {
+            Ok(out) => write_out(&mut stdout, out),
+            // A TCP end racing a channel the client already closed.
+            Err(cipherstage_ssh::Error::NoChannel) => {}
             Err(cipherstage_ssh::Error::Disconnected(_)) => break,
             Err(e) => {
                 eprintln!("cipherstage-ssh server: {e:?}");
@@ -77,5 +138,66 @@ fn main() {
             }
         }
         events.clear();
+        for ev in server.take_channel_events() {
+            let out = match ev {
+                ChannelEvent::ForwardRequest { channel, target } => {
+                    match loopback(&target.host, target.port) {
+                        None => server.refuse_forward(
+                            channel,
+                            open_failure::ADMINISTRATIVELY_PROHIBITED,
+                            "only loopback targets are forwarded",
+                            &mut rng,
+                        ),
+                        Some(addr) => {
+                            match TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+                                Ok(stream) => {
+                                    if let Ok(reader) = stream.try_clone() {
+                                        pump(
+                                            reader,
+                                            tx.clone(),
+                                            move |d| Input::Tcp(channel, d),
+                                            Input::TcpEnd(channel),
+                                        );
+                                    }
+                                    conns.insert(channel, stream);
+                                    server.accept_forward(channel, &mut rng)
+                                }
+                                Err(_) => server.refuse_forward(
+                                    channel,
+                                    open_failure::CONNECT_FAILED,
+                                    "Connection refused",
+                                    &mut rng,
+                                ),
+                            }
+                        }
+                    }
+                }
+                ChannelEvent::Data { channel, data } => {
+                    if let Some(s) = conns.get_mut(&channel) {
+                        let _ = s.write_all(&data);
+                    }
+                    Ok(Vec::new())
+                }
+                ChannelEvent::Eof { channel } => {
+                    if let Some(s) = conns.get(&channel) {
+                        let _ = s.shutdown(Shutdown::Write);
+                    }
+                    Ok(Vec::new())
+                }
+                ChannelEvent::Closed { channel } => {
+                    if let Some(s) = conns.remove(&channel) {
+                        let _ = s.shutdown(Shutdown::Both);
+                    }
+                    Ok(Vec::new())
+                }
+            };
+            match out {
+                Ok(out) => write_out(&mut stdout, out),
+                Err(e) => {
+                    eprintln!("cipherstage-ssh server: {e:?}");
+                    std::process::exit(1);
+                }
+            }
+        }
     }
 }

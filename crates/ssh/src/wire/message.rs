@@ -46,6 +46,21 @@ pub mod num {
     pub const CHANNEL_FAILURE: u8 = 0x64;
 }
 
+/// The channel type of TCP port forwarding from the client side (`ssh -L`, `ssh -W`).
+pub const DIRECT_TCPIP: &str = "direct-tcpip";
+
+/// Reason codes of CHANNEL_OPEN_FAILURE (RFC 4254 §5.1).
+pub mod open_failure {
+    /// SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: policy forbids it.
+    pub const ADMINISTRATIVELY_PROHIBITED: u32 = 1;
+    /// SSH_OPEN_CONNECT_FAILED: the target could not be reached.
+    pub const CONNECT_FAILED: u32 = 2;
+    /// SSH_OPEN_UNKNOWN_CHANNEL_TYPE.
+    pub const UNKNOWN_CHANNEL_TYPE: u32 = 3;
+    /// SSH_OPEN_RESOURCE_SHORTAGE.
+    pub const RESOURCE_SHORTAGE: u32 = 4;
+}
+
 /// SSH_MSG_KEXINIT (RFC 4253 §7.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KexInit {
@@ -127,6 +142,20 @@ pub enum ChannelRequestKind {
     },
 }
 
+/// The type-specific part of a "direct-tcpip" CHANNEL_OPEN (RFC 4254 §7.2): where
+/// the server should open a TCP connection, and who asked for it on the client side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectTcpip {
+    /// Host to connect to (a name or an address, as text).
+    pub host: String,
+    /// Port to connect to.
+    pub port: u32,
+    /// Address of the program that connected to the client's forwarded port.
+    pub originator: String,
+    /// Its port.
+    pub originator_port: u32,
+}
+
 /// One SSH message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -187,6 +216,13 @@ pub enum Msg {
         sender: u32,
         window: u32,
         max_packet: u32,
+    },
+    /// CHANNEL_OPEN of type "direct-tcpip" (port forwarding, RFC 4254 §7.2).
+    ChannelOpenDirectTcpip {
+        sender: u32,
+        window: u32,
+        max_packet: u32,
+        target: DirectTcpip,
     },
     ChannelOpenConfirmation {
         recipient: u32,
@@ -258,7 +294,7 @@ impl Msg {
             Msg::UserauthPkOk { .. } => USERAUTH_PK_OK,
             Msg::GlobalRequest { .. } => GLOBAL_REQUEST,
             Msg::RequestFailure => REQUEST_FAILURE,
-            Msg::ChannelOpen { .. } => CHANNEL_OPEN,
+            Msg::ChannelOpen { .. } | Msg::ChannelOpenDirectTcpip { .. } => CHANNEL_OPEN,
             Msg::ChannelOpenConfirmation { .. } => CHANNEL_OPEN_CONFIRMATION,
             Msg::ChannelOpenFailure { .. } => CHANNEL_OPEN_FAILURE,
             Msg::ChannelWindowAdjust { .. } => CHANNEL_WINDOW_ADJUST,
@@ -301,6 +337,7 @@ impl Msg {
             Msg::GlobalRequest { .. } => "ssh.msg.global_request",
             Msg::RequestFailure => "ssh.msg.request_failure",
             Msg::ChannelOpen { .. } => "ssh.msg.channel_open",
+            Msg::ChannelOpenDirectTcpip { .. } => "ssh.msg.channel_open_direct_tcpip",
             Msg::ChannelOpenConfirmation { .. } => "ssh.msg.channel_open_confirmation",
             Msg::ChannelOpenFailure { .. } => "ssh.msg.channel_open_failure",
             Msg::ChannelWindowAdjust { .. } => "ssh.msg.channel_window_adjust",
@@ -428,6 +465,21 @@ impl Msg {
                 w.u32("sender_channel", *sender);
                 w.u32("initial_window", *window);
                 w.u32("max_packet", *max_packet);
+            }
+            Msg::ChannelOpenDirectTcpip {
+                sender,
+                window,
+                max_packet,
+                target,
+            } => {
+                w.text("channel_type", DIRECT_TCPIP);
+                w.u32("sender_channel", *sender);
+                w.u32("initial_window", *window);
+                w.u32("max_packet", *max_packet);
+                w.text("host_to_connect", &target.host);
+                w.u32("port_to_connect", target.port);
+                w.text("originator_address", &target.originator);
+                w.u32("originator_port", target.originator_port);
             }
             Msg::ChannelOpenConfirmation {
                 recipient,
@@ -611,12 +663,32 @@ impl Msg {
                 rest: r.rest().to_vec(),
             },
             REQUEST_FAILURE => Msg::RequestFailure,
-            CHANNEL_OPEN => Msg::ChannelOpen {
-                kind: r.text()?,
-                sender: r.u32()?,
-                window: r.u32()?,
-                max_packet: r.u32()?,
-            },
+            CHANNEL_OPEN => {
+                let kind = r.text()?;
+                let sender = r.u32()?;
+                let window = r.u32()?;
+                let max_packet = r.u32()?;
+                if kind == DIRECT_TCPIP {
+                    Msg::ChannelOpenDirectTcpip {
+                        sender,
+                        window,
+                        max_packet,
+                        target: DirectTcpip {
+                            host: r.text()?,
+                            port: r.u32()?,
+                            originator: r.text()?,
+                            originator_port: r.u32()?,
+                        },
+                    }
+                } else {
+                    Msg::ChannelOpen {
+                        kind,
+                        sender,
+                        window,
+                        max_packet,
+                    }
+                }
+            }
             CHANNEL_OPEN_CONFIRMATION => Msg::ChannelOpenConfirmation {
                 recipient: r.u32()?,
                 sender: r.u32()?,

@@ -10,7 +10,7 @@ pub mod message;
 use cipherstage_transcript::{Field, Protection, Value};
 
 pub use codec::{DecodeError, DecodeErrorKind, Reader, Writer};
-pub use message::{AuthMethod, ChannelRequestKind, KexInit, Msg};
+pub use message::{AuthMethod, ChannelRequestKind, DirectTcpip, KexInit, Msg, DIRECT_TCPIP};
 
 /// Longest version line accepted (RFC 4253 §4.2: 255 characters including CR LF).
 pub const MAX_VERSION_LINE: usize = 255;

@@ -1,0 +1,459 @@
+//! Port forwarding through a bastion (踏み台サーバー): `ssh -L 8080:10.0.0.5:80 bastion`.
+//!
+//! The laptop logs in to the bastion with its Ed25519 key, opens a "direct-tcpip"
+//! channel to a web server on the private network and sends an HTTP GET through
+//! it. The bastion checks the target against its policy (only the private network),
+//! opens a plain TCP connection there and relays the bytes both ways. Eve sits on
+//! the Internet link and sees only SSH packets; the private link is not hers.
+
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+
+use cipherstage_transcript::rand::{RandomSource, Source};
+use cipherstage_transcript::{
+    Actor, Event, FailReason, Field, Layer, Link, Protection, Recorder, Role, TamperAt, Transcript,
+    Value, Wire,
+};
+
+use crate::scenario::{peers, Params, ScenarioKind};
+use crate::server::{ChannelEvent, Server};
+use crate::transport::Outgoing;
+use crate::wire::message::open_failure;
+use crate::wire::{DirectTcpip, Writer};
+use crate::Error;
+
+const LAPTOP: usize = 0;
+const BASTION: usize = 1;
+const WEB: usize = 2;
+const EVE: usize = 3;
+/// The Internet link between the laptop and the bastion (Eve is here).
+const INTERNET: usize = 0;
+/// The private network between the bastion and the internal web server.
+const LAN: usize = 1;
+
+/// The bastion's name.
+pub const BASTION_HOST: &str = "bastion.example";
+/// The internal web server's address on the private network.
+pub const WEB_ADDR: &str = "10.0.0.5";
+/// Its HTTP port.
+pub const WEB_PORT: u32 = 80;
+/// The private network the bastion lets forwarded connections reach.
+pub const PRIVATE_NET: &str = "10.0.0.0/24";
+/// The laptop's local port of `ssh -L`.
+pub const LOCAL_PORT: u32 = 8080;
+/// The browser's side of its connection to localhost:8080 (the originator).
+const ORIGINATOR: &str = "127.0.0.1";
+const ORIGINATOR_PORT: u32 = 53412;
+
+/// What the user can change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BastionParams {
+    /// The cipher the laptop prefers (offered alone).
+    pub cipher: String,
+    /// The user name on the bastion.
+    pub user: String,
+    /// Where the forwarded connection should go (`-L 8080:HOST:PORT`).
+    pub forward_host: String,
+    /// Its port.
+    pub forward_port: u32,
+    /// Eve's change on the Internet link, if any (counting every message of the run).
+    pub tamper: Option<TamperAt>,
+}
+
+impl Default for BastionParams {
+    fn default() -> Self {
+        BastionParams {
+            cipher: crate::kex::CHACHA.into(),
+            user: "alice".into(),
+            forward_host: WEB_ADDR.into(),
+            forward_port: WEB_PORT,
+            tamper: None,
+        }
+    }
+}
+
+const SSH_WIRE: Wire = Wire {
+    link: INTERNET,
+    protocol: "ssh",
+    layer: Layer::Application,
+};
+
+const HTTP_WIRE: Wire = Wire {
+    link: LAN,
+    protocol: "http",
+    layer: Layer::Application,
+};
+
+/// Whether the bastion's policy lets a forwarded connection reach `host`: an IPv4
+/// address inside 10.0.0.0/24 (names are not resolved, so they are refused).
+pub fn allowed(host: &str) -> bool {
+    host.parse::<Ipv4Addr>()
+        .is_ok_and(|a| matches!(a.octets(), [10, 0, 0, _]))
+}
+
+/// The HTTP request the browser sends to localhost:8080, as it enters the tunnel.
+pub fn http_request(host: &str, port: u32) -> Vec<u8> {
+    let authority = if port == 80 {
+        host.to_owned()
+    } else {
+        format!("{host}:{port}")
+    };
+    format!(
+        "GET / HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: cipherstage-browser\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The internal web server's answer to `request` (a page for GET, 400 otherwise).
+pub fn http_response(request: &[u8]) -> Vec<u8> {
+    let (status, body) = if request.starts_with(b"GET ") {
+        (
+            "200 OK",
+            "<h1>Intranet</h1><p>Only reachable inside 10.0.0.0/24.</p>\n",
+        )
+    } else {
+        ("400 Bad Request", "bad request\n")
+    };
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A field tree for HTTP/1.1 text: the first line, each header line, the empty
+/// line, then the body. Every byte is in exactly one field.
+pub fn http_fields(bytes: &[u8], first_line: &str) -> Vec<Field> {
+    let mut w = Writer::new();
+    let mut rest = bytes;
+    let mut first = true;
+    while let Some(nl) = rest.windows(2).position(|p| p == b"\r\n") {
+        let Some((line, after)) = rest.split_at_checked(nl + 2) else {
+            break;
+        };
+        let text = String::from_utf8_lossy(line.get(..nl).unwrap_or_default()).into_owned();
+        let id = if first {
+            first_line
+        } else if nl == 0 {
+            "http_end_of_headers"
+        } else {
+            "http_header"
+        };
+        let value = (nl > 0).then_some(Value::Text(text));
+        w.raw(id, line, value, Protection::Plaintext);
+        first = false;
+        rest = after;
+        if nl == 0 {
+            break;
+        }
+    }
+    if !rest.is_empty() {
+        w.raw(
+            "http_body",
+            rest,
+            Some(Value::Text(String::from_utf8_lossy(rest).into_owned())),
+            Protection::Plaintext,
+        );
+    }
+    w.finish().1
+}
+
+/// OpenSSH's words for a CHANNEL_OPEN_FAILURE reason code.
+fn reason_text(code: u32) -> &'static str {
+    match code {
+        open_failure::ADMINISTRATIVELY_PROHIBITED => "administratively prohibited",
+        open_failure::CONNECT_FAILED => "connect failed",
+        open_failure::UNKNOWN_CHANNEL_TYPE => "unknown channel type",
+        open_failure::RESOURCE_SHORTAGE => "resource shortage",
+        _ => "unknown reason",
+    }
+}
+
+/// Runs the bastion scenario with `seed` (`None`: live randomness).
+pub fn run(scenario: &str, params: &BastionParams, seed: Option<u64>) -> Transcript {
+    let mut rng = Source::from_seed(seed);
+    let mut d = Recorder::new(params.tamper, Some(EVE));
+    d.watch_only_named_links();
+    d.watch(INTERNET);
+    let _ = exchange(&mut d, &mut rng, params);
+    let tampered = d
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Message(m) if m.tampered.is_some()));
+    let alerted = d.events.iter().any(|e| matches!(e, Event::Alert(_)));
+    if tampered && !alerted {
+        d.narrate("ssh.narr.tamper_unnoticed", &[]);
+    }
+    Transcript {
+        scenario: scenario.to_owned(),
+        seed,
+        actors: vec![
+            Actor {
+                role: Role::Client,
+                name: "ssh.actor.laptop".into(),
+            },
+            Actor {
+                role: Role::Bastion,
+                name: "ssh.actor.bastion".into(),
+            },
+            Actor {
+                role: Role::Server,
+                name: "ssh.actor.intranet_web".into(),
+            },
+            Actor {
+                role: Role::Eavesdropper,
+                name: "ssh.actor.eve_internet".into(),
+            },
+        ],
+        links: vec![
+            Link {
+                a: LAPTOP,
+                b: BASTION,
+                observers: vec![EVE],
+            },
+            Link {
+                a: BASTION,
+                b: WEB,
+                observers: Vec::new(),
+            },
+        ],
+        events: d.events,
+    }
+}
+
+fn fail(d: &mut Recorder, who: usize, err: &Error) {
+    d.alert(who, err.alert_key(), true);
+    d.narrate("ssh.narr.disconnected", &[]);
+}
+
+/// Puts an SSH packet on the Internet link; returns the bytes as they arrive.
+fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
+    let arrived = d.send(SSH_WIRE, from, to, out.label, out.bytes, out.fields);
+    if arrived.tampered.is_some() {
+        d.narrate("ssh.narr.eve_tampers", &[]);
+    }
+    arrived.bytes
+}
+
+/// The bastion's side of the private link: one TCP connection to the web server.
+#[derive(Default)]
+struct Relay {
+    /// The forwarding channel it serves.
+    channel: Option<u32>,
+    /// Request bytes received so far (the web server answers a whole request).
+    request: Vec<u8>,
+    answered: bool,
+}
+
+fn exchange(d: &mut Recorder, rng: &mut Source, params: &BastionParams) -> Result<(), ()> {
+    let base = Params {
+        kind: ScenarioKind::PublicKey,
+        cipher: params.cipher.clone(),
+        user: params.user.clone(),
+        ..Params::default()
+    };
+    let (mut client, mut server) = match peers(&base) {
+        Ok(p) => p,
+        Err(e) => {
+            fail(d, LAPTOP, &e);
+            return Err(());
+        }
+    };
+    let target = DirectTcpip {
+        host: params.forward_host.clone(),
+        port: params.forward_port,
+        originator: ORIGINATOR.into(),
+        originator_port: ORIGINATOR_PORT,
+    };
+    d.narrate(
+        "ssh.narr.bastion.intro",
+        &[
+            ("user", &params.user),
+            ("bastion", &BASTION_HOST),
+            ("local_port", &LOCAL_PORT),
+            ("host", &params.forward_host),
+            ("port", &params.forward_port),
+            ("net", &PRIVATE_NET),
+        ],
+    );
+    client.forward_to(target);
+    server.allow_forwarding(true);
+    let request = http_request(&params.forward_host, params.forward_port);
+    let start = client.start(rng).and_then(|mut v| {
+        client.send_data(&request, rng).map(|q| {
+            v.extend(q);
+            v
+        })
+    });
+    let mut to_server: VecDeque<Outgoing> = match start {
+        Ok(v) => v.into(),
+        Err(e) => {
+            fail(d, LAPTOP, &e);
+            return Err(());
+        }
+    };
+    let mut to_client: VecDeque<Outgoing> = match server.start(rng) {
+        Ok(v) => v.into(),
+        Err(e) => {
+            fail(d, BASTION, &e);
+            return Err(());
+        }
+    };
+    let mut relay = Relay::default();
+    let mut was_open = false;
+    for _ in 0..500 {
+        let mut progressed = false;
+        if let Some(o) = to_server.pop_front() {
+            progressed = true;
+            let bytes = send(d, LAPTOP, BASTION, o);
+            match server.receive(&bytes, rng as &mut dyn RandomSource, &mut d.events) {
+                Ok(v) => to_client.extend(v),
+                Err(e) => {
+                    fail(d, BASTION, &e);
+                    return Err(());
+                }
+            }
+            match bastion_events(d, &mut server, &mut relay, rng, params) {
+                Ok(v) => to_client.extend(v),
+                Err(e) => {
+                    fail(d, BASTION, &e);
+                    return Err(());
+                }
+            }
+        }
+        if let Some(o) = to_client.pop_front() {
+            progressed = true;
+            let bytes = send(d, BASTION, LAPTOP, o);
+            match client.receive(&bytes, rng as &mut dyn RandomSource, &mut d.events) {
+                Ok(v) => to_server.extend(v),
+                Err(e) => {
+                    fail(d, LAPTOP, &e);
+                    return Err(());
+                }
+            }
+            if client.forward_open() && !was_open {
+                was_open = true;
+                d.narrate("ssh.narr.bastion.channel_open", &[]);
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    if let Some((code, description)) = client.forward_refused() {
+        d.narrate(
+            "ssh.narr.bastion.client_refused",
+            &[
+                ("reason", &reason_text(code)),
+                ("description", &description),
+            ],
+        );
+    } else if client.is_closed() {
+        let answer = String::from_utf8_lossy(client.output()).into_owned();
+        let status = answer.lines().next().unwrap_or_default().to_owned();
+        d.narrate(
+            "ssh.narr.bastion.done",
+            &[("status", &status), ("local_port", &LOCAL_PORT)],
+        );
+    }
+    Ok(())
+}
+
+/// The bastion's decisions and its private-network side, for what the server surfaced.
+fn bastion_events(
+    d: &mut Recorder,
+    server: &mut Server,
+    relay: &mut Relay,
+    rng: &mut Source,
+    params: &BastionParams,
+) -> Result<Vec<Outgoing>, Error> {
+    let mut out = Vec::new();
+    for ev in server.take_channel_events() {
+        match ev {
+            ChannelEvent::ForwardRequest { channel, target } => {
+                let (host, port) = (target.host.clone(), target.port);
+                d.narrate(
+                    "ssh.narr.bastion.request",
+                    &[("host", &host), ("port", &port), ("channel", &channel)],
+                );
+                let ok = allowed(&host);
+                d.check(
+                    BASTION,
+                    "ssh.check.forward_policy",
+                    (!ok).then_some(FailReason::Untrusted),
+                );
+                if !ok {
+                    d.narrate(
+                        "ssh.narr.bastion.prohibited",
+                        &[("host", &host), ("port", &port), ("net", &PRIVATE_NET)],
+                    );
+                    out.extend(server.refuse_forward(
+                        channel,
+                        open_failure::ADMINISTRATIVELY_PROHIBITED,
+                        "open failed",
+                        rng,
+                    )?);
+                } else if host == WEB_ADDR && port == WEB_PORT && relay.channel.is_none() {
+                    d.narrate(
+                        "ssh.narr.bastion.connected",
+                        &[("host", &host), ("port", &port)],
+                    );
+                    relay.channel = Some(channel);
+                    out.extend(server.accept_forward(channel, rng)?);
+                } else {
+                    d.narrate(
+                        "ssh.narr.bastion.connect_failed",
+                        &[("host", &host), ("port", &port)],
+                    );
+                    out.extend(server.refuse_forward(
+                        channel,
+                        open_failure::CONNECT_FAILED,
+                        "Connection refused",
+                        rng,
+                    )?);
+                }
+            }
+            ChannelEvent::Data { channel, data } if relay.channel == Some(channel) => {
+                let fields = http_fields(&data, "http_request_line");
+                let arrived = d.send(
+                    HTTP_WIRE,
+                    BASTION,
+                    WEB,
+                    "ssh.msg.http_request",
+                    data,
+                    fields,
+                );
+                relay.request.extend_from_slice(&arrived.bytes);
+                let complete = relay.request.windows(4).any(|w| w == b"\r\n\r\n");
+                if complete && !relay.answered {
+                    relay.answered = true;
+                    let response = http_response(&relay.request);
+                    let fields = http_fields(&response, "http_status_line");
+                    let arrived = d.send(
+                        HTTP_WIRE,
+                        WEB,
+                        BASTION,
+                        "ssh.msg.http_response",
+                        response,
+                        fields,
+                    );
+                    d.narrate(
+                        "ssh.narr.bastion.relay_back",
+                        &[("host", &params.forward_host)],
+                    );
+                    // The web server closes its connection after the answer
+                    // (Connection: close): the bastion sends EOF and CLOSE.
+                    out.extend(server.send_data(channel, &arrived.bytes, rng)?);
+                    out.extend(server.send_eof(channel, rng)?);
+                    out.extend(server.close_channel(channel, rng)?);
+                }
+            }
+            ChannelEvent::Closed { channel } if relay.channel == Some(channel) => {
+                relay.channel = None;
+                d.narrate("ssh.narr.bastion.closed", &[]);
+            }
+            ChannelEvent::Data { .. } | ChannelEvent::Eof { .. } | ChannelEvent::Closed { .. } => {}
+        }
+    }
+    Ok(out)
+}
