@@ -13,6 +13,7 @@ use ring::agreement;
 
 use crate::keys::{check_known_host, Ed25519Key, HostKeyStatus, KnownHost, PublicKey, ED25519};
 pub use crate::session::Algorithms;
+use crate::session::MAX_PACKET;
 use crate::session::{check, narrate, Session, Side};
 use crate::transport::Outgoing;
 use crate::wire::message::num;
@@ -75,8 +76,6 @@ enum State {
 
 /// Our receive window on a channel, and the amount after which it is topped up.
 const WINDOW: u32 = 2 * 1024 * 1024;
-/// The largest data packet we accept.
-const MAX_PACKET: u32 = 32768;
 
 /// The direct-tcpip side of the client: target, flow control, what is queued.
 #[derive(Debug, Default)]
@@ -210,20 +209,8 @@ impl Client {
             return Ok(());
         };
         let f = &mut self.fwd;
-        let mut packets = Vec::new();
-        while !f.pending.is_empty() && f.window > 0 {
-            let n = f
-                .pending
-                .len()
-                .min(f.window as usize)
-                .min(f.max_packet.clamp(1, MAX_PACKET) as usize);
-            let chunk: Vec<u8> = f.pending.drain(..n).collect();
-            f.window = f.window.saturating_sub(n as u32);
-            packets.push(Msg::ChannelData {
-                recipient: remote,
-                data: chunk,
-            });
-        }
+        let mut packets =
+            crate::session::window_chunks(&mut f.pending, &mut f.window, f.max_packet, remote);
         if f.pending.is_empty() && f.eof_pending {
             f.eof_pending = false;
             f.eof_sent = true;

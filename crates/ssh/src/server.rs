@@ -14,6 +14,7 @@ use cipherstage_transcript::{ActorId, Event, FailReason};
 use crate::client::signed_data;
 use crate::keys::{HostKey, PublicKey};
 pub use crate::session::Algorithms;
+use crate::session::MAX_PACKET;
 use crate::session::{check, Session, Side};
 use crate::transport::Outgoing;
 use crate::wire::message::open_failure;
@@ -82,8 +83,6 @@ pub enum ChannelEvent {
 
 /// Our receive window on a channel.
 const WINDOW: u32 = 2 * 1024 * 1024;
-/// The largest data packet we accept.
-const MAX_PACKET: u32 = 32768;
 
 /// One forwarding channel, from the request to both CLOSE messages.
 #[derive(Debug)]
@@ -259,20 +258,8 @@ impl Server {
         if !f.open {
             return Ok(());
         }
-        let mut packets = Vec::new();
-        while !f.pending.is_empty() && f.window > 0 {
-            let n = f
-                .pending
-                .len()
-                .min(f.window as usize)
-                .min(f.max_packet.clamp(1, MAX_PACKET) as usize);
-            let chunk: Vec<u8> = f.pending.drain(..n).collect();
-            f.window = f.window.saturating_sub(n as u32);
-            packets.push(Msg::ChannelData {
-                recipient: f.remote,
-                data: chunk,
-            });
-        }
+        let mut packets =
+            crate::session::window_chunks(&mut f.pending, &mut f.window, f.max_packet, f.remote);
         if f.pending.is_empty() {
             if f.eof_pending {
                 f.eof_pending = false;
