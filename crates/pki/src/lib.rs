@@ -277,6 +277,12 @@ pub struct Pki {
     pub www_ecdsa: Cert,
     /// Client leaf `alice` with an ECDSA P-256 key and the clientAuth EKU.
     pub alice_ecdsa: Cert,
+    /// S/MIME leaf `alice`: rfc822Name `alice@example.com`, the emailProtection EKU,
+    /// an ECDSA P-256 key, issued by the intermediate.
+    pub alice_mail: Cert,
+    /// A certificate that also claims `alice@example.com` (ECDSA P-256), issued by the
+    /// rogue root.
+    pub mallory_mail: Cert,
 }
 
 struct Spec<'a> {
@@ -446,6 +452,9 @@ impl Pki {
             &leaf("alice", &[], 24, &[ClientAuth]),
             &inter,
         )?;
+        // Drawn after everything above, so every earlier certificate stays byte-identical.
+        let alice_mail = issue_mail(rng, 30, &inter)?;
+        let mallory_mail = issue_mail(rng, 31, &rogue)?;
         Ok(Pki {
             root: root.0,
             intermediate: inter.0,
@@ -463,8 +472,48 @@ impl Pki {
             stray_key,
             www_ecdsa: www_ecdsa.0,
             alice_ecdsa: alice_ecdsa.0,
+            alice_mail: alice_mail.0,
+            mallory_mail: mallory_mail.0,
         })
     }
+}
+
+/// The address the S/MIME certificates name.
+pub const ALICE_MAIL: &str = "alice@example.com";
+
+/// An S/MIME leaf for [`ALICE_MAIL`] (an ECDSA P-256 key, emailProtection), signed by
+/// `issuer`'s Ed25519 key.
+fn issue_mail(
+    rng: &mut dyn RandomSource,
+    serial: u8,
+    issuer: &(Cert, CertificateParams),
+) -> Result<(Cert, CertificateParams), PkiError> {
+    let key = Key::generate_ecdsa_p256(rng)?;
+    let mut p = params(&Spec {
+        cn: "alice",
+        sans: &[],
+        from: Y2026_06_01,
+        until: Y2027_06_01,
+        serial,
+        ca: false,
+        eku: &[ExtendedKeyUsagePurpose::EmailProtection],
+    })?;
+    let mail = rcgen::string::Ia5String::try_from(ALICE_MAIL)
+        .map_err(|e| PkiError::Generate(e.to_string()))?;
+    p.subject_alt_names = vec![rcgen::SanType::Rfc822Name(mail)];
+    let public = key.public()?;
+    let ikp = issuer.0.key.rcgen()?;
+    let iss = Issuer::from_params(&issuer.1, &ikp);
+    let cert = p
+        .signed_by(&public, &iss)
+        .map_err(|e| PkiError::Generate(e.to_string()))?;
+    Ok((
+        Cert {
+            der: cert.der().to_vec(),
+            key,
+        },
+        p,
+    ))
 }
 
 /// Which end of a connection a certificate must serve.

@@ -88,6 +88,8 @@ mod hybrid;
 pub mod inspect;
 #[cfg(feature = "ipsec")]
 mod ipsec;
+#[cfg(feature = "smime")]
+mod smime;
 #[cfg(feature = "ssh")]
 mod ssh;
 #[cfg(feature = "tls")]
@@ -120,7 +122,7 @@ macro_rules! absent {
         }
     )*};
 }
-absent!(ipsec: "ipsec", ssh: "ssh", tls: "tls", vpn: "vpn");
+absent!(ipsec: "ipsec", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
 
 /// Every scenario, in the order the picker shows them (grouped by protocol).
 pub fn all() -> impl Iterator<Item = &'static ScenarioInfo> {
@@ -130,6 +132,7 @@ pub fn all() -> impl Iterator<Item = &'static ScenarioInfo> {
         .chain(ssh::SCENARIOS)
         .chain(ipsec::SCENARIOS)
         .chain(vpn::SCENARIOS)
+        .chain(smime::SCENARIOS)
 }
 
 /// The optional "flip a byte in flight" parameter of every scenario with an attacker
@@ -282,6 +285,7 @@ pub fn exports(
         "ssh" => ssh::exports(info, &values, seed),
         "tls" => tls::exports(info, &values, seed),
         "vpn" => vpn::exports(info, &values, seed),
+        "smime" => smime::exports(info, &values, seed),
         _ => Ok(Vec::new()),
     }
 }
@@ -316,6 +320,7 @@ pub fn run(
         "ssh" => ssh::run(info, &values, seed),
         "ipsec" => ipsec::run(info, &values, seed),
         "vpn" => vpn::run(info, &values, seed),
+        "smime" => smime::run(info, &values, seed),
         _ => Err(RunError::UnknownScenario(id.to_owned())),
     }
 }

@@ -1,0 +1,122 @@
+//! S/MIME signed mail: the certificate attached to a mail, and the spoofing and
+//! tampering it stops.
+
+use cipherstage_smime::scenario::{Params, Signer};
+use cipherstage_transcript::{Layer, Transcript};
+
+use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
+
+const SIGNER: ParamSpec = ParamSpec {
+    name: "signer",
+    kind: ParamKind::Choice(&["alice", "mallory"]),
+    default: "alice",
+};
+const SUBJECT: ParamSpec = ParamSpec {
+    name: "subject",
+    kind: ParamKind::Text,
+    default: "Lunch on Friday",
+};
+const BODY: ParamSpec = ParamSpec {
+    name: "body",
+    kind: ParamKind::Text,
+    default: "Hi Bob,\nshall we have lunch on Friday at noon?\nAlice",
+};
+
+pub(crate) const SCENARIOS: &[ScenarioInfo] = &[ScenarioInfo {
+    id: "smime-signed",
+    protocol: "smime",
+    layer: Layer::Application,
+    params: &[SIGNER, SUBJECT, BODY, crate::FLIP_ANY],
+}];
+
+fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
+    let subject = v.text("subject")?;
+    if subject.len() > 200 || subject.chars().any(char::is_control) {
+        return Err(bad("subject"));
+    }
+    let body = v.text("body")?;
+    if body
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(bad("body"));
+    }
+    Ok(Params {
+        signer: match v.choice("signer")? {
+            "mallory" => Signer::Mallory,
+            _ => Signer::Alice,
+        },
+        subject,
+        body,
+        tamper: crate::tamper_param(info, v)?,
+    })
+}
+
+pub(crate) fn run(
+    info: &ScenarioInfo,
+    v: &Values,
+    seed: Option<u64>,
+) -> Result<Transcript, RunError> {
+    Ok(cipherstage_smime::scenario::run(
+        info.id,
+        &params(info, v)?,
+        seed,
+    ))
+}
+
+/// The mail as Bob received it, and the CA certificates to check it with.
+pub(crate) fn exports(
+    info: &ScenarioInfo,
+    v: &Values,
+    seed: Option<u64>,
+) -> Result<Vec<crate::ExportFile>, RunError> {
+    let (_, files) = cipherstage_smime::scenario::run_with_files(info.id, &params(info, v)?, seed);
+    let Some(f) = files else {
+        return Ok(Vec::new());
+    };
+    let file = |name: String, mime, label, bytes| crate::ExportFile {
+        name,
+        mime,
+        label,
+        bytes,
+    };
+    Ok(vec![
+        file(
+            format!("cipherstage-{}.eml", info.id),
+            "message/rfc822",
+            "ui.export_eml",
+            f.eml,
+        ),
+        file(
+            "cipherstage-root.pem".into(),
+            "application/x-pem-file",
+            "ui.export_root",
+            f.root_pem.into_bytes(),
+        ),
+        file(
+            "cipherstage-intermediate.pem".into(),
+            "application/x-pem-file",
+            "ui.export_intermediate",
+            f.intermediate_pem.into_bytes(),
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bad_parameters_are_typed_errors() {
+        for (name, value) in [
+            ("subject", "a\r\nBcc: eve@example.com"),
+            ("body", "nul\u{0}"),
+            ("signer", "eve"),
+            ("flip", "x"),
+        ] {
+            assert!(
+                crate::run("smime-signed", &[(name.into(), value.into())], Some(1)).is_err(),
+                "{name}={value}"
+            );
+        }
+        assert!(crate::run("smime-signed", &[], Some(1)).is_ok());
+    }
+}
