@@ -9,13 +9,13 @@
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 
-use cipherstage_transcript::rand::{RandomSource, Source};
+use cipherstage_transcript::rand::Source;
 use cipherstage_transcript::{
     Actor, Event, FailReason, Field, Layer, Link, Protection, Recorder, Role, TamperAt, Transcript,
     Value, Wire,
 };
 
-use crate::scenario::{peers, Params, ScenarioKind};
+use crate::scenario::{deliver, fail, peers, Params, ScenarioKind};
 use crate::server::{ChannelEvent, Server};
 use crate::transport::Outgoing;
 use crate::wire::message::open_failure;
@@ -72,12 +72,7 @@ impl Default for BastionParams {
     }
 }
 
-const SSH_WIRE: Wire = Wire {
-    link: INTERNET,
-    protocol: "ssh",
-    layer: Layer::Application,
-};
-
+/// The private link's plain HTTP.
 const HTTP_WIRE: Wire = Wire {
     link: LAN,
     protocol: "http",
@@ -221,20 +216,6 @@ pub fn run(scenario: &str, params: &BastionParams, seed: Option<u64>) -> Transcr
     }
 }
 
-fn fail(d: &mut Recorder, who: usize, err: &Error) {
-    d.alert(who, err.alert_key(), true);
-    d.narrate("ssh.narr.disconnected", &[]);
-}
-
-/// Puts an SSH packet on the Internet link; returns the bytes as they arrive.
-fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
-    let arrived = d.send(SSH_WIRE, from, to, out.label, out.bytes, out.fields);
-    if arrived.tampered.is_some() {
-        d.narrate("ssh.narr.eve_tampers", &[]);
-    }
-    arrived.bytes
-}
-
 /// The bastion's side of the private link: one TCP connection to the web server.
 #[derive(Default)]
 struct Relay {
@@ -305,14 +286,7 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &BastionParams) -> Resul
         let mut progressed = false;
         if let Some(o) = to_server.pop_front() {
             progressed = true;
-            let bytes = send(d, LAPTOP, BASTION, o);
-            match server.receive(&bytes, rng as &mut dyn RandomSource, &mut d.events) {
-                Ok(v) => to_client.extend(v),
-                Err(e) => {
-                    fail(d, BASTION, &e);
-                    return Err(());
-                }
-            }
+            to_client.extend(deliver(d, (LAPTOP, BASTION), o, &mut server, rng)?);
             match bastion_events(d, &mut server, &mut relay, rng, params) {
                 Ok(v) => to_client.extend(v),
                 Err(e) => {
@@ -323,14 +297,7 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &BastionParams) -> Resul
         }
         if let Some(o) = to_client.pop_front() {
             progressed = true;
-            let bytes = send(d, BASTION, LAPTOP, o);
-            match client.receive(&bytes, rng as &mut dyn RandomSource, &mut d.events) {
-                Ok(v) => to_server.extend(v),
-                Err(e) => {
-                    fail(d, LAPTOP, &e);
-                    return Err(());
-                }
-            }
+            to_server.extend(deliver(d, (BASTION, LAPTOP), o, &mut client, rng)?);
             if client.forward_open() && !was_open {
                 was_open = true;
                 d.narrate("ssh.narr.bastion.channel_open", &[]);

@@ -276,30 +276,25 @@ impl Client {
         rng: &mut dyn RandomSource,
         events: &mut Vec<Event>,
     ) -> Result<Vec<Outgoing>, Error> {
-        self.s.t.feed(bytes);
-        let r = self.process(rng, events);
-        let out = core::mem::take(&mut self.s.out);
-        r.map(|()| out)
+        crate::session::receive(self, bytes, rng, events)
+    }
+}
+
+impl crate::session::Machine for Client {
+    fn session(&mut self) -> &mut Session {
+        &mut self.s
     }
 
-    fn process(
-        &mut self,
-        rng: &mut dyn RandomSource,
-        events: &mut Vec<Event>,
-    ) -> Result<(), Error> {
-        if matches!(self.state, State::ExpectVersion) {
-            if !self.s.read_version()? {
-                return Ok(());
-            }
-            self.state = State::ExpectKexInit;
-        }
-        while let Some(msg) = self.s.next_msg(events)? {
-            if matches!(self.state, State::Closed) {
-                break;
-            }
-            self.handle(msg, rng, events)?;
-        }
-        Ok(())
+    fn awaiting_version(&self) -> bool {
+        matches!(self.state, State::ExpectVersion)
+    }
+
+    fn version_read(&mut self) {
+        self.state = State::ExpectKexInit;
+    }
+
+    fn closed(&self) -> bool {
+        matches!(self.state, State::Closed)
     }
 
     fn handle(
@@ -485,7 +480,9 @@ impl Client {
         };
         Ok(())
     }
+}
 
+impl Client {
     fn session_msg(
         &mut self,
         remote: u32,

@@ -130,9 +130,22 @@ fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
     arrived.bytes
 }
 
-fn fail(d: &mut Recorder, who: usize, err: &Error) {
+pub(crate) fn fail(d: &mut Recorder, who: usize, err: &Error) {
     d.alert(who, err.alert_key(), true);
     d.narrate("ssh.narr.disconnected", &[]);
+}
+
+/// Puts `out` on the link from `from` to `to` and lets `peer` take it; returns what
+/// the peer answers, or records its error and stops the run.
+pub(crate) fn deliver<M: crate::session::Machine>(
+    d: &mut Recorder,
+    (from, to): (usize, usize),
+    out: Outgoing,
+    peer: &mut M,
+    rng: &mut dyn RandomSource,
+) -> Result<Vec<Outgoing>, ()> {
+    let bytes = send(d, from, to, out);
+    crate::session::receive(peer, &bytes, rng, &mut d.events).map_err(|e| fail(d, to, &e))
 }
 
 /// Runs the scenario with `seed` (`None`: live randomness) and returns its transcript.
@@ -282,25 +295,11 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &Params) -> Result<(), (
         let mut progressed = false;
         if let Some(o) = to_server.pop_front() {
             progressed = true;
-            let bytes = send(d, CLIENT, SERVER, o);
-            match server.receive(&bytes, rng as &mut dyn RandomSource, &mut d.events) {
-                Ok(v) => to_client.extend(v),
-                Err(e) => {
-                    fail(d, SERVER, &e);
-                    return Err(());
-                }
-            }
+            to_client.extend(deliver(d, (CLIENT, SERVER), o, &mut server, rng)?);
         }
         if let Some(o) = to_client.pop_front() {
             progressed = true;
-            let bytes = send(d, SERVER, CLIENT, o);
-            match client.receive(&bytes, rng as &mut dyn RandomSource, &mut d.events) {
-                Ok(v) => to_server.extend(v),
-                Err(e) => {
-                    fail(d, CLIENT, &e);
-                    return Err(());
-                }
-            }
+            to_server.extend(deliver(d, (SERVER, CLIENT), o, &mut client, rng)?);
         }
         if !progressed {
             break;

@@ -413,30 +413,25 @@ impl Server {
         rng: &mut dyn RandomSource,
         events: &mut Vec<Event>,
     ) -> Result<Vec<Outgoing>, Error> {
-        self.s.t.feed(bytes);
-        let r = self.process(rng, events);
-        let out = core::mem::take(&mut self.s.out);
-        r.map(|()| out)
+        crate::session::receive(self, bytes, rng, events)
+    }
+}
+
+impl crate::session::Machine for Server {
+    fn session(&mut self) -> &mut Session {
+        &mut self.s
     }
 
-    fn process(
-        &mut self,
-        rng: &mut dyn RandomSource,
-        events: &mut Vec<Event>,
-    ) -> Result<(), Error> {
-        if matches!(self.state, State::ExpectVersion) {
-            if !self.s.read_version()? {
-                return Ok(());
-            }
-            self.state = State::ExpectKexInit;
-        }
-        while let Some(msg) = self.s.next_msg(events)? {
-            if matches!(self.state, State::Closed) {
-                break;
-            }
-            self.handle(msg, rng, events)?;
-        }
-        Ok(())
+    fn awaiting_version(&self) -> bool {
+        matches!(self.state, State::ExpectVersion)
+    }
+
+    fn version_read(&mut self) {
+        self.state = State::ExpectKexInit;
+    }
+
+    fn closed(&self) -> bool {
+        matches!(self.state, State::Closed)
     }
 
     fn handle(
@@ -526,7 +521,9 @@ impl Server {
         };
         Ok(())
     }
+}
 
+impl Server {
     fn methods(&self) -> Vec<String> {
         let mut m = vec!["publickey".to_owned()];
         if !self.cfg.passwords.is_empty() {

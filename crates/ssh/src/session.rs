@@ -66,6 +66,60 @@ pub(crate) struct Session {
     pub keylog: Option<([u8; 16], [u8; 32])>,
 }
 
+/// An SSH endpoint's state machine as the shared receive loop drives it: the client
+/// and the server differ only in how they handle each message.
+pub(crate) trait Machine {
+    /// The session the machine runs on.
+    fn session(&mut self) -> &mut Session;
+    /// Whether the peer's version line is still to come.
+    fn awaiting_version(&self) -> bool;
+    /// The version line arrived: KEXINIT is next.
+    fn version_read(&mut self);
+    /// Whether the connection is over (later messages are ignored).
+    fn closed(&self) -> bool;
+    /// Handles one decrypted message.
+    fn handle(
+        &mut self,
+        msg: Msg,
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<(), Error>;
+}
+
+/// Takes received bytes into `m`; returns what to send (also what was queued before
+/// an error, so the peer still gets a DISCONNECT).
+pub(crate) fn receive<M: Machine>(
+    m: &mut M,
+    bytes: &[u8],
+    rng: &mut dyn RandomSource,
+    events: &mut Vec<Event>,
+) -> Result<Vec<Outgoing>, Error> {
+    m.session().t.feed(bytes);
+    let r = process(m, rng, events);
+    let out = core::mem::take(&mut m.session().out);
+    r.map(|()| out)
+}
+
+fn process<M: Machine>(
+    m: &mut M,
+    rng: &mut dyn RandomSource,
+    events: &mut Vec<Event>,
+) -> Result<(), Error> {
+    if m.awaiting_version() {
+        if !m.session().read_version()? {
+            return Ok(());
+        }
+        m.version_read();
+    }
+    while let Some(msg) = m.session().next_msg(events)? {
+        if m.closed() {
+            break;
+        }
+        m.handle(msg, rng, events)?;
+    }
+    Ok(())
+}
+
 /// Largest CHANNEL_DATA payload either side sends or accepts (the window granted too).
 pub(crate) const MAX_PACKET: u32 = 32768;
 
