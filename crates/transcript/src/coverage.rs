@@ -57,6 +57,17 @@ pub fn check_coverage(t: &Transcript) -> Result<(), CoverageError> {
     Ok(())
 }
 
+/// Checks one field tree against the bytes `start..end` it must explain, as
+/// [`check_coverage`] does for each message (for bytes outside a transcript: a pasted
+/// certificate, a packet sent to a real peer). Errors name event 0.
+pub fn check_fields(fields: &[Field], start: usize, end: usize) -> Result<(), CoverageError> {
+    cover(fields, start, end).map_err(|(offset, kind)| CoverageError {
+        event: 0,
+        offset,
+        kind,
+    })
+}
+
 /// Checks that `fields` tile `start..end` exactly, recursively.
 fn cover(fields: &[Field], start: usize, end: usize) -> Result<(), (usize, CoverageErrorKind)> {
     let mut at = start;

@@ -22,7 +22,7 @@ mod model;
 pub mod rand;
 mod recorder;
 
-pub use coverage::{check_coverage, CoverageError, CoverageErrorKind};
+pub use coverage::{check_coverage, check_fields, CoverageError, CoverageErrorKind};
 pub use fields::FieldsBuilder;
 pub use hexser::{decode as hex_decode, encode as hex_encode};
 pub use model::*;
