@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use cipherstage_scenarios::{self as scenarios, RunError, ScenarioInfo};
+use cipherstage_scenarios::{self as scenarios, ExportFile, RunError, ScenarioInfo};
 use cipherstage_transcript::{check_coverage, Event, Transcript};
 use yew::Reducible;
 
@@ -89,6 +89,8 @@ pub struct State {
     pub seed: Option<u64>,
     /// The run being shown.
     pub transcript: Option<Rc<Transcript>>,
+    /// The files made from that same run (captures, keys, certificates).
+    pub exports: Rc<Vec<ExportFile>>,
     /// Whether the transcript came from a JSON file.
     pub imported: bool,
     /// Index of the current event.
@@ -177,6 +179,7 @@ impl State {
             params: Vec::new(),
             seed: Some(DEFAULT_SEED),
             transcript: None,
+            exports: Rc::default(),
             imported: false,
             step: 0,
             playing: false,
@@ -216,7 +219,7 @@ impl State {
         }
         s.params = u.params.clone();
         match run(info, &s.params, s.seed) {
-            Ok(t) => {
+            Ok((t, files)) => {
                 let last = t.events.len().saturating_sub(1);
                 if let Some(text) = &u.step {
                     match text.parse::<usize>() {
@@ -233,6 +236,7 @@ impl State {
                 }
                 s.scenario = Some(info);
                 s.transcript = Some(Rc::new(t));
+                s.exports = Rc::new(files);
             }
             Err(n) => {
                 s.notice = Some(n);
@@ -294,9 +298,10 @@ impl State {
     fn rerun(&mut self) {
         let Some(info) = self.scenario else { return };
         match run(info, &self.params, self.seed) {
-            Ok(t) => {
+            Ok((t, files)) => {
                 self.step = self.step.min(t.events.len().saturating_sub(1));
                 self.transcript = Some(Rc::new(t));
+                self.exports = Rc::new(files);
                 self.selected = None;
                 self.notice = None;
             }
@@ -306,19 +311,20 @@ impl State {
     }
 }
 
-/// Runs a scenario in this tab (real bytes, computed here) and checks its coverage.
+/// Runs a scenario in this tab (real bytes, computed here) and checks its coverage;
+/// the files it offers come from the same run.
 fn run(
     info: &ScenarioInfo,
     params: &[(String, String)],
     seed: Option<u64>,
-) -> Result<Transcript, Notice> {
-    let t = scenarios::run(info.id, params, seed).map_err(|e| match e {
+) -> Result<(Transcript, Vec<ExportFile>), Notice> {
+    let (t, files) = scenarios::run_with_exports(info.id, params, seed).map_err(|e| match e {
         RunError::UnknownScenario(id) => Notice::new("ui.notice.unknown_scenario", &[("id", id)]),
         RunError::BadParam { name } => Notice::new("ui.notice.bad_param", &[("name", name)]),
     })?;
     check_coverage(&t)
         .map_err(|e| Notice::new("ui.notice.unexplained", &[("offset", e.offset.to_string())]))?;
-    Ok(t)
+    Ok((t, files))
 }
 
 impl Reducible for State {
@@ -343,6 +349,7 @@ impl Reducible for State {
             Action::Picker => {
                 s.scenario = None;
                 s.transcript = None;
+                s.exports = Rc::default();
                 s.imported = false;
                 s.playing = false;
                 s.params.clear();
@@ -384,6 +391,7 @@ impl Reducible for State {
                 Ok(t) => match check_coverage(&t) {
                     Ok(()) => {
                         s.scenario = None;
+                        s.exports = Rc::default();
                         s.imported = true;
                         s.step = 0;
                         s.playing = false;

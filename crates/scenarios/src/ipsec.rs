@@ -118,12 +118,12 @@ pub(crate) fn run(
 }
 
 /// The capture of the run, and the Wireshark/tshark settings that decrypt it.
-pub(crate) fn exports(
+pub(crate) fn run_with_exports(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
-) -> Result<Vec<ExportFile>, RunError> {
-    let (_, export) = cipherstage_ipsec::run_with_export(info.id, &params(info, v)?, seed);
+) -> Result<(Transcript, Vec<ExportFile>), RunError> {
+    let (t, export) = cipherstage_ipsec::run_with_export(info.id, &params(info, v)?, seed);
     let mut howto = String::from(
         "# Decrypt the capture with tshark (one -o per ESP SA; AES-GCM key then 4-byte salt):\n\
          tshark -r CAPTURE.pcapng -o esp.enable_encryption_decode:TRUE \\\n  \
@@ -133,7 +133,7 @@ pub(crate) fn exports(
         howto.push_str(&format!(" \\\n  -o 'uat:esp_sa:{row}'"));
     }
     howto.push('\n');
-    Ok(vec![
+    let files = vec![
         ExportFile {
             name: format!("cipherstage-{}.pcapng", info.id),
             label: "ui.export_pcapng",
@@ -146,7 +146,8 @@ pub(crate) fn exports(
             mime: "text/plain",
             bytes: howto.into_bytes(),
         },
-    ])
+    ];
+    Ok((t, files))
 }
 
 fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {

@@ -112,11 +112,11 @@ macro_rules! absent {
                 Err(RunError::UnknownScenario(info.id.to_owned()))
             }
             #[allow(dead_code)]
-            pub(crate) fn exports(
+            pub(crate) fn run_with_exports(
                 info: &ScenarioInfo,
                 _v: &Values,
                 _seed: Option<u64>,
-            ) -> Result<Vec<crate::ExportFile>, RunError> {
+            ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
                 Err(RunError::UnknownScenario(info.id.to_owned()))
             }
         }
@@ -278,15 +278,25 @@ pub fn exports(
     params: &[(String, String)],
     seed: Option<u64>,
 ) -> Result<Vec<ExportFile>, RunError> {
+    run_with_exports(id, params, seed).map(|(_, files)| files)
+}
+
+/// Runs scenario `id` once and returns its transcript with the files made from that
+/// very run (so a live run's capture and keys match what is on screen).
+pub fn run_with_exports(
+    id: &str,
+    params: &[(String, String)],
+    seed: Option<u64>,
+) -> Result<(Transcript, Vec<ExportFile>), RunError> {
     let info = find(id).ok_or_else(|| RunError::UnknownScenario(id.to_owned()))?;
     let values = checked(info, params)?;
     match info.protocol {
-        "ipsec" => ipsec::exports(info, &values, seed),
-        "ssh" => ssh::exports(info, &values, seed),
-        "tls" => tls::exports(info, &values, seed),
-        "vpn" => vpn::exports(info, &values, seed),
-        "smime" => smime::exports(info, &values, seed),
-        _ => Ok(Vec::new()),
+        "ipsec" => ipsec::run_with_exports(info, &values, seed),
+        "ssh" => ssh::run_with_exports(info, &values, seed),
+        "tls" => tls::run_with_exports(info, &values, seed),
+        "vpn" => vpn::run_with_exports(info, &values, seed),
+        "smime" => smime::run_with_exports(info, &values, seed),
+        _ => run(id, params, seed).map(|t| (t, Vec::new())),
     }
 }
 

@@ -65,14 +65,14 @@ pub(crate) fn run(
 }
 
 /// The mail as Bob received it, and the CA certificates to check it with.
-pub(crate) fn exports(
+pub(crate) fn run_with_exports(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
-) -> Result<Vec<crate::ExportFile>, RunError> {
-    let (_, files) = cipherstage_smime::scenario::run_with_files(info.id, &params(info, v)?, seed);
+) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
+    let (t, files) = cipherstage_smime::scenario::run_with_files(info.id, &params(info, v)?, seed);
     let Some(f) = files else {
-        return Ok(Vec::new());
+        return Ok((t, Vec::new()));
     };
     let file = |name: String, mime, label, bytes| crate::ExportFile {
         name,
@@ -80,7 +80,7 @@ pub(crate) fn exports(
         label,
         bytes,
     };
-    Ok(vec![
+    let files = vec![
         file(
             format!("cipherstage-{}.eml", info.id),
             "message/rfc822",
@@ -99,7 +99,8 @@ pub(crate) fn exports(
             "ui.export_intermediate",
             f.intermediate_pem.into_bytes(),
         ),
-    ])
+    ];
+    Ok((t, files))
 }
 
 #[cfg(test)]

@@ -188,12 +188,13 @@ fn run_bastion(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Tra
 
 /// The run as a pcapng capture (TCP port 22) and the key-log line that lets
 /// Wireshark/tshark decrypt it (`ssh.keylog_file`).
-pub(crate) fn exports(
+pub(crate) fn run_with_exports(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
-) -> Result<Vec<crate::ExportFile>, RunError> {
-    let mut t = run(info, v, seed)?;
+) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
+    let shown = run(info, v, seed)?;
+    let mut t = shown.clone();
     // Only the SSH connection goes into the capture (ssh-bastion's private HTTP link
     // is another TCP connection).
     t.events
@@ -236,7 +237,7 @@ pub(crate) fn exports(
             bytes: line.into_bytes(),
         });
     }
-    Ok(files)
+    Ok((shown, files))
 }
 
 #[cfg(test)]

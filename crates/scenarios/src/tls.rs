@@ -265,14 +265,15 @@ fn issuance(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transc
 
 /// The run as a pcapng capture (TCP port 443) and its NSS key log, which
 /// `tshark -o tls.keylog_file:FILE` uses to decrypt it (the HTTP inside shows).
-pub(crate) fn exports(
+pub(crate) fn run_with_exports(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
-) -> Result<Vec<crate::ExportFile>, RunError> {
+) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
     let t = run(info, v, seed)?;
     if info.id == ISSUANCE {
-        return Ok(issuance_exports(&t));
+        let files = issuance_exports(&t);
+        return Ok((t, files));
     }
     // 2026-01-01T00:00:00Z as the capture's clock: the scenario's own time is injected.
     let pcap = cipherstage_tls::export::pcapng(&t, 1_767_225_600);
@@ -317,7 +318,7 @@ pub(crate) fn exports(
             bytes: encode("PRIVATE KEY", &pki.alice.key.pkcs8_v1()).into_bytes(),
         });
     }
-    Ok(files)
+    Ok((t, files))
 }
 
 #[cfg(test)]

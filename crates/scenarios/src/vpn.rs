@@ -59,11 +59,11 @@ pub(crate) fn run(
 }
 
 /// The Internet capture with its TLS key log, and the office LAN capture.
-pub(crate) fn exports(
+pub(crate) fn run_with_exports(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
-) -> Result<Vec<crate::ExportFile>, RunError> {
+) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
     let t = run(info, v, seed)?;
     let c = cipherstage_vpn::captures(&t);
     let file = |name: String, mime, label, bytes| crate::ExportFile {
@@ -72,7 +72,7 @@ pub(crate) fn exports(
         label,
         bytes,
     };
-    Ok(vec![
+    let files = vec![
         file(
             format!("cipherstage-{}-internet.pcapng", info.id),
             "application/vnd.tcpdump.pcap",
@@ -91,7 +91,8 @@ pub(crate) fn exports(
             "ui.export_pcapng_lan",
             c.lan,
         ),
-    ])
+    ];
+    Ok((t, files))
 }
 
 #[cfg(test)]

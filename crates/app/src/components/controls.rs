@@ -86,19 +86,8 @@ pub fn Controls(p: &ControlsProps) -> Html {
             inp.set_value("");
         })
     };
-    // Files the scenario offers (captures, keys), from the same run as the transcript.
-    let exports = {
-        let key = (
-            s.scenario.map(|i| i.id),
-            s.params.clone(),
-            s.seed,
-            s.transcript.clone(),
-        );
-        use_memo(key, |(id, params, seed, _)| match id {
-            Some(id) => cipherstage_scenarios::exports(id, params, *seed).unwrap_or_default(),
-            None => Vec::new(),
-        })
-    };
+    // Files the scenario offers (captures, keys), made from the run on screen.
+    let exports = s.exports.clone();
     let export_buttons = exports.iter().enumerate().map(|(i, f)| {
         let exports = exports.clone();
         let onclick = Callback::from(move |_: MouseEvent| {
