@@ -111,12 +111,7 @@ fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
 }
 
 fn s_server(dir: &Path, port: u16, extra: &[&str]) -> Killer {
-    let mut cmd = Command::new(OPENSSL);
-    cmd.current_dir(dir).args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-tls1_3",
+    let mut args = vec![
         "-cert",
         "www-leaf.pem",
         "-key",
@@ -130,9 +125,24 @@ fn s_server(dir: &Path, port: u16, extra: &[&str]) -> Killer {
         "-CAfile",
         "chainca.pem",
         "-build_chain",
-        "-www",
-    ]);
-    cmd.args(extra);
+    ];
+    args.extend_from_slice(extra);
+    openssl_s_server(dir, port, &args)
+}
+
+/// `openssl s_server -tls1_3 -www` on 127.0.0.1:`port` with `args`, started and
+/// waited for; killed by PID when dropped.
+fn openssl_s_server(dir: &Path, port: u16, args: &[&str]) -> Killer {
+    let mut cmd = Command::new(OPENSSL);
+    cmd.current_dir(dir)
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-tls1_3",
+        ])
+        .args(args)
+        .arg("-www");
     start(&mut cmd, "ACCEPT").0
 }
 
@@ -245,21 +255,18 @@ fn openssl_s_server_with_verify_accepts_our_client_certificate_and_rejects_its_a
 fn our_client_rejects_openssl_serving_an_expired_or_misnamed_certificate() {
     let dir = pki_dir("bad");
     let port = free_port();
-    let mut cmd = Command::new(OPENSSL);
-    cmd.current_dir(&dir).args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-tls1_3",
-        "-cert",
-        "www-expired-leaf.pem",
-        "-key",
-        "www-expired.key",
-        "-cert_chain",
-        "intermediate.pem",
-        "-www",
-    ]);
-    let _server = start(&mut cmd, "ACCEPT").0;
+    let _server = openssl_s_server(
+        &dir,
+        port,
+        &[
+            "-cert",
+            "www-expired-leaf.pem",
+            "-key",
+            "www-expired.key",
+            "-cert_chain",
+            "intermediate.pem",
+        ],
+    );
     let out = our_client(&dir, port, &["--host", "www.example.com"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -451,25 +458,22 @@ fn ecdsa_p256_certificate_verify_both_ways_with_openssl() {
     // Our client ↔ openssl s_server with an ECDSA certificate, demanding a client
     // certificate: ours signs with alice's ECDSA key.
     let port = free_port();
-    let mut cmd = Command::new(OPENSSL);
-    cmd.current_dir(&dir).args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-tls1_3",
-        "-cert",
-        "www-ecdsa-leaf.pem",
-        "-key",
-        "www-ecdsa.key",
-        "-CAfile",
-        "chainca.pem",
-        "-build_chain",
-        "-Verify",
-        "1",
-        "-verify_return_error",
-        "-www",
-    ]);
-    let _s = start(&mut cmd, "ACCEPT").0;
+    let _s = openssl_s_server(
+        &dir,
+        port,
+        &[
+            "-cert",
+            "www-ecdsa-leaf.pem",
+            "-key",
+            "www-ecdsa.key",
+            "-CAfile",
+            "chainca.pem",
+            "-build_chain",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+        ],
+    );
     let out = our_client(
         &dir,
         port,
@@ -589,19 +593,11 @@ fn rsa_pki(tag: &str) -> PathBuf {
 fn our_client_verifies_openssl_rsa_pss_certificate_verify() {
     let dir = rsa_pki("rsa");
     let port = free_port();
-    let mut cmd = Command::new(OPENSSL);
-    cmd.current_dir(&dir).args([
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-tls1_3",
-        "-cert",
-        "rsa-leaf.pem",
-        "-key",
-        "rsa-leaf.key",
-        "-www",
-    ]);
-    let _server = start(&mut cmd, "ACCEPT").0;
+    let _server = openssl_s_server(
+        &dir,
+        port,
+        &["-cert", "rsa-leaf.pem", "-key", "rsa-leaf.key"],
+    );
     // The certificates are made now, so verify at the real time.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
