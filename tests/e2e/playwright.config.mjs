@@ -11,6 +11,10 @@ export default defineConfig({
   use: {
     baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:8099',
     viewport: { width: 1280, height: 800 },
+    // A step that never renders fails with where it stopped, instead of waiting for
+    // the whole test's timeout.
+    actionTimeout: 30_000,
+    navigationTimeout: 30_000,
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
