@@ -354,15 +354,22 @@ impl Session {
                 "ssh.narr.neg.mac_implicit",
                 &[("cipher", n.cipher_c2s.name.clone())],
             );
-            narrate(
-                events,
-                if n.strict {
-                    "ssh.narr.strict_on"
-                } else {
-                    "ssh.narr.strict_off"
-                },
-                &[],
-            );
+            // Terrapin (CVE-2023-48795) works against chacha20-poly1305 and CBC with an -etm
+            // MAC, not against AES-GCM; this core offers no CBC cipher.
+            let exposed = [&n.cipher_c2s.name, &n.cipher_s2c.name]
+                .into_iter()
+                .find(|c| c.starts_with("chacha20-poly1305"));
+            match (n.strict, exposed) {
+                (true, _) => narrate(events, "ssh.narr.strict_on", &[]),
+                (false, Some(c)) => {
+                    narrate(events, "ssh.narr.strict_off", &[("cipher", c.clone())])
+                }
+                (false, None) => narrate(
+                    events,
+                    "ssh.narr.strict_off_unaffected",
+                    &[("cipher", n.cipher_c2s.name.clone())],
+                ),
+            }
         }
         self.negotiated = Some(n.clone());
         Ok(n)
