@@ -31,8 +31,12 @@ fn main() -> ExitCode {
         Some("serve") => serve(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::bench(),
+        Some("corpus") => corpus(&args[1..]),
         Some("setup") => setup::ensure(setup::Need::Test),
-        _ => Err("usage: cargo xtask serve | test [--skip-setup] | bench | setup".into()),
+        _ => Err(
+            "usage: cargo xtask serve | test [--skip-setup] | bench | setup | corpus [--bless]"
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -92,6 +96,25 @@ fn serve() -> Result<(), String> {
         "8080",
         "--offline",
     ]))
+}
+
+/// Checks the golden transcript corpus (`tests/corpus.txt`), or with `--bless`
+/// rewrites it from the current code (commit that on its own, naming the change).
+fn corpus(args: &[String]) -> Result<(), String> {
+    let mut c = cmd("cargo");
+    c.args([
+        "test",
+        "-p",
+        "cipherstage-tests",
+        "--test",
+        "corpus",
+        "--",
+        "--nocapture",
+    ]);
+    if args.iter().any(|a| a == "--bless") {
+        c.env("CIPHERSTAGE_BLESS", "1");
+    }
+    run(&mut c)
 }
 
 /// The wasm-tested core crates: their tests also run in headless Chromium.
