@@ -58,6 +58,11 @@ fn text(s: String) -> Option<Value> {
     Some(Value::Text(s))
 }
 
+/// A field counted in `unit`-byte units: the value as sent and in bytes ("5 ×4 = 20 B").
+fn in_units(raw: usize, unit: usize) -> String {
+    format!("{raw} ×{unit} = {} B", raw * unit)
+}
+
 /// An IPv4 header (20 bytes) as a group `pkt.field.ipv4`.
 pub fn ipv4_header(b: &mut FieldsBuilder, header: &[u8], prot: HeaderProtection) {
     let p = ipv4::Packet::new_unchecked(header);
@@ -68,7 +73,11 @@ pub fn ipv4_header(b: &mut FieldsBuilder, header: &[u8], prot: HeaderProtection)
             "ipv4",
             "version_ihl",
             1,
-            text(format!("{} / {}", p.version(), p.header_len() / 4)),
+            text(format!(
+                "{} / {}",
+                p.version(),
+                in_units(p.header_len() / 4, 4)
+            )),
             f,
         );
         leaf(b, "ipv4", "dscp_ecn", 1, uint(p.dscp_ecn()), m);
@@ -91,7 +100,7 @@ pub fn ipv4_header(b: &mut FieldsBuilder, header: &[u8], prot: HeaderProtection)
             "ipv4",
             "flags_fragment",
             2,
-            text(format!("{flags}, {}", p.frag_offset())),
+            text(format!("{flags}, {}", in_units(p.frag_offset() / 8, 8))),
             m,
         );
         leaf(b, "ipv4", "ttl", 1, uint(p.ttl()), m);
@@ -188,7 +197,7 @@ pub fn tcp_header(b: &mut FieldsBuilder, segment: &[u8], prot: Protection) {
             2,
             text(format!(
                 "{} / {}",
-                p.header_len(),
+                in_units(p.header_len() / 4, 4),
                 tcp_flag_names(p.flags())
             )),
             prot,
@@ -302,5 +311,59 @@ pub fn ip_packet_parts(
             );
         }
         _ => payload(b, packet, inner),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(fields: &[cipherstage_transcript::Field]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for f in fields {
+            if let Some(Value::Text(t)) = &f.value {
+                out.push((f.name.clone(), t.clone()));
+            }
+            out.extend(values(&f.children));
+        }
+        out
+    }
+
+    fn value_of(fields: &[cipherstage_transcript::Field], name: &str) -> String {
+        values(fields)
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn fields_in_other_units_show_the_value_as_sent_and_in_bytes() {
+        // IPv4, IHL 5, MF set, fragment offset 185 (× 8 = 1480 bytes).
+        let mut ip = [0u8; 20];
+        ip[0] = 0x45;
+        ip[6..8].copy_from_slice(&(0x2000u16 | 185).to_be_bytes());
+        let mut b = FieldsBuilder::new(0);
+        ipv4_header(&mut b, &ip, Protection::Plaintext.into());
+        let f = b.finish();
+        assert_eq!(
+            value_of(&f, "pkt.field.ipv4.version_ihl"),
+            "4 / 5 ×4 = 20 B"
+        );
+        assert_eq!(
+            value_of(&f, "pkt.field.ipv4.flags_fragment"),
+            "MF, 185 ×8 = 1480 B"
+        );
+
+        // TCP, Data Offset 8 words (32 bytes: 12 of options), PSH ACK.
+        let mut tcp = [0u8; 32];
+        tcp[12..14].copy_from_slice(&(0x8000u16 | 0x18).to_be_bytes());
+        let mut b = FieldsBuilder::new(0);
+        tcp_header(&mut b, &tcp, Protection::Plaintext);
+        let f = b.finish();
+        assert_eq!(
+            value_of(&f, "pkt.field.tcp.offset_flags"),
+            "8 ×4 = 32 B / PSH ACK"
+        );
     }
 }
