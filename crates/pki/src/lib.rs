@@ -283,6 +283,9 @@ pub struct Pki {
     /// A certificate that also claims `alice@example.com` (ECDSA P-256), issued by the
     /// rogue root.
     pub mallory_mail: Cert,
+    /// S/MIME leaf `bob`: rfc822Name `bob@example.com`, emailProtection, an ECDSA P-256
+    /// key (S/MIME encryption agrees a key with it by ECDH), issued by the intermediate.
+    pub bob_mail: Cert,
 }
 
 struct Spec<'a> {
@@ -453,8 +456,10 @@ impl Pki {
             &inter,
         )?;
         // Drawn after everything above, so every earlier certificate stays byte-identical.
-        let alice_mail = issue_mail(rng, 30, &inter)?;
-        let mallory_mail = issue_mail(rng, 31, &rogue)?;
+        let alice_mail = issue_mail(rng, 30, &inter, "alice", ALICE_MAIL)?;
+        let mallory_mail = issue_mail(rng, 31, &rogue, "alice", ALICE_MAIL)?;
+        // Drawn last again: every certificate above keeps its bytes.
+        let bob_mail = issue_mail(rng, 32, &inter, "bob", BOB_MAIL)?;
         Ok(Pki {
             root: root.0,
             intermediate: inter.0,
@@ -474,6 +479,7 @@ impl Pki {
             alice_ecdsa: alice_ecdsa.0,
             alice_mail: alice_mail.0,
             mallory_mail: mallory_mail.0,
+            bob_mail: bob_mail.0,
         })
     }
 }
@@ -481,16 +487,21 @@ impl Pki {
 /// The address the S/MIME certificates name.
 pub const ALICE_MAIL: &str = "alice@example.com";
 
-/// An S/MIME leaf for [`ALICE_MAIL`] (an ECDSA P-256 key, emailProtection), signed by
+/// The address of Bob's S/MIME certificate.
+pub const BOB_MAIL: &str = "bob@example.com";
+
+/// An S/MIME leaf for `address` (an ECDSA P-256 key, emailProtection), signed by
 /// `issuer`'s Ed25519 key.
 fn issue_mail(
     rng: &mut dyn RandomSource,
     serial: u8,
     issuer: &(Cert, CertificateParams),
+    cn: &str,
+    address: &str,
 ) -> Result<(Cert, CertificateParams), PkiError> {
     let key = Key::generate_ecdsa_p256(rng)?;
     let mut p = params(&Spec {
-        cn: "alice",
+        cn,
         sans: &[],
         from: Y2026_06_01,
         until: Y2027_06_01,
@@ -498,7 +509,7 @@ fn issue_mail(
         ca: false,
         eku: &[ExtendedKeyUsagePurpose::EmailProtection],
     })?;
-    let mail = rcgen::string::Ia5String::try_from(ALICE_MAIL)
+    let mail = rcgen::string::Ia5String::try_from(address)
         .map_err(|e| PkiError::Generate(e.to_string()))?;
     p.subject_alt_names = vec![rcgen::SanType::Rfc822Name(mail)];
     let public = key.public()?;

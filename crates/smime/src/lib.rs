@@ -14,7 +14,10 @@
 
 pub mod annotate;
 pub mod cms;
+pub mod crypto;
 mod der;
+pub mod encrypted;
+pub mod envelope;
 pub mod mime;
 pub mod scenario;
 
@@ -63,6 +66,33 @@ pub fn sign_mail(
     key: &Key,
     rng: &mut dyn RandomSource,
 ) -> Result<Vec<u8>, cms::SignError> {
+    let mut m = outer_header(l);
+    m.extend_from_slice(&signed_entity(l, signer, extra, key, rng)?);
+    Ok(m)
+}
+
+/// The mail's own header lines up to MIME-Version: From, To, Subject, Date.
+pub fn outer_header(l: &Letter) -> Vec<u8> {
+    let subject = mime::encode_word(&l.subject.replace(['\r', '\n'], " "));
+    format!(
+        "From: {}\r\nTo: {}\r\nSubject: {subject}\r\nDate: {}\r\nMIME-Version: 1.0\r\n",
+        l.from,
+        l.to,
+        mime::rfc5322_date(l.time),
+    )
+    .into_bytes()
+}
+
+/// The multipart/signed MIME entity (its Content-Type line, the preamble, the signed
+/// text part and the signature part): the body of a signed mail, or what a
+/// sign-then-encrypt mail encrypts.
+pub fn signed_entity(
+    l: &Letter,
+    signer: &[u8],
+    extra: &[&[u8]],
+    key: &Key,
+    rng: &mut dyn RandomSource,
+) -> Result<Vec<u8>, cms::SignError> {
     let part = text_part(l.body);
     let der = cms::sign(&part, signer, extra, key, l.time, rng)?;
     let mut boundary = String::from("----=_cipherstage_signed");
@@ -72,21 +102,10 @@ pub fn sign_mail(
     {
         boundary.push('_');
     }
-    let sig = mime::b64_encode(&der);
-    let lines: Vec<&str> = sig
-        .as_bytes()
-        .chunks(64)
-        .map(|c| core::str::from_utf8(c).unwrap_or_default())
-        .collect();
-    let subject = mime::encode_word(&l.subject.replace(['\r', '\n'], " "));
     let mut m = format!(
-        "From: {}\r\nTo: {}\r\nSubject: {subject}\r\nDate: {}\r\nMIME-Version: 1.0\r\n\
-         Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; \
+        "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; \
          micalg=sha-256; boundary=\"{boundary}\"\r\n\r\n\
          This is an S/MIME signed message\r\n\r\n--{boundary}\r\n",
-        l.from,
-        l.to,
-        mime::rfc5322_date(l.time),
     )
     .into_bytes();
     m.extend_from_slice(&part);
@@ -95,11 +114,22 @@ pub fn sign_mail(
             "\r\n--{boundary}\r\nContent-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n\
              Content-Transfer-Encoding: base64\r\n\
              Content-Disposition: attachment; filename=\"smime.p7s\"\r\n\r\n{}\r\n--{boundary}--\r\n",
-            lines.join("\r\n")
+            b64_lines(&der)
         )
         .as_bytes(),
     );
     Ok(m)
+}
+
+/// Base64 in lines of 64 characters joined by CRLF (RFC 2045 allows up to 76).
+pub fn b64_lines(der: &[u8]) -> String {
+    let sig = mime::b64_encode(der);
+    let lines: Vec<&str> = sig
+        .as_bytes()
+        .chunks(64)
+        .map(|c| core::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    lines.join("\r\n")
 }
 
 /// One step of Bob's verification.
@@ -249,6 +279,12 @@ pub fn verify_email_chain(chain: &[Vec<u8>], roots: &[Vec<u8>], now: u64) -> boo
 
 /// Bob's client: checks `mail` against `roots` at `now`. Never panics.
 pub fn verify(mail: &[u8], roots: &[Vec<u8>], now: u64) -> Verdict {
+    verify_as(mail, None, roots, now)
+}
+
+/// [`verify`] of a multipart/signed entity; `from` is the outer mail's From value when
+/// the entity came out of an encrypted mail (its own header has none).
+pub fn verify_as(mail: &[u8], from: Option<&str>, roots: &[Vec<u8>], now: u64) -> Verdict {
     let mut v = Verdict {
         steps: Vec::new(),
         from: String::new(),
@@ -274,7 +310,8 @@ pub fn verify(mail: &[u8], roots: &[Vec<u8>], now: u64) -> Verdict {
         return v;
     };
     v.steps.push((Step::Mime, None));
-    v.from = mime::address(mime::header(&layout.headers, "from").unwrap_or_default());
+    let from = from.or_else(|| mime::header(&layout.headers, "from"));
+    v.from = mime::address(from.unwrap_or_default());
     v.text = mail.get(layout.signed.clone()).unwrap_or_default().to_vec();
     let Some(p) = cms::parse(&der) else {
         v.steps.push((Step::Cms, Some(FailReason::Malformed)));
