@@ -4,7 +4,7 @@
 use cipherstage_transcript::{Field, Message, Protection, Value};
 use yew::prelude::*;
 
-use crate::i18n::{tr, Lang};
+use crate::i18n::{source_text, tr, Lang};
 use crate::state::{Action, State};
 use crate::t;
 
@@ -191,6 +191,9 @@ fn node(
                 <p class="explain">
                     <span class={classes!("chip", protection_class(f.protection))}>{ tr(lang, protection_key(f.protection)) }</span>
                     { " " }{ tr(lang, &f.explain) }
+                    if let Some(src) = source_text(lang, &f.explain) {
+                        <br /><small class="source">{ src }</small>
+                    }
                 </p>
             }
             if !f.children.is_empty() {
