@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cipherstage_app::i18n::{parse, EN, JA};
+use cipherstage_app::i18n::{parse, EN, JA, SOURCES};
 use cipherstage_scenarios::{self as scenarios, ParamKind};
 use cipherstage_transcript::{FailReason, Transcript};
 
@@ -187,4 +187,167 @@ fn japanese_text_is_japanese() {
 fn a_duplicate_or_malformed_line_is_rejected() {
     assert_eq!(parse("a = 1\na = 2").unwrap_err().line, 2);
     assert_eq!(parse("# c\nno equals sign").unwrap_err().line, 2);
+}
+
+/// Keys whose text makes a claim a reader may want to check: they need a source.
+fn needs_source(key: &str) -> bool {
+    key.contains(".explain.") || key.contains(".narr.") || key.contains(".formula.")
+}
+
+/// Whether one reference of a source is in a form `i18n/sources.txt` allows.
+fn reference_ok(r: &str) -> bool {
+    fn section(s: &str) -> bool {
+        s.strip_prefix('§').is_some_and(|n| {
+            !n.is_empty()
+                && n.split('.')
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        })
+    }
+    let words: Vec<&str> = r.split(' ').collect();
+    match words.as_slice() {
+        ["run"] => true,
+        ["RFC", n] => n.parse::<u32>().is_ok(),
+        ["RFC", n, s] => n.parse::<u32>().is_ok() && section(s),
+        ["X.690" | "FIPS", ..] | ["SEC", "1", ..] | ["NIST", "SP", "800-38D", ..] => {
+            words.last().is_some_and(|s| section(s))
+        }
+        ["OpenSSH", p, ..] => p.starts_with("PROTOCOL"),
+        [path] if path.starts_with("crates/") => cipherstage_tests::root().join(path).is_file(),
+        _ => false,
+    }
+}
+
+/// Everything wrong with a source table against a catalogue.
+fn source_faults(catalogue: &BTreeMap<&str, &str>, sources: &[(&str, &str)]) -> Vec<String> {
+    let named: BTreeMap<&str, &str> = sources.iter().copied().collect();
+    let mut faults = Vec::new();
+    for k in catalogue.keys().filter(|k| needs_source(k)) {
+        if !named.contains_key(k) {
+            faults.push(format!("{k}: no source"));
+        }
+    }
+    for (k, v) in sources {
+        if !catalogue.contains_key(k) {
+            faults.push(format!("{k}: a source for a key that does not exist"));
+        }
+        for r in v.split("; ") {
+            if !reference_ok(r) {
+                faults.push(format!(
+                    "{k}: \"{r}\" is not a reference sources.txt allows"
+                ));
+            }
+            if r == "run" && !k.contains(".narr.") && !k.contains(".formula.") {
+                faults.push(format!("{k}: an explanation needs a document, not \"run\""));
+            }
+            // TLS 1.3 is RFC 9846 now; its section numbers moved (RFC 8448's traces stay).
+            if r.starts_with("RFC 8446") {
+                faults.push(format!("{k}: cites RFC 8446, obsoleted by RFC 9846"));
+            }
+        }
+    }
+    faults
+}
+
+#[test]
+fn every_explanation_narration_and_formula_names_its_source() {
+    let en = table(EN);
+    let sources = parse(SOURCES).unwrap_or_else(|e| panic!("sources.txt: {e:?}"));
+    let faults = source_faults(&en, &sources);
+    assert!(faults.is_empty(), "sources.txt:\n{}", faults.join("\n"));
+    let cited = sources.iter().filter(|(_, v)| *v != "run").count();
+    eprintln!(
+        "{} keys with a source ({cited} citing a document, {} narrations or formulas of this run)",
+        sources.len(),
+        sources.len() - cited
+    );
+    // The catalogues' own text cites TLS 1.3 as RFC 9846 too.
+    for text in [EN, JA] {
+        for (k, v) in table(text) {
+            assert!(!v.contains("RFC 8446"), "{k} cites RFC 8446: {v}");
+        }
+    }
+}
+
+#[test]
+fn a_missing_unknown_or_malformed_source_is_caught() {
+    let cat: BTreeMap<&str, &str> = [
+        ("a.explain.x", "text"),
+        ("a.narr.y", "text"),
+        ("a.field.z", "name"),
+    ]
+    .into_iter()
+    .collect();
+    assert!(source_faults(
+        &cat,
+        &[("a.explain.x", "RFC 9846 §4.3.3"), ("a.narr.y", "run")]
+    )
+    .is_empty());
+    let faults = source_faults(
+        &cat,
+        &[
+            ("a.narr.y", "RFC9846"),
+            ("a.gone.explain.w", "RFC 1"),
+            ("a.field.z", "RFC 8446 §4.2.3"),
+        ],
+    );
+    assert_eq!(faults.len(), 4, "{faults:?}");
+    assert!(faults[0].starts_with("a.explain.x: no source"));
+    assert!(
+        source_faults(&cat, &[("a.explain.x", "run"), ("a.narr.y", "run")])
+            .iter()
+            .any(|f| f.contains("needs a document"))
+    );
+    assert!(!reference_ok("crates/nowhere/src/lib.rs"));
+    assert!(reference_ok("OpenSSH PROTOCOL.chacha20poly1305"));
+}
+
+#[test]
+fn hkdf_expand_label_shown_with_this_runs_inputs_recomputes_every_such_secret() {
+    use cipherstage_app::components::detail::Expansion;
+    use cipherstage_transcript::Event;
+    let mut checked = 0;
+    for info in scenarios::all() {
+        let t = scenarios::run(info.id, &[], Some(1)).unwrap();
+        for e in &t.events {
+            let Event::Secret(s) = e else { continue };
+            let Some(x) = Expansion::of(s) else {
+                assert!(
+                    !s.formula.key.ends_with("expand_label")
+                        && !s.formula.key.ends_with("derive_secret"),
+                    "{}: {} without its inputs",
+                    info.id,
+                    s.name
+                );
+                continue;
+            };
+            assert_eq!(
+                x.recompute().as_deref(),
+                Some(s.bytes.as_slice()),
+                "{} {}",
+                info.id,
+                s.name
+            );
+            let label = std::str::from_utf8(x.label).unwrap();
+            assert!(
+                !label.starts_with("tls13 "),
+                "{}: the label excludes the prefix",
+                s.name
+            );
+            let info_bytes = x.hkdf_label();
+            assert_eq!(&info_bytes[3..9], b"tls13 ", "HkdfLabel carries the prefix");
+            for lang in [
+                cipherstage_app::i18n::Lang::En,
+                cipherstage_app::i18n::Lang::Ja,
+            ] {
+                assert!(
+                    x.call(lang).contains(&format!("\"{label}\", ")),
+                    "{}",
+                    x.call(lang)
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} expansions");
+    eprintln!("{checked} HKDF-Expand-Label secrets recomputed from the formula's inputs");
 }

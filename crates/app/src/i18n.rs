@@ -119,3 +119,27 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(String, String)]) -> String {
 pub fn has(lang: Lang, key: &str) -> bool {
     table(lang).contains_key(key)
 }
+
+/// The source table (`i18n/sources.txt`): where each explanation, narration and
+/// formula comes from, one `key = source` line per key, the same in both languages.
+pub const SOURCES: &str = include_str!("../i18n/sources.txt");
+
+/// The source the table names for `key` (`RFC 9846 §4.3.3`), if any.
+pub fn source(key: &str) -> Option<&'static str> {
+    static T: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    T.get_or_init(|| parse(SOURCES).unwrap_or_default().into_iter().collect())
+        .get(key)
+        .copied()
+}
+
+/// The source of `key` as shown in `lang` ("Source: RFC 9846 §4.3.3"); a narration
+/// that only reports this run says so.
+pub fn source_text(lang: Lang, key: &str) -> Option<String> {
+    let s = source(key)?;
+    let s = if s == "run" {
+        tr(lang, "ui.source.run")
+    } else {
+        s.to_owned()
+    };
+    Some(format!("{}: {s}", tr(lang, "ui.source")))
+}

@@ -1,12 +1,13 @@
 //! The current step in words and bytes: a caption, then the message inspector,
 //! the secret with its formula, the check with its outcome, or the alert.
 
-use cipherstage_transcript::{Event, Outcome, Role};
+use cipherstage_tls::keys::{hkdf_label, Hash};
+use cipherstage_transcript::{Event, Outcome, Role, Secret};
 use yew::prelude::*;
 
 use super::inspector::Inspector;
 use super::{actor_name, message_number};
-use crate::i18n::{tr, tr_args};
+use crate::i18n::{source_text, tr, tr_args, Lang};
 use crate::state::State;
 use crate::t;
 
@@ -30,6 +31,9 @@ pub fn Detail(p: &DetailProps) -> Html {
         Event::Narration(n) => html! {
             <div class="caption narration" id="caption">
                 <p>{ tr_args(lang, &n.key, &n.args) }</p>
+                if let Some(src) = source_text(lang, &n.key) {
+                    <p><small class="source">{ src }</small></p>
+                }
             </div>
         },
         Event::Message(m) => {
@@ -56,6 +60,16 @@ pub fn Detail(p: &DetailProps) -> Html {
                     <code class="hex-block">{ cipherstage_transcript::hex_encode(&sec.bytes) }</code>
                     <h3>{ t(lang, "ui.formula") }</h3>
                     <p class="formula">{ tr(lang, &sec.formula.key) }</p>
+                    if let Some(src) = source_text(lang, &sec.formula.key) {
+                        <p><small class="source">{ src }</small></p>
+                    }
+                    if let Some(f) = Expansion::of(sec) {
+                        <p class="formula" id="formula-this-run">{ format!("{}: {}", t(lang, "ui.this_run_inputs"), f.call(lang)) }</p>
+                        <dl class="inputs">
+                            <dt>{ "HkdfLabel" }</dt>
+                            <dd><code class="hex-block">{ cipherstage_transcript::hex_encode(&f.hkdf_label()) }</code></dd>
+                        </dl>
+                    }
                     if !sec.formula.inputs.is_empty() {
                         <dl class="inputs">
                         { for sec.formula.inputs.iter().map(|i| html! {
@@ -125,5 +139,90 @@ fn input_text(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) if !s.is_empty() && s.chars().all(|c| (' '..='~').contains(&c)) => format!("\"{s}\""),
         _ => cipherstage_transcript::hex_encode(bytes),
+    }
+}
+
+/// A TLS secret made by HKDF-Expand-Label (directly or as Derive-Secret), with the
+/// label, context and length this run used: the formula written out with them, and
+/// the HkdfLabel built by the key schedule's own code (`cipherstage_tls::keys`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expansion<'a> {
+    /// Derive-Secret (the context is a transcript hash) or plain HKDF-Expand-Label.
+    pub derive: bool,
+    /// The secret expanded from.
+    pub secret: &'a [u8],
+    /// The label, without the "tls13 " prefix HkdfLabel adds.
+    pub label: &'a [u8],
+    /// The context (a transcript hash, a ticket nonce, or empty).
+    pub context: &'a [u8],
+    /// The output length: the length of the secret shown.
+    pub len: usize,
+}
+
+impl<'a> Expansion<'a> {
+    /// The expansion behind `sec`, if its formula is one.
+    pub fn of(sec: &'a Secret) -> Option<Self> {
+        let derive = match sec.formula.key.as_str() {
+            "tls.formula.derive_secret" => true,
+            "tls.formula.hkdf_expand_label" => false,
+            _ => return None,
+        };
+        let input = |name: &str| {
+            sec.formula
+                .inputs
+                .iter()
+                .find(|i| i.name == name)
+                .map(|i| i.bytes.as_slice())
+        };
+        let context = if derive {
+            input("tls.input.transcript_hash")?
+        } else {
+            input("tls.input.context").unwrap_or_default()
+        };
+        Some(Expansion {
+            derive,
+            secret: input("tls.input.secret")?,
+            label: input("tls.input.label")?,
+            context,
+            len: sec.bytes.len(),
+        })
+    }
+
+    /// HkdfLabel = length ‖ "tls13 " + label ‖ context, as the key schedule builds it.
+    pub fn hkdf_label(&self) -> Vec<u8> {
+        hkdf_label(self.label, self.context, self.len)
+    }
+
+    /// HKDF-Expand(secret, HkdfLabel, length) with the suite's hash (known from the
+    /// secret's length): what the secret must equal.
+    pub fn recompute(&self) -> Option<Vec<u8>> {
+        let hash = match self.secret.len() {
+            32 => Hash::Sha256,
+            48 => Hash::Sha384,
+            _ => return None,
+        };
+        Some(hash.expand(self.secret, &self.hkdf_label(), self.len))
+    }
+
+    /// The formula with this run's label, context and length written in.
+    pub fn call(&self, lang: Lang) -> String {
+        let label = format!("\"{}\"", String::from_utf8_lossy(self.label));
+        let secret = tr(lang, "tls.input.secret");
+        let context = if self.context.is_empty() {
+            "\"\"".to_owned()
+        } else if self.derive {
+            tr(lang, "tls.input.transcript_hash")
+        } else {
+            cipherstage_transcript::hex_encode(self.context)
+        };
+        let expand = format!(
+            "HKDF-Expand-Label({secret}, {label}, {context}, {}) = HKDF-Expand({secret}, HkdfLabel, {})",
+            self.len, self.len
+        );
+        if self.derive {
+            format!("Derive-Secret({secret}, {label}, …) = {expand}")
+        } else {
+            expand
+        }
     }
 }
