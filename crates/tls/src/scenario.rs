@@ -3,7 +3,10 @@
 
 use cipherstage_pki::{Cert, KeyKind, Pki, SCENARIO_NOW};
 use cipherstage_transcript::rand::{RandomSource, Seeded, Source};
-use cipherstage_transcript::{Actor, Layer, Link, Recorder, Role, Transcript, Wire};
+use cipherstage_transcript::{
+    drive, Actor, Delivered, Endpoint, Fate, Layer, Link, Path, Recorder, Role, Transcript,
+    Transmit, Wire,
+};
 
 use crate::common::Outgoing;
 use crate::config::{ClientAuth, ClientConfig, Identity, ServerConfig, Signer, VirtualHost};
@@ -109,20 +112,11 @@ impl Default for Params {
     }
 }
 
-const WIRE: Wire = Wire {
+const WIRE: Wire<'static> = Wire {
     link: LINK,
     protocol: "tls",
     layer: Layer::Transport,
 };
-
-/// Puts a record on the link; returns the bytes as they arrive.
-fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
-    let arrived = d.send(WIRE, from, to, out.label, out.bytes, out.fields);
-    if arrived.tampered.is_some() {
-        d.narrate("tls.narr.eve_tampers", &[]);
-    }
-    arrived.bytes
-}
 
 /// A sub-generator drawn from `master` (seeded: from its next 8 bytes; live: live).
 pub fn seeded(master: &mut Source) -> Box<dyn RandomSource> {
@@ -347,78 +341,166 @@ fn exchange(
     }
 
     d.narrate(intro(kind), &[("host", &host)]);
-    let mut client = match Client::new(cc, crng, CLIENT) {
+    let client = match Client::new(cc, crng, CLIENT) {
         Ok(c) => c,
         Err(e) => {
             d.alert(CLIENT, e.alert.key(), true);
             return;
         }
     };
-    let mut server = Server::new(sc, srng, SERVER);
-    d.events.extend(client.take_events());
-    let request = http_request(&host);
-    let mut request_sent = false;
-    let mut ready = false;
-    let mut response_sent = false;
-    let mut sni_told = false;
-    for _ in 0..MAX_ROUNDS {
-        let mut progress = false;
-        for out in client.take_output() {
-            progress = true;
-            let bytes = send(d, CLIENT, SERVER, out);
-            if !sni_told {
-                sni_told = true;
-                if kind == K::SniDefault {
-                    d.narrate("tls.narr.eve_sees_no_sni", &[]);
-                } else {
-                    d.narrate("tls.narr.eve_sees_sni", &[("name", &host)]);
-                }
+    let mut browser = Browser {
+        conn: client,
+        request: http_request(&host),
+        ready: false,
+        request_sent: false,
+    };
+    let mut server = WebServer {
+        conn: Server::new(sc, srng, SERVER),
+        response_sent: false,
+    };
+    d.events.extend(browser.conn.take_events());
+    let mut eve = Eve {
+        sni: (kind != K::SniDefault).then_some(host),
+        sni_told: false,
+    };
+    drive(&mut [&mut browser, &mut server], &mut eve, d, MAX_ROUNDS);
+    if browser.conn.peer_closed() && server.conn.peer_closed() {
+        d.narrate("tls.narr.done", &[]);
+    }
+}
+
+/// A record as the driver sends it.
+pub(crate) fn transmit(to: usize, wire: Wire<'static>, out: Outgoing) -> Transmit {
+    Transmit {
+        to,
+        wire,
+        label: out.label,
+        bytes: out.bytes,
+        fields: out.fields,
+    }
+}
+
+/// The browser: connects, asks for `/` once connected, reads the answer and closes.
+struct Browser {
+    conn: Client,
+    request: String,
+    /// Connected for a round: the request goes out a round after the client's
+    /// Finished, so the server's NewSessionTicket comes first, as it usually does.
+    ready: bool,
+    request_sent: bool,
+}
+
+impl Endpoint for Browser {
+    fn actor(&self) -> usize {
+        CLIENT
+    }
+
+    fn step(&mut self, d: &mut Recorder, _now: u64) -> bool {
+        let mut acted = false;
+        if self.conn.is_connected() && !self.conn.is_closed() && !self.request_sent {
+            if self.ready {
+                let _ = self.conn.send(self.request.as_bytes());
+                self.request_sent = true;
             }
-            let _ = server.receive(&bytes);
-            d.events.extend(server.take_events());
+            self.ready = true;
+            acted = true;
         }
-        let got = server.take_app_data();
-        if !got.is_empty() && !response_sent {
-            let text = String::from_utf8_lossy(&got).into_owned();
-            d.narrate("tls.narr.server_reads", &[("text", &text)]);
-            let name = server.sni().unwrap_or("default.example.net").to_owned();
-            let _ = server.send(http_response(&name).as_bytes());
-            response_sent = true;
-        }
-        if server.peer_closed() && !server.is_closed() {
-            server.close();
-        }
-        for out in server.take_output() {
-            progress = true;
-            let bytes = send(d, SERVER, CLIENT, out);
-            let _ = client.receive(&bytes);
-            d.events.extend(client.take_events());
-        }
-        // The request goes out a round after the client's Finished, so the
-        // server's NewSessionTicket comes first, as it usually does on the wire.
-        if client.is_connected() && !client.is_closed() && !request_sent {
-            if ready {
-                let _ = client.send(request.as_bytes());
-                request_sent = true;
-            }
-            ready = true;
-            progress = true;
-        }
-        let got = client.take_app_data();
+        let got = self.conn.take_app_data();
         if !got.is_empty() {
             let text = String::from_utf8_lossy(&got).into_owned();
             d.narrate("tls.narr.client_reads", &[("text", &text)]);
-            client.close();
-            progress = true;
+            self.conn.close();
+            acted = true;
         }
-        d.events.extend(client.take_events());
-        d.events.extend(server.take_events());
-        if !progress {
-            break;
-        }
+        d.events.extend(self.conn.take_events());
+        acted
     }
-    if client.peer_closed() && server.peer_closed() {
-        d.narrate("tls.narr.done", &[]);
+
+    fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
+        self.conn
+            .take_output()
+            .into_iter()
+            .map(|out| transmit(SERVER, WIRE, out))
+            .collect()
+    }
+
+    fn receive(&mut self, _from: usize, bytes: &[u8], d: &mut Recorder) {
+        let _ = self.conn.receive(bytes);
+        d.events.extend(self.conn.take_events());
+    }
+}
+
+/// The web server: answers the first request with its virtual host's page and
+/// closes when the browser does.
+struct WebServer {
+    conn: Server,
+    response_sent: bool,
+}
+
+impl Endpoint for WebServer {
+    fn actor(&self) -> usize {
+        SERVER
+    }
+
+    fn step(&mut self, d: &mut Recorder, _now: u64) -> bool {
+        let mut acted = false;
+        let got = self.conn.take_app_data();
+        if !got.is_empty() && !self.response_sent {
+            let text = String::from_utf8_lossy(&got).into_owned();
+            d.narrate("tls.narr.server_reads", &[("text", &text)]);
+            let name = self.conn.sni().unwrap_or("default.example.net").to_owned();
+            let _ = self.conn.send(http_response(&name).as_bytes());
+            self.response_sent = true;
+            acted = true;
+        }
+        if self.conn.peer_closed() && !self.conn.is_closed() {
+            self.conn.close();
+            acted = true;
+        }
+        d.events.extend(self.conn.take_events());
+        acted
+    }
+
+    fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
+        self.conn
+            .take_output()
+            .into_iter()
+            .map(|out| transmit(CLIENT, WIRE, out))
+            .collect()
+    }
+
+    fn receive(&mut self, _from: usize, bytes: &[u8], d: &mut Recorder) {
+        let _ = self.conn.receive(bytes);
+        d.events.extend(self.conn.take_events());
+    }
+}
+
+/// Eve on the link: says when she flipped a byte, and what the first ClientHello
+/// tells her (the server name in the clear, or none).
+struct Eve {
+    sni: Option<String>,
+    sni_told: bool,
+}
+
+impl Path for Eve {
+    fn on_wire(
+        &mut self,
+        d: &mut Recorder,
+        from: usize,
+        _: &Transmit,
+        arrived: &Delivered,
+    ) -> Fate {
+        if arrived.tampered.is_some() {
+            d.narrate("tls.narr.eve_tampers", &[]);
+        }
+        if from == CLIENT && !self.sni_told {
+            self.sni_told = true;
+            match &self.sni {
+                Some(name) => d.narrate("tls.narr.eve_sees_sni", &[("name", name)]),
+                None => d.narrate("tls.narr.eve_sees_no_sni", &[]),
+            }
+        }
+        Fate::Deliver
     }
 }
 

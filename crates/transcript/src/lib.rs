@@ -16,6 +16,7 @@
 )]
 
 mod coverage;
+pub mod driver;
 mod fields;
 mod hexser;
 mod model;
@@ -23,6 +24,7 @@ pub mod rand;
 mod recorder;
 
 pub use coverage::{check_coverage, check_fields, CoverageError, CoverageErrorKind};
+pub use driver::{drive, Direct, Endpoint, Fate, Path, Stop, Transmit};
 pub use fields::FieldsBuilder;
 pub use hexser::{decode as hex_decode, encode as hex_encode};
 pub use model::*;

@@ -27,7 +27,8 @@ use cipherstage_tls::{
 };
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    Actor, FailReason, Field, FieldsBuilder, Layer, Link, Recorder, Role, Transcript, Wire,
+    drive, Actor, Delivered, Endpoint, FailReason, Fate, Field, FieldsBuilder, Layer, Link, Path,
+    Recorder, Role, Transcript, Transmit, Wire,
 };
 
 const LAPTOP: usize = 0;
@@ -35,7 +36,7 @@ const GATEWAY: usize = 1;
 const INTRANET: usize = 2;
 const EVE: usize = 3;
 /// The Internet: laptop ↔ gateway, watched by Eve.
-const INTERNET: Wire = Wire {
+const INTERNET: Wire<'static> = Wire {
     link: 0,
     protocol: "tls",
     layer: Layer::Transport,
@@ -195,26 +196,6 @@ fn tunneled(fields: &mut [Field], packet: &[u8]) {
     }
 }
 
-fn send_record(
-    d: &mut Recorder,
-    from: usize,
-    to: usize,
-    out: Outgoing,
-    packet: Option<&[u8]>,
-) -> Vec<u8> {
-    let mut fields = out.fields;
-    let mut label = out.label;
-    if let Some(pkt) = packet {
-        tunneled(&mut fields, pkt);
-        label = "vpn.msg.tunneled_packet".into();
-    }
-    let arrived = d.send(INTERNET, from, to, label, out.bytes, fields);
-    if arrived.tampered.is_some() {
-        d.narrate("tls.narr.eve_tampers", &[]);
-    }
-    arrived.bytes
-}
-
 fn lan_packet(d: &mut Recorder, from: usize, to: usize, label: &str, packet: &[u8]) {
     let mut b = FieldsBuilder::new(0);
     ip_packet(
@@ -348,66 +329,95 @@ fn story(
             None
         }
     };
-    let mut laptop = match Client::new(cc, crng, LAPTOP) {
+    let laptop = match Client::new(cc, crng, LAPTOP) {
         Ok(c) => c,
         Err(e) => {
             d.alert(LAPTOP, e.alert.key(), true);
             return;
         }
     };
-    let mut gateway = Server::new(sc, srng, GATEWAY);
-    d.events.extend(laptop.take_events());
-
-    // The tunnel: the handshake, then packets both ways.
+    // The packet the laptop tunnels once it is connected.
     let request = format!(
         "GET {} HTTP/1.1\r\nHost: {target}\r\nUser-Agent: cipherstage\r\n\r\n",
         p.path
     );
-    let (sport, dport) = (51_000u16, 80u16);
-    let mut stage = Stage::Handshake;
-    for _ in 0..MAX_ROUNDS {
-        let mut progress = false;
-        for out in laptop.take_output() {
-            progress = true;
-            let pkt = (out.label == "tls.msg.application_data").then_some(());
-            let pending = pkt.and(stage.sent_packet());
-            let bytes = send_record(d, LAPTOP, GATEWAY, out, pending.as_deref());
-            let _ = gateway.receive(&bytes);
-            d.events.extend(gateway.take_events());
+    let packet = tcp_packet(
+        (POOL_ADDRESS, 51_000),
+        (p.target, 80),
+        (1_000, 5_000),
+        request.as_bytes(),
+        rng,
+    );
+    let mut laptop = Laptop {
+        conn: laptop,
+        target,
+        packet: Some(packet),
+        in_flight: None,
+    };
+    let mut gateway = Gateway {
+        conn: Server::new(sc, srng, GATEWAY),
+        params: p,
+        rng,
+        reply: None,
+    };
+    d.events.extend(laptop.conn.take_events());
+    drive(&mut [&mut laptop, &mut gateway], &mut Eve, d, MAX_ROUNDS);
+    if laptop.conn.peer_closed() && gateway.conn.peer_closed() {
+        d.narrate("vpn.narr.done", &[]);
+    } else if laptop.conn.peer_alert().is_some() || !laptop.conn.is_connected() {
+        d.narrate("vpn.narr.auth_error", &[]);
+    }
+}
+
+/// A record on the Internet; an application-data record carrying `packet` is
+/// labelled and explained as the tunnelled packet.
+fn record(to: usize, out: Outgoing, packet: Option<&[u8]>) -> Transmit {
+    let mut fields = out.fields;
+    let mut label = out.label;
+    if let Some(pkt) = packet.filter(|_| label == "tls.msg.application_data") {
+        tunneled(&mut fields, pkt);
+        label = "vpn.msg.tunneled_packet".into();
+    }
+    Transmit {
+        to,
+        wire: INTERNET,
+        label,
+        bytes: out.bytes,
+        fields,
+    }
+}
+
+/// The laptop's VPN client: once the tunnel is up it sends its one packet, reads
+/// the answer and closes.
+struct Laptop {
+    conn: Client,
+    target: String,
+    /// The packet to tunnel, until it is sent.
+    packet: Option<Vec<u8>>,
+    /// The packet in the next application-data record.
+    in_flight: Option<Vec<u8>>,
+}
+
+impl Endpoint for Laptop {
+    fn actor(&self) -> usize {
+        LAPTOP
+    }
+
+    fn step(&mut self, d: &mut Recorder, _now: u64) -> bool {
+        let mut acted = false;
+        if self.conn.is_connected() {
+            if let Some(pkt) = self.packet.take() {
+                d.narrate("vpn.narr.tunnel_up", &[("pool", &POOL_ADDRESS)]);
+                d.narrate(
+                    "vpn.narr.inner_packet",
+                    &[("pool", &POOL_ADDRESS), ("target", &self.target)],
+                );
+                let _ = self.conn.send(&pkt);
+                self.in_flight = Some(pkt);
+                acted = true;
+            }
         }
-        let got = gateway.take_app_data();
-        if !got.is_empty() {
-            gateway_forwards(d, p, &got, &mut stage, &mut gateway, rng);
-        }
-        if gateway.peer_closed() && !gateway.is_closed() {
-            gateway.close();
-        }
-        for out in gateway.take_output() {
-            progress = true;
-            let pkt = (out.label == "tls.msg.application_data").then_some(());
-            let pending = pkt.and(stage.reply_packet());
-            let bytes = send_record(d, GATEWAY, LAPTOP, out, pending.as_deref());
-            let _ = laptop.receive(&bytes);
-            d.events.extend(laptop.take_events());
-        }
-        if laptop.is_connected() && stage == Stage::Handshake {
-            d.narrate("vpn.narr.tunnel_up", &[("pool", &POOL_ADDRESS)]);
-            let pkt = tcp_packet(
-                (POOL_ADDRESS, sport),
-                (p.target, dport),
-                (1_000, 5_000),
-                request.as_bytes(),
-                rng,
-            );
-            d.narrate(
-                "vpn.narr.inner_packet",
-                &[("pool", &POOL_ADDRESS), ("target", &target)],
-            );
-            let _ = laptop.send(&pkt);
-            stage = Stage::Request(pkt);
-            progress = true;
-        }
-        let got = laptop.take_app_data();
+        let got = self.conn.take_app_data();
         if !got.is_empty() {
             match read_packet(&got) {
                 Some((_, _, data)) => {
@@ -422,53 +432,87 @@ fn story(
                     );
                 }
             }
-            laptop.close();
-            progress = true;
+            self.conn.close();
+            acted = true;
         }
-        d.events.extend(laptop.take_events());
-        d.events.extend(gateway.take_events());
-        if !progress {
-            break;
-        }
-    }
-    if laptop.peer_closed() && gateway.peer_closed() {
-        d.narrate("vpn.narr.done", &[]);
-    } else if laptop.peer_alert().is_some() || !laptop.is_connected() {
-        d.narrate("vpn.narr.auth_error", &[]);
-    }
-}
-
-/// Where the tunnel is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Stage {
-    /// The TLS handshake is running.
-    Handshake,
-    /// The laptop's packet is on its way.
-    Request(Vec<u8>),
-    /// The answer is on its way back.
-    Reply(Vec<u8>),
-    /// Nothing more to carry.
-    Done,
-}
-
-impl Stage {
-    /// The packet in the laptop's next application-data record, once.
-    fn sent_packet(&mut self) -> Option<Vec<u8>> {
-        match self {
-            Stage::Request(p) => Some(p.clone()),
-            _ => None,
-        }
+        d.events.extend(self.conn.take_events());
+        acted
     }
 
-    /// The packet in the gateway's next application-data record, once.
-    fn reply_packet(&mut self) -> Option<Vec<u8>> {
-        match core::mem::replace(self, Stage::Done) {
-            Stage::Reply(p) => Some(p),
-            other => {
-                *self = other;
+    fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
+        let mut out = Vec::new();
+        for o in self.conn.take_output() {
+            let pkt = if o.label == "tls.msg.application_data" {
+                self.in_flight.take()
+            } else {
                 None
-            }
+            };
+            out.push(record(GATEWAY, o, pkt.as_deref()));
         }
+        out
+    }
+
+    fn receive(&mut self, _from: usize, bytes: &[u8], d: &mut Recorder) {
+        let _ = self.conn.receive(bytes);
+        d.events.extend(self.conn.take_events());
+    }
+}
+
+/// The VPN gateway: decrypts the tunnelled packet, forwards it onto the office LAN
+/// (where the office server answers at once) and tunnels the answer back.
+struct Gateway<'a> {
+    conn: Server,
+    params: &'a Params,
+    rng: &'a mut dyn RandomSource,
+    /// The answer in the gateway's next record.
+    reply: Option<Vec<u8>>,
+}
+
+impl Endpoint for Gateway<'_> {
+    fn actor(&self) -> usize {
+        GATEWAY
+    }
+
+    fn step(&mut self, d: &mut Recorder, _now: u64) -> bool {
+        let mut acted = false;
+        let got = self.conn.take_app_data();
+        if !got.is_empty() {
+            self.reply = gateway_forwards(d, self.params, &got, &mut self.conn, self.rng);
+            acted = true;
+        }
+        if self.conn.peer_closed() && !self.conn.is_closed() {
+            self.conn.close();
+            acted = true;
+        }
+        d.events.extend(self.conn.take_events());
+        acted
+    }
+
+    fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
+        let mut out = Vec::new();
+        for o in self.conn.take_output() {
+            // The answer rides in the first record after it was sent.
+            let pkt = self.reply.take();
+            out.push(record(LAPTOP, o, pkt.as_deref()));
+        }
+        out
+    }
+
+    fn receive(&mut self, _from: usize, bytes: &[u8], d: &mut Recorder) {
+        let _ = self.conn.receive(bytes);
+        d.events.extend(self.conn.take_events());
+    }
+}
+
+/// Eve on the Internet link says when she flipped a byte.
+struct Eve;
+
+impl Path for Eve {
+    fn on_wire(&mut self, d: &mut Recorder, _: usize, _: &Transmit, arrived: &Delivered) -> Fate {
+        if arrived.tampered.is_some() {
+            d.narrate("tls.narr.eve_tampers", &[]);
+        }
+        Fate::Deliver
     }
 }
 
@@ -478,18 +522,16 @@ fn gateway_forwards(
     d: &mut Recorder,
     p: &Params,
     packet: &[u8],
-    stage: &mut Stage,
     gateway: &mut Server,
     rng: &mut dyn RandomSource,
-) {
+) -> Option<Vec<u8>> {
     let Some((src, dst, data)) = read_packet(packet) else {
         d.check(
             GATEWAY,
             "vpn.check.inner_packet",
             Some(FailReason::Malformed),
         );
-        *stage = Stage::Done;
-        return;
+        return None;
     };
     d.check(GATEWAY, "vpn.check.inner_packet", None::<FailReason>);
     let allowed = in_office_net(dst);
@@ -501,9 +543,8 @@ fn gateway_forwards(
     );
     if !allowed {
         d.narrate("vpn.narr.dropped", &[("target", &dst_text)]);
-        *stage = Stage::Done;
         gateway.close();
-        return;
+        return None;
     }
     d.narrate(
         "vpn.narr.gateway_decrypts",
@@ -528,6 +569,6 @@ fn gateway_forwards(
     lan_packet(d, INTRANET, GATEWAY, "vpn.msg.reply_packet", &reply);
     d.narrate("vpn.narr.gateway_tunnels_back", &[]);
     let back = forwarded(&reply);
-    *stage = Stage::Reply(back.clone());
     let _ = gateway.send(&back);
+    Some(back)
 }
