@@ -119,6 +119,11 @@ impl Peer {
         }
     }
 
+    /// Whether the keys are agreed (sealed messages come next).
+    pub fn has_keys(&self) -> bool {
+        matches!(self.state, State::Ready(_))
+    }
+
     /// Stable key of the state, for the UI.
     pub fn state_name(&self) -> &'static str {
         match self.state {

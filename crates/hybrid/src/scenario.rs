@@ -1,8 +1,11 @@
 //! The scenario driver: steps Alice and Bob through an in-memory link watched by
 //! Eve and records everything as a transcript (the shape of quinn-proto's `Pair`).
 
-use cipherstage_transcript::rand::Source;
-use cipherstage_transcript::{Actor, Event, Layer, Link, Recorder, Role, Transcript, Wire};
+use cipherstage_transcript::rand::{RandomSource, Source};
+use cipherstage_transcript::{
+    drive, Actor, Delivered, Endpoint, Event, Fate, Flow, Layer, Link, Path, Recorder, Role, Stop,
+    Transcript, Transmit, Wire,
+};
 
 use crate::peer::{Error, Outgoing, Peer, Side};
 
@@ -36,20 +39,11 @@ impl Default for Params {
     }
 }
 
-const WIRE: Wire = Wire {
+const WIRE: Wire<'static> = Wire {
     link: LINK,
     protocol: "hybrid",
     layer: Layer::Application,
 };
-
-/// Puts a message on the link; returns the bytes as they arrive.
-fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
-    let arrived = d.send(WIRE, from, to, out.label, out.bytes, out.fields);
-    if arrived.tampered.is_some() {
-        d.narrate("hybrid.narr.eve_tampers", &[]);
-    }
-    arrived.bytes
-}
 
 fn fail(d: &mut Recorder, who: usize, err: Error) {
     d.alert(who, err.alert_key(), true);
@@ -95,62 +89,180 @@ pub fn run(scenario: &str, params: &Params, seed: Option<u64>) -> Transcript {
     }
 }
 
-/// Unwraps a peer's result, or records its alert and stops the exchange.
-macro_rules! step {
-    ($d:expr, $who:expr, $r:expr) => {
-        match $r {
-            Ok(v) => v,
-            Err(e) => {
-                fail($d, $who, e);
-                return Err(());
-            }
-        }
-    };
-}
+/// Upper bound on driver rounds (the story needs three).
+const MAX_ROUNDS: usize = 8;
 
 fn exchange(d: &mut Recorder, rng: &mut Source, params: &Params) -> Result<(), ()> {
-    let mut alice = Peer::new(Side::Alice, ALICE);
-    let mut bob = Peer::new(Side::Bob, BOB);
-
+    let mut alice = Alice {
+        peer: Peer::new(Side::Alice, ALICE),
+        text: params.text.clone(),
+        out: None,
+    };
+    let mut bob = Bob {
+        peer: Peer::new(Side::Bob, BOB),
+        reply: params.reply.clone(),
+        out: None,
+    };
     d.narrate("hybrid.narr.intro", &[]);
-    let r = alice.key_share(rng, &mut d.events);
-    let share = step!(d, ALICE, r);
-    let at_bob = send(d, ALICE, BOB, share);
-    d.narrate("hybrid.narr.eve_sees_share", &[]);
-
-    let r = bob.key_share(rng, &mut d.events);
-    let share = step!(d, BOB, r);
-    let r = bob.receive_share(&at_bob, &mut d.events);
-    step!(d, BOB, r);
-    let at_alice = send(d, BOB, ALICE, share);
-    let r = alice.receive_share(&at_alice, &mut d.events);
-    step!(d, ALICE, r);
-
-    let same =
-        secret_of(d, ALICE, "hybrid.secret.a2b_key") == secret_of(d, BOB, "hybrid.secret.a2b_key");
-    d.narrate(
-        if same {
-            "hybrid.narr.keys_match"
-        } else {
-            "hybrid.narr.keys_differ"
-        },
-        &[],
+    match alice.peer.key_share(rng, &mut d.events) {
+        Ok(share) => alice.out = Some(share),
+        Err(e) => {
+            fail(d, ALICE, e);
+            return Err(());
+        }
+    }
+    let stop = drive(
+        &mut [&mut alice, &mut bob],
+        &mut Eve { from_alice: 0 },
+        d,
+        rng,
+        MAX_ROUNDS,
     );
+    match stop {
+        Stop::Halted { .. } => Err(()),
+        _ => Ok(()),
+    }
+}
 
-    let r = alice.seal(&params.text);
-    let sealed = step!(d, ALICE, r);
-    let at_bob = send(d, ALICE, BOB, sealed);
-    d.narrate("hybrid.narr.eve_sees_ciphertext", &[]);
-    let r = bob.open(&at_bob, &mut d.events);
-    let text = step!(d, BOB, r);
-    d.narrate("hybrid.narr.bob_reads", &[("text", &text)]);
+fn transmit(to: usize, out: Option<Outgoing>) -> Vec<Transmit> {
+    out.map(|o| Transmit {
+        to,
+        wire: WIRE,
+        label: o.label.to_owned(),
+        bytes: o.bytes,
+        fields: o.fields,
+    })
+    .into_iter()
+    .collect()
+}
 
-    let r = bob.seal(&params.reply);
-    let sealed = step!(d, BOB, r);
-    let at_alice = send(d, BOB, ALICE, sealed);
-    let r = alice.open(&at_alice, &mut d.events);
-    let text = step!(d, ALICE, r);
-    d.narrate("hybrid.narr.alice_reads", &[("text", &text)]);
-    d.narrate("hybrid.narr.done", &[]);
-    Ok(())
+/// Alice: sends her key share, then her message once Bob's share is in; reads
+/// Bob's reply.
+struct Alice {
+    peer: Peer,
+    text: String,
+    out: Option<Outgoing>,
+}
+
+impl Endpoint for Alice {
+    fn actor(&self) -> usize {
+        ALICE
+    }
+
+    fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
+        transmit(BOB, self.out.take())
+    }
+
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        _rng: &mut dyn RandomSource,
+    ) -> Flow {
+        let r = if self.peer.has_keys() {
+            self.peer.open(bytes, &mut d.events).map(|text| {
+                d.narrate("hybrid.narr.alice_reads", &[("text", &text)]);
+                d.narrate("hybrid.narr.done", &[]);
+            })
+        } else {
+            self.peer
+                .receive_share(bytes, &mut d.events)
+                .and_then(|()| {
+                    let same = secret_of(d, ALICE, "hybrid.secret.a2b_key")
+                        == secret_of(d, BOB, "hybrid.secret.a2b_key");
+                    d.narrate(
+                        if same {
+                            "hybrid.narr.keys_match"
+                        } else {
+                            "hybrid.narr.keys_differ"
+                        },
+                        &[],
+                    );
+                    self.out = Some(self.peer.seal(&self.text)?);
+                    Ok(())
+                })
+        };
+        halt_on(d, ALICE, r)
+    }
+}
+
+/// Bob: answers Alice's key share with his, then her message with his reply.
+struct Bob {
+    peer: Peer,
+    reply: String,
+    out: Option<Outgoing>,
+}
+
+impl Endpoint for Bob {
+    fn actor(&self) -> usize {
+        BOB
+    }
+
+    fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
+        transmit(ALICE, self.out.take())
+    }
+
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        rng: &mut dyn RandomSource,
+    ) -> Flow {
+        let r = if self.peer.has_keys() {
+            self.peer.open(bytes, &mut d.events).and_then(|text| {
+                d.narrate("hybrid.narr.bob_reads", &[("text", &text)]);
+                self.out = Some(self.peer.seal(&self.reply)?);
+                Ok(())
+            })
+        } else {
+            self.peer.key_share(rng, &mut d.events).and_then(|share| {
+                self.peer.receive_share(bytes, &mut d.events)?;
+                self.out = Some(share);
+                Ok(())
+            })
+        };
+        halt_on(d, BOB, r)
+    }
+}
+
+/// Records `who`'s error, if any, and ends the run.
+fn halt_on(d: &mut Recorder, who: usize, r: Result<(), Error>) -> Flow {
+    match r {
+        Ok(()) => Flow::Continue,
+        Err(e) => {
+            fail(d, who, e);
+            Flow::Halt
+        }
+    }
+}
+
+/// Eve on the link: says when she flipped a byte, and what she sees of Alice's
+/// key share and her sealed message.
+struct Eve {
+    from_alice: usize,
+}
+
+impl Path for Eve {
+    fn on_wire(
+        &mut self,
+        d: &mut Recorder,
+        from: usize,
+        _: &Transmit,
+        arrived: &Delivered,
+    ) -> Fate {
+        if arrived.tampered.is_some() {
+            d.narrate("hybrid.narr.eve_tampers", &[]);
+        }
+        if from == ALICE {
+            self.from_alice += 1;
+            match self.from_alice {
+                1 => d.narrate("hybrid.narr.eve_sees_share", &[]),
+                2 => d.narrate("hybrid.narr.eve_sees_ciphertext", &[]),
+                _ => {}
+            }
+        }
+        Fate::Deliver
+    }
 }

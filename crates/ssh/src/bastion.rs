@@ -6,16 +6,16 @@
 //! opens a plain TCP connection there and relays the bytes both ways. Eve sits on
 //! the Internet link and sees only SSH packets; the private link is not hers.
 
-use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 
-use cipherstage_transcript::rand::Source;
+use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    Actor, Event, FailReason, Field, Layer, Link, Protection, Recorder, Role, TamperAt, Transcript,
-    Value, Wire,
+    drive, Actor, Endpoint, Event, FailReason, Field, Flow, Layer, Link, Protection, Recorder,
+    Role, Stop, TamperAt, Transcript, Transmit, Value, Wire,
 };
 
-use crate::scenario::{deliver, fail, peers, Params, ScenarioKind};
+use crate::client::Client;
+use crate::scenario::{fail, peers, Eve, Params, Peer, ScenarioKind, MAX_ROUNDS};
 use crate::server::{ChannelEvent, Server};
 use crate::transport::Outgoing;
 use crate::wire::message::open_failure;
@@ -266,47 +266,40 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &BastionParams) -> Resul
             v
         })
     });
-    let mut to_server: VecDeque<Outgoing> = match start {
-        Ok(v) => v.into(),
+    let first = match start {
+        Ok(v) => v,
         Err(e) => {
             fail(d, LAPTOP, &e);
             return Err(());
         }
     };
-    let mut to_client: VecDeque<Outgoing> = match server.start(rng) {
-        Ok(v) => v.into(),
+    let mut laptop = Laptop {
+        peer: Peer::new(client, (LAPTOP, BASTION), first),
+        was_open: false,
+    };
+    let first = match server.start(rng) {
+        Ok(v) => v,
         Err(e) => {
             fail(d, BASTION, &e);
             return Err(());
         }
     };
-    let mut relay = Relay::default();
-    let mut was_open = false;
-    for _ in 0..500 {
-        let mut progressed = false;
-        if let Some(o) = to_server.pop_front() {
-            progressed = true;
-            to_client.extend(deliver(d, (LAPTOP, BASTION), o, &mut server, rng)?);
-            match bastion_events(d, &mut server, &mut relay, rng, params) {
-                Ok(v) => to_client.extend(v),
-                Err(e) => {
-                    fail(d, BASTION, &e);
-                    return Err(());
-                }
-            }
-        }
-        if let Some(o) = to_client.pop_front() {
-            progressed = true;
-            to_server.extend(deliver(d, (BASTION, LAPTOP), o, &mut client, rng)?);
-            if client.forward_open() && !was_open {
-                was_open = true;
-                d.narrate("ssh.narr.bastion.channel_open", &[]);
-            }
-        }
-        if !progressed {
-            break;
-        }
+    let mut bastion = Bastion {
+        peer: Peer::new(server, (BASTION, LAPTOP), first),
+        relay: Relay::default(),
+        params,
+    };
+    let stop = drive(
+        &mut [&mut laptop, &mut bastion],
+        &mut Eve,
+        d,
+        rng,
+        MAX_ROUNDS,
+    );
+    if let Stop::Halted { .. } = stop {
+        return Err(());
     }
+    let client = &laptop.peer.machine;
     if let Some((code, description)) = client.forward_refused() {
         d.narrate(
             "ssh.narr.bastion.client_refused",
@@ -326,12 +319,83 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &BastionParams) -> Resul
     Ok(())
 }
 
+/// The laptop's ssh client: says when its forwarding channel opens.
+struct Laptop {
+    peer: Peer<Client>,
+    was_open: bool,
+}
+
+impl Endpoint for Laptop {
+    fn actor(&self) -> usize {
+        LAPTOP
+    }
+
+    fn transmit(&mut self, d: &mut Recorder) -> Vec<Transmit> {
+        self.peer.transmit(d)
+    }
+
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        rng: &mut dyn RandomSource,
+    ) -> Flow {
+        let flow = self.peer.take(bytes, d, rng);
+        if flow == Flow::Continue && self.peer.machine.forward_open() && !self.was_open {
+            self.was_open = true;
+            d.narrate("ssh.narr.bastion.channel_open", &[]);
+        }
+        flow
+    }
+}
+
+/// The bastion's sshd and its side of the private network.
+struct Bastion<'a> {
+    peer: Peer<Server>,
+    relay: Relay,
+    params: &'a BastionParams,
+}
+
+impl Endpoint for Bastion<'_> {
+    fn actor(&self) -> usize {
+        BASTION
+    }
+
+    fn transmit(&mut self, d: &mut Recorder) -> Vec<Transmit> {
+        self.peer.transmit(d)
+    }
+
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        rng: &mut dyn RandomSource,
+    ) -> Flow {
+        if self.peer.take(bytes, d, rng) == Flow::Halt {
+            return Flow::Halt;
+        }
+        let server = &mut self.peer.machine;
+        match bastion_events(d, server, &mut self.relay, rng, self.params) {
+            Ok(out) => {
+                self.peer.queue(out);
+                Flow::Continue
+            }
+            Err(e) => {
+                fail(d, BASTION, &e);
+                Flow::Halt
+            }
+        }
+    }
+}
+
 /// The bastion's decisions and its private-network side, for what the server surfaced.
 fn bastion_events(
     d: &mut Recorder,
     server: &mut Server,
     relay: &mut Relay,
-    rng: &mut Source,
+    rng: &mut dyn RandomSource,
     params: &BastionParams,
 ) -> Result<Vec<Outgoing>, Error> {
     let mut out = Vec::new();

@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    Actor, Event, Layer, Link, Narration, Recorder, Role, Transcript, Wire,
+    drive, Actor, Delivered, Endpoint, Event, Fate, Flow, Layer, Link, Narration, Path, Recorder,
+    Role, Stop, Transcript, Transmit, Wire,
 };
 use ring::digest;
 
@@ -115,19 +116,22 @@ pub fn demo_host_key(algorithm: &str, label: &str) -> Option<HostKey> {
     }
 }
 
-const WIRE: Wire = Wire {
+const WIRE: Wire<'static> = Wire {
     link: LINK,
     protocol: "ssh",
     layer: Layer::Application,
 };
 
-/// Puts a packet on the link; returns the bytes as they arrive.
-fn send(d: &mut Recorder, from: usize, to: usize, out: Outgoing) -> Vec<u8> {
-    let arrived = d.send(WIRE, from, to, out.label, out.bytes, out.fields);
-    if arrived.tampered.is_some() {
-        d.narrate("ssh.narr.eve_tampers", &[]);
+/// Eve on the link says when she flipped a byte.
+pub(crate) struct Eve;
+
+impl Path for Eve {
+    fn on_wire(&mut self, d: &mut Recorder, _: usize, _: &Transmit, arrived: &Delivered) -> Fate {
+        if arrived.tampered.is_some() {
+            d.narrate("ssh.narr.eve_tampers", &[]);
+        }
+        Fate::Deliver
     }
-    arrived.bytes
 }
 
 pub(crate) fn fail(d: &mut Recorder, who: usize, err: &Error) {
@@ -135,18 +139,84 @@ pub(crate) fn fail(d: &mut Recorder, who: usize, err: &Error) {
     d.narrate("ssh.narr.disconnected", &[]);
 }
 
-/// Puts `out` on the link from `from` to `to` and lets `peer` take it; returns what
-/// the peer answers, or records its error and stops the run.
-pub(crate) fn deliver<M: crate::session::Machine>(
-    d: &mut Recorder,
-    (from, to): (usize, usize),
-    out: Outgoing,
-    peer: &mut M,
-    rng: &mut dyn RandomSource,
-) -> Result<Vec<Outgoing>, ()> {
-    let bytes = send(d, from, to, out);
-    crate::session::receive(peer, &bytes, rng, &mut d.events).map_err(|e| fail(d, to, &e))
+/// One end of the connection as the driver steps it: its state machine and the
+/// packets it still has to send, one per turn (so the two directions interleave
+/// as they do on a real connection).
+pub(crate) struct Peer<M> {
+    pub(crate) machine: M,
+    actor: usize,
+    peer: usize,
+    queue: VecDeque<Outgoing>,
 }
+
+impl<M: crate::session::Machine> Peer<M> {
+    /// `machine` speaking for `actor` to `peer`, with `first` to send.
+    pub(crate) fn new(machine: M, (actor, peer): (usize, usize), first: Vec<Outgoing>) -> Self {
+        Peer {
+            machine,
+            actor,
+            peer,
+            queue: first.into(),
+        }
+    }
+
+    /// Queues more packets to send.
+    pub(crate) fn queue(&mut self, more: Vec<Outgoing>) {
+        self.queue.extend(more);
+    }
+
+    /// Takes received bytes into the machine; on an error records it (the run ends).
+    pub(crate) fn take(
+        &mut self,
+        bytes: &[u8],
+        d: &mut Recorder,
+        rng: &mut dyn RandomSource,
+    ) -> Flow {
+        match crate::session::receive(&mut self.machine, bytes, rng, &mut d.events) {
+            Ok(out) => {
+                self.queue.extend(out);
+                Flow::Continue
+            }
+            Err(e) => {
+                fail(d, self.actor, &e);
+                Flow::Halt
+            }
+        }
+    }
+}
+
+impl<M: crate::session::Machine> Endpoint for Peer<M> {
+    fn actor(&self) -> usize {
+        self.actor
+    }
+
+    fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
+        self.queue
+            .pop_front()
+            .map(|o| Transmit {
+                to: self.peer,
+                wire: WIRE,
+                label: o.label.to_owned(),
+                bytes: o.bytes,
+                fields: o.fields,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        rng: &mut dyn RandomSource,
+    ) -> Flow {
+        self.take(bytes, d, rng)
+    }
+}
+
+/// Upper bound on driver rounds (one packet each way per round).
+pub(crate) const MAX_ROUNDS: usize = 500;
 
 /// Runs the scenario with `seed` (`None`: live randomness) and returns its transcript.
 pub fn run(scenario: &str, params: &Params, seed: Option<u64>) -> Transcript {
@@ -277,35 +347,32 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &Params) -> Result<(), (
         }
     };
     d.narrate("ssh.narr.intro", &[("user", &params.user), ("host", &HOST)]);
-    let mut to_server: VecDeque<Outgoing> = match client.start(rng) {
-        Ok(v) => v.into(),
+    let first = match client.start(rng) {
+        Ok(v) => v,
         Err(e) => {
             fail(d, CLIENT, &e);
             return Err(());
         }
     };
-    let mut to_client: VecDeque<Outgoing> = match server.start(rng) {
-        Ok(v) => v.into(),
+    let mut client = Peer::new(client, (CLIENT, SERVER), first);
+    let first = match server.start(rng) {
+        Ok(v) => v,
         Err(e) => {
             fail(d, SERVER, &e);
             return Err(());
         }
     };
-    for _ in 0..500 {
-        let mut progressed = false;
-        if let Some(o) = to_server.pop_front() {
-            progressed = true;
-            to_client.extend(deliver(d, (CLIENT, SERVER), o, &mut server, rng)?);
-        }
-        if let Some(o) = to_client.pop_front() {
-            progressed = true;
-            to_server.extend(deliver(d, (SERVER, CLIENT), o, &mut client, rng)?);
-        }
-        if !progressed {
-            break;
-        }
+    let mut server = Peer::new(server, (SERVER, CLIENT), first);
+    if let Stop::Halted { .. } = drive(
+        &mut [&mut client, &mut server],
+        &mut Eve,
+        d,
+        rng,
+        MAX_ROUNDS,
+    ) {
+        return Err(());
     }
-    if let Some(status) = client.exit_status() {
+    if let Some(status) = client.machine.exit_status() {
         d.narrate("ssh.narr.done", &[("status", &status)]);
     }
     Ok(())

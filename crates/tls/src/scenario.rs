@@ -4,7 +4,7 @@
 use cipherstage_pki::{Cert, KeyKind, Pki, SCENARIO_NOW};
 use cipherstage_transcript::rand::{RandomSource, Seeded, Source};
 use cipherstage_transcript::{
-    drive, Actor, Delivered, Endpoint, Fate, Layer, Link, Path, Recorder, Role, Transcript,
+    drive, Actor, Delivered, Endpoint, Fate, Flow, Layer, Link, Path, Recorder, Role, Transcript,
     Transmit, Wire,
 };
 
@@ -363,7 +363,15 @@ fn exchange(
         sni: (kind != K::SniDefault).then_some(host),
         sni_told: false,
     };
-    drive(&mut [&mut browser, &mut server], &mut eve, d, MAX_ROUNDS);
+    // Both ends own their generators: the run's source is not drawn from.
+    let mut unused = Seeded::new(0);
+    drive(
+        &mut [&mut browser, &mut server],
+        &mut eve,
+        d,
+        &mut unused,
+        MAX_ROUNDS,
+    );
     if browser.conn.peer_closed() && server.conn.peer_closed() {
         d.narrate("tls.narr.done", &[]);
     }
@@ -395,7 +403,7 @@ impl Endpoint for Browser {
         CLIENT
     }
 
-    fn step(&mut self, d: &mut Recorder, _now: u64) -> bool {
+    fn step(&mut self, d: &mut Recorder, _rng: &mut dyn RandomSource, _now: u64) -> bool {
         let mut acted = false;
         if self.conn.is_connected() && !self.conn.is_closed() && !self.request_sent {
             if self.ready {
@@ -424,9 +432,17 @@ impl Endpoint for Browser {
             .collect()
     }
 
-    fn receive(&mut self, _from: usize, bytes: &[u8], d: &mut Recorder) {
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        _rng: &mut dyn RandomSource,
+    ) -> Flow {
+        // A TLS error is an alert the peer receives; the run goes on until quiet.
         let _ = self.conn.receive(bytes);
         d.events.extend(self.conn.take_events());
+        Flow::Continue
     }
 }
 
@@ -442,7 +458,7 @@ impl Endpoint for WebServer {
         SERVER
     }
 
-    fn step(&mut self, d: &mut Recorder, _now: u64) -> bool {
+    fn step(&mut self, d: &mut Recorder, _rng: &mut dyn RandomSource, _now: u64) -> bool {
         let mut acted = false;
         let got = self.conn.take_app_data();
         if !got.is_empty() && !self.response_sent {
@@ -469,9 +485,17 @@ impl Endpoint for WebServer {
             .collect()
     }
 
-    fn receive(&mut self, _from: usize, bytes: &[u8], d: &mut Recorder) {
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        _rng: &mut dyn RandomSource,
+    ) -> Flow {
+        // A TLS error is an alert the peer receives; the run goes on until quiet.
         let _ = self.conn.receive(bytes);
         d.events.extend(self.conn.take_events());
+        Flow::Continue
     }
 }
 

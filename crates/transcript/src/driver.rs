@@ -13,6 +13,7 @@
 //! driver owns no protocol state, so a snapshot of a run is a clone of its endpoints
 //! and its recorder.
 
+use crate::rand::RandomSource;
 use crate::{ActorId, Delivered, Field, Recorder, Wire};
 
 /// A message an endpoint hands to the network.
@@ -40,9 +41,10 @@ pub trait Endpoint {
 
     /// The application's turn, before this endpoint transmits: act on what arrived
     /// (answer a request, close, start a transfer). `now` is the run's clock in
-    /// milliseconds. Returns whether it did anything.
-    fn step(&mut self, rec: &mut Recorder, now: u64) -> bool {
-        let _ = (rec, now);
+    /// milliseconds; `rng` the run's random source (endpoints that own their own
+    /// generator ignore it). Returns whether it did anything.
+    fn step(&mut self, rec: &mut Recorder, rng: &mut dyn RandomSource, now: u64) -> bool {
+        let _ = (rec, rng, now);
         false
     }
 
@@ -50,7 +52,23 @@ pub trait Endpoint {
     fn transmit(&mut self, rec: &mut Recorder) -> Vec<Transmit>;
 
     /// Bytes that arrived from `from`, as delivered (with Eve's flip, if any).
-    fn receive(&mut self, from: ActorId, bytes: &[u8], rec: &mut Recorder);
+    /// [`Flow::Halt`] ends the run (the endpoint has recorded why: its alert).
+    fn receive(
+        &mut self,
+        from: ActorId,
+        bytes: &[u8],
+        rec: &mut Recorder,
+        rng: &mut dyn RandomSource,
+    ) -> Flow;
+}
+
+/// Whether the run goes on after a message arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// It does.
+    Continue,
+    /// The receiver gave up (a fatal error it has recorded): the run ends here.
+    Halt,
 }
 
 /// What becomes of a message on its way.
@@ -92,6 +110,13 @@ pub enum Stop {
         /// Rounds run, the quiet one included.
         rounds: usize,
     },
+    /// An endpoint gave up on a message ([`Flow::Halt`]).
+    Halted {
+        /// Who gave up.
+        by: ActorId,
+        /// Rounds run, the last one included.
+        rounds: usize,
+    },
     /// The round limit was reached while endpoints were still busy.
     RoundLimit {
         /// The limit.
@@ -104,7 +129,7 @@ pub const ROUND_MS: u64 = 10;
 
 /// Takes turns over `parties` (in their order: each steps, then transmits; each
 /// message is recorded, passes `path`, and is received at once by the party it is
-/// for) until a round passes with no progress, or `max_rounds`.
+/// for) until a round passes with no progress, a receiver halts, or `max_rounds`.
 ///
 /// A message for an actor that is not among the parties is recorded and goes no
 /// further (a sink, such as a host that only listens).
@@ -112,6 +137,7 @@ pub fn drive(
     parties: &mut [&mut dyn Endpoint],
     path: &mut dyn Path,
     rec: &mut Recorder,
+    rng: &mut dyn RandomSource,
     max_rounds: usize,
 ) -> Stop {
     for round in 0..max_rounds {
@@ -121,7 +147,7 @@ pub fn drive(
             let Some(party) = parties.get_mut(i) else {
                 continue;
             };
-            progress |= party.step(rec, now);
+            progress |= party.step(rec, rng, now);
             let from = party.actor();
             let out = party.transmit(rec);
             for t in out {
@@ -138,7 +164,12 @@ pub fn drive(
                     continue;
                 }
                 if let Some(peer) = parties.iter_mut().find(|p| p.actor() == t.to) {
-                    peer.receive(from, &delivered.bytes, rec);
+                    if peer.receive(from, &delivered.bytes, rec, rng) == Flow::Halt {
+                        return Stop::Halted {
+                            by: t.to,
+                            rounds: round + 1,
+                        };
+                    }
                 }
             }
         }
@@ -152,6 +183,7 @@ pub fn drive(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rand::Seeded;
     use crate::{Layer, TamperAt};
 
     const WIRE: Wire<'static> = Wire {
@@ -185,11 +217,20 @@ mod tests {
             }
             out
         }
-        fn receive(&mut self, _from: ActorId, bytes: &[u8], _rec: &mut Recorder) {
-            if bytes == b"ping" {
-                self.answer += 1;
-            }
+        fn receive(
+            &mut self,
+            _from: ActorId,
+            bytes: &[u8],
+            _rec: &mut Recorder,
+            _rng: &mut dyn RandomSource,
+        ) -> Flow {
             self.got.push(bytes.to_vec());
+            match bytes {
+                b"ping" => self.answer += 1,
+                b"pong" => {}
+                _ => return Flow::Halt,
+            }
+            Flow::Continue
         }
     }
 
@@ -218,7 +259,13 @@ mod tests {
     fn runs_until_quiet_and_says_so() {
         let (mut a, mut b) = (Pinger::new(0, 1, 2), Pinger::new(1, 0, 0));
         let mut rec = Recorder::new(None, None);
-        let stop = drive(&mut [&mut a, &mut b], &mut Direct, &mut rec, 50);
+        let stop = drive(
+            &mut [&mut a, &mut b],
+            &mut Direct,
+            &mut rec,
+            &mut Seeded::new(1),
+            50,
+        );
         // Round 1: ping, pong; round 2: ping, pong; round 3: quiet.
         assert_eq!(stop, Stop::Quiet { rounds: 3 });
         assert_eq!(b.got, vec![b"ping".to_vec(), b"ping".to_vec()]);
@@ -230,7 +277,13 @@ mod tests {
     fn stops_at_the_round_limit() {
         let (mut a, mut b) = (Pinger::new(0, 1, 100), Pinger::new(1, 0, 0));
         let mut rec = Recorder::new(None, None);
-        let stop = drive(&mut [&mut a, &mut b], &mut Direct, &mut rec, 5);
+        let stop = drive(
+            &mut [&mut a, &mut b],
+            &mut Direct,
+            &mut rec,
+            &mut Seeded::new(1),
+            5,
+        );
         assert_eq!(stop, Stop::RoundLimit { rounds: 5 });
         assert_eq!(b.got.len(), 5);
     }
@@ -258,47 +311,87 @@ mod tests {
     fn a_lost_message_is_recorded_but_never_arrives() {
         let (mut a, mut b) = (Pinger::new(0, 1, 2), Pinger::new(1, 0, 0));
         let mut rec = Recorder::new(None, None);
-        drive(&mut [&mut a, &mut b], &mut LoseFirst(false), &mut rec, 50);
+        drive(
+            &mut [&mut a, &mut b],
+            &mut LoseFirst(false),
+            &mut rec,
+            &mut Seeded::new(1),
+            50,
+        );
         assert_eq!(b.got.len(), 1);
         assert_eq!(a.got.len(), 1);
         assert_eq!(rec.events.len(), 3, "the lost ping is still on the wire");
     }
 
     #[test]
-    fn the_receiver_gets_the_flipped_byte_and_a_third_party_is_reached() {
-        // 0 pings 1 and 2; Eve (3) flips the first message's byte 1.
+    fn a_halt_ends_the_run_and_a_third_party_is_reached() {
+        // 0 pings 1 and 2 pings 0; Eve (3) flips byte 1 of the first message.
+        let flip = Some(TamperAt {
+            message: 0,
+            offset: 1,
+        });
         let mut a = Pinger::new(0, 1, 1);
         let mut b = Pinger::new(1, 0, 0);
         let mut c = Pinger::new(2, 0, 1);
-        let mut rec = Recorder::new(
-            Some(TamperAt {
-                message: 0,
-                offset: 1,
-            }),
-            Some(3),
+        let mut rec = Recorder::new(flip, Some(3));
+        let mut rng = Seeded::new(1);
+        let stop = drive(
+            &mut [&mut a, &mut b, &mut c],
+            &mut Direct,
+            &mut rec,
+            &mut rng,
+            50,
         );
-        drive(&mut [&mut a, &mut b, &mut c], &mut Direct, &mut rec, 50);
-        // a answers the third party's ping to its own peer, b.
-        assert_eq!(
-            b.got,
-            vec![b"phng".to_vec(), b"pong".to_vec()],
-            "the flip arrives"
+        // b cannot read the flipped ping and halts the run at once.
+        assert_eq!(b.got, vec![b"phng".to_vec()], "the flip arrives");
+        assert_eq!(stop, Stop::Halted { by: 1, rounds: 1 });
+        assert!(
+            c.got.is_empty() && a.got.is_empty(),
+            "nothing moves after a halt"
         );
-        assert_eq!(
-            a.got,
-            vec![b"ping".to_vec()],
-            "the third party's ping arrives"
+        // Without the flip, the third party's ping reaches a, who answers b.
+        let mut a = Pinger::new(0, 1, 1);
+        let mut b = Pinger::new(1, 0, 0);
+        let mut c = Pinger::new(2, 0, 1);
+        let mut rec = Recorder::new(None, None);
+        let stop = drive(
+            &mut [&mut a, &mut b, &mut c],
+            &mut Direct,
+            &mut rec,
+            &mut rng,
+            50,
         );
+        assert_eq!(stop, Stop::Quiet { rounds: 3 });
+        assert_eq!(a.got, vec![b"pong".to_vec(), b"ping".to_vec()]);
+        assert_eq!(b.got, vec![b"ping".to_vec(), b"pong".to_vec()]);
     }
 
     #[test]
     fn a_snapshot_resumes_identically() {
         let (mut a, mut b) = (Pinger::new(0, 1, 3), Pinger::new(1, 0, 0));
         let mut rec = Recorder::new(None, None);
-        drive(&mut [&mut a, &mut b], &mut Direct, &mut rec, 1);
+        drive(
+            &mut [&mut a, &mut b],
+            &mut Direct,
+            &mut rec,
+            &mut Seeded::new(1),
+            1,
+        );
         let (mut a2, mut b2, mut rec2) = (a.clone(), b.clone(), rec.clone());
-        drive(&mut [&mut a, &mut b], &mut Direct, &mut rec, 50);
-        drive(&mut [&mut a2, &mut b2], &mut Direct, &mut rec2, 50);
+        drive(
+            &mut [&mut a, &mut b],
+            &mut Direct,
+            &mut rec,
+            &mut Seeded::new(1),
+            50,
+        );
+        drive(
+            &mut [&mut a2, &mut b2],
+            &mut Direct,
+            &mut rec2,
+            &mut Seeded::new(1),
+            50,
+        );
         assert_eq!(rec.events.len(), 6);
         assert_eq!(rec, rec2);
         assert_eq!(a.got, a2.got);

@@ -27,8 +27,8 @@ use cipherstage_tls::{
 };
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    drive, Actor, Delivered, Endpoint, FailReason, Fate, Field, FieldsBuilder, Layer, Link, Path,
-    Recorder, Role, Transcript, Transmit, Wire,
+    drive, Actor, Delivered, Endpoint, FailReason, Fate, Field, FieldsBuilder, Flow, Layer, Link,
+    Path, Recorder, Role, Transcript, Transmit, Wire,
 };
 
 const LAPTOP: usize = 0;
@@ -357,11 +357,16 @@ fn story(
     let mut gateway = Gateway {
         conn: Server::new(sc, srng, GATEWAY),
         params: p,
-        rng,
         reply: None,
     };
     d.events.extend(laptop.conn.take_events());
-    drive(&mut [&mut laptop, &mut gateway], &mut Eve, d, MAX_ROUNDS);
+    drive(
+        &mut [&mut laptop, &mut gateway],
+        &mut Eve,
+        d,
+        rng,
+        MAX_ROUNDS,
+    );
     if laptop.conn.peer_closed() && gateway.conn.peer_closed() {
         d.narrate("vpn.narr.done", &[]);
     } else if laptop.conn.peer_alert().is_some() || !laptop.conn.is_connected() {
@@ -403,7 +408,7 @@ impl Endpoint for Laptop {
         LAPTOP
     }
 
-    fn step(&mut self, d: &mut Recorder, _now: u64) -> bool {
+    fn step(&mut self, d: &mut Recorder, _rng: &mut dyn RandomSource, _now: u64) -> bool {
         let mut acted = false;
         if self.conn.is_connected() {
             if let Some(pkt) = self.packet.take() {
@@ -452,9 +457,17 @@ impl Endpoint for Laptop {
         out
     }
 
-    fn receive(&mut self, _from: usize, bytes: &[u8], d: &mut Recorder) {
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        _rng: &mut dyn RandomSource,
+    ) -> Flow {
+        // A TLS error is an alert the peer receives; the run goes on until quiet.
         let _ = self.conn.receive(bytes);
         d.events.extend(self.conn.take_events());
+        Flow::Continue
     }
 }
 
@@ -463,7 +476,6 @@ impl Endpoint for Laptop {
 struct Gateway<'a> {
     conn: Server,
     params: &'a Params,
-    rng: &'a mut dyn RandomSource,
     /// The answer in the gateway's next record.
     reply: Option<Vec<u8>>,
 }
@@ -473,11 +485,11 @@ impl Endpoint for Gateway<'_> {
         GATEWAY
     }
 
-    fn step(&mut self, d: &mut Recorder, _now: u64) -> bool {
+    fn step(&mut self, d: &mut Recorder, rng: &mut dyn RandomSource, _now: u64) -> bool {
         let mut acted = false;
         let got = self.conn.take_app_data();
         if !got.is_empty() {
-            self.reply = gateway_forwards(d, self.params, &got, &mut self.conn, self.rng);
+            self.reply = gateway_forwards(d, self.params, &got, &mut self.conn, rng);
             acted = true;
         }
         if self.conn.peer_closed() && !self.conn.is_closed() {
@@ -498,9 +510,17 @@ impl Endpoint for Gateway<'_> {
         out
     }
 
-    fn receive(&mut self, _from: usize, bytes: &[u8], d: &mut Recorder) {
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        _rng: &mut dyn RandomSource,
+    ) -> Flow {
+        // A TLS error is an alert the peer receives; the run goes on until quiet.
         let _ = self.conn.receive(bytes);
         d.events.extend(self.conn.take_events());
+        Flow::Continue
     }
 }
 
