@@ -4,9 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-/// The workspace root.
+/// The workspace root: the checkout the test runs in (cargo sets
+/// `CARGO_MANIFEST_DIR` when it runs a test), else the one it was compiled in. Two
+/// checkouts sharing one target directory share the compiled test, so the
+/// compile-time path alone could name the other checkout.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
