@@ -143,11 +143,16 @@ pub fn ah_packet(packet: &[u8]) -> Vec<Field> {
     b.group("ipsec.field.ah", "ipsec.explain.ah", io, |b| {
         let next = IpProtocol::from(a.next_header());
         leaf(b, "ah_next_header", 1, Some(Value::Key(next.key())), io);
+        // Sent in 32-bit words minus 2 (RFC 4302 §2.2): shown as sent and in bytes.
+        let words = usize::from(a.payload_len());
         leaf(
             b,
             "ah_length",
             1,
-            Some(Value::Uint(a.payload_len().into())),
+            Some(Value::Text(format!(
+                "{words} → ({words} + 2) ×4 = {} B",
+                (words + 2) * 4
+            ))),
             io,
         );
         leaf(b, "ah_reserved", 2, None, io);

@@ -80,7 +80,10 @@ pub fn ipv4_header(b: &mut FieldsBuilder, header: &[u8], prot: HeaderProtection)
             )),
             f,
         );
-        leaf(b, "ipv4", "dscp_ecn", 1, uint(p.dscp_ecn()), m);
+        // One byte, two fields (RFC 2474 §3, RFC 3168 §5): the byte as sent, then its bits.
+        let tos = p.dscp_ecn();
+        let split = format!("0x{tos:02x}: DSCP {}, ECN {}", tos >> 2, tos & 0b11);
+        leaf(b, "ipv4", "dscp_ecn", 1, text(split), m);
         leaf(b, "ipv4", "total_length", 2, uint(p.total_len()), f);
         leaf(b, "ipv4", "ident", 2, hex16(p.ident()), f);
         let mut flags = Vec::new();
@@ -353,6 +356,14 @@ mod tests {
         assert_eq!(
             value_of(&f, "pkt.field.ipv4.flags_fragment"),
             "MF, 185 ×8 = 1480 B"
+        );
+        ip[1] = 0xb9; // DSCP 46 (EF), ECN 1
+        let mut b = FieldsBuilder::new(0);
+        ipv4_header(&mut b, &ip, Protection::Plaintext.into());
+        let f = b.finish();
+        assert_eq!(
+            value_of(&f, "pkt.field.ipv4.dscp_ecn"),
+            "0xb9: DSCP 46, ECN 1"
         );
 
         // TCP, Data Offset 8 words (32 bytes: 12 of options), PSH ACK.
