@@ -191,7 +191,10 @@ fn a_duplicate_or_malformed_line_is_rejected() {
 
 /// Keys whose text makes a claim a reader may want to check: they need a source.
 fn needs_source(key: &str) -> bool {
-    key.contains(".explain.") || key.contains(".narr.") || key.contains(".formula.")
+    key.contains(".explain.")
+        || key.contains(".narr.")
+        || key.contains(".formula.")
+        || key.starts_with("formula.")
 }
 
 /// Whether one reference of a source is in a form `i18n/sources.txt` allows.
@@ -236,7 +239,7 @@ fn source_faults(catalogue: &BTreeMap<&str, &str>, sources: &[(&str, &str)]) -> 
                     "{k}: \"{r}\" is not a reference sources.txt allows"
                 ));
             }
-            if r == "run" && !k.contains(".narr.") && !k.contains(".formula.") {
+            if r == "run" && (k.contains(".explain.") || !needs_source(k)) {
                 faults.push(format!("{k}: an explanation needs a document, not \"run\""));
             }
             // TLS 1.3 is RFC 9846 now; its section numbers moved (RFC 8448's traces stay).
@@ -274,12 +277,17 @@ fn a_missing_unknown_or_malformed_source_is_caught() {
         ("a.explain.x", "text"),
         ("a.narr.y", "text"),
         ("a.field.z", "name"),
+        ("formula.w", "text"),
     ]
     .into_iter()
     .collect();
     assert!(source_faults(
         &cat,
-        &[("a.explain.x", "RFC 9846 §4.3.3"), ("a.narr.y", "run")]
+        &[
+            ("a.explain.x", "RFC 9846 §4.3.3"),
+            ("a.narr.y", "run"),
+            ("formula.w", "run")
+        ]
     )
     .is_empty());
     let faults = source_faults(
@@ -290,8 +298,9 @@ fn a_missing_unknown_or_malformed_source_is_caught() {
             ("a.field.z", "RFC 8446 §4.2.3"),
         ],
     );
-    assert_eq!(faults.len(), 4, "{faults:?}");
+    assert_eq!(faults.len(), 5, "{faults:?}");
     assert!(faults[0].starts_with("a.explain.x: no source"));
+    assert!(faults[1].starts_with("formula.w: no source"));
     assert!(
         source_faults(&cat, &[("a.explain.x", "run"), ("a.narr.y", "run")])
             .iter()
