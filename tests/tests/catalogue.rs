@@ -360,3 +360,50 @@ fn hkdf_expand_label_shown_with_this_runs_inputs_recomputes_every_such_secret() 
     assert!(checked > 50, "only {checked} expansions");
     eprintln!("{checked} HKDF-Expand-Label secrets recomputed from the formula's inputs");
 }
+
+#[test]
+fn ssh_keys_and_hybrid_keys_shown_with_this_runs_label_recompute_every_such_secret() {
+    use cipherstage_app::components::detail::Labelled;
+    use cipherstage_app::i18n::Lang;
+    use cipherstage_transcript::Event;
+    let (mut ssh, mut hybrid) = (0, 0);
+    for info in scenarios::all() {
+        let t = scenarios::run(info.id, &[], Some(1)).unwrap();
+        for e in &t.events {
+            let Event::Secret(s) = e else { continue };
+            let Some(x) = Labelled::of(s) else {
+                assert!(
+                    s.formula.key != "ssh.formula.derive_key"
+                        && s.formula.key != "formula.hkdf_expand",
+                    "{}: {} without its inputs",
+                    info.id,
+                    s.name
+                );
+                continue;
+            };
+            assert_eq!(
+                x.recompute().as_deref(),
+                Some(s.bytes.as_slice()),
+                "{} {}",
+                info.id,
+                s.name
+            );
+            let call = x.call(Lang::En);
+            match x {
+                Labelled::SshKey { letter, .. } => {
+                    assert!(
+                        call.contains(&format!("\"{}\"", char::from(letter))),
+                        "{call}"
+                    );
+                    ssh += 1;
+                }
+                Labelled::HkdfExpand { label, .. } => {
+                    assert!(call.contains(std::str::from_utf8(label).unwrap()), "{call}");
+                    hybrid += 1;
+                }
+            }
+        }
+    }
+    assert!(ssh >= 6 && hybrid >= 4, "ssh {ssh}, hybrid {hybrid}");
+    eprintln!("{ssh} SSH keys A-F and {hybrid} hybrid keys recomputed from the formula's inputs");
+}

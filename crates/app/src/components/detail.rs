@@ -2,6 +2,10 @@
 //! the secret with its formula, the check with its outcome, or the alert.
 
 use cipherstage_tls::keys::{hkdf_label, Hash};
+// The cores' own derivations, so a formula written out with this run's inputs can be
+// recomputed by the code that computed the secret.
+use cipherstage_hybrid::hkdf;
+use cipherstage_ssh::kex;
 use cipherstage_transcript::{Event, Outcome, Role, Secret};
 use yew::prelude::*;
 
@@ -69,6 +73,8 @@ pub fn Detail(p: &DetailProps) -> Html {
                             <dt>{ "HkdfLabel" }</dt>
                             <dd><code class="hex-block">{ cipherstage_transcript::hex_encode(&f.hkdf_label()) }</code></dd>
                         </dl>
+                    } else if let Some(f) = Labelled::of(sec) {
+                        <p class="formula" id="formula-this-run">{ format!("{}: {}", t(lang, "ui.this_run_inputs"), f.call(lang)) }</p>
                     }
                     if !sec.formula.inputs.is_empty() {
                         <dl class="inputs">
@@ -223,6 +229,108 @@ impl<'a> Expansion<'a> {
             format!("Derive-Secret({secret}, {label}, …) = {expand}")
         } else {
             expand
+        }
+    }
+}
+
+/// A secret whose formula takes a label chosen by the core: an SSH key A–F
+/// (RFC 4253 §7.2, the letter) or a hybrid-demo key or IV (HKDF-Expand with a text
+/// label), with the inputs this run recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Labelled<'a> {
+    /// HASH(K ‖ H ‖ letter ‖ session_id), extended: `k` is K as the mpint recorded.
+    SshKey {
+        /// K, mpint-encoded.
+        k: &'a [u8],
+        /// The exchange hash H.
+        h: &'a [u8],
+        /// The letter, A to F.
+        letter: u8,
+        /// The session id.
+        session_id: &'a [u8],
+        /// Bytes derived.
+        len: usize,
+    },
+    /// HKDF-Expand(PRK, label, length).
+    HkdfExpand {
+        /// The pseudorandom key.
+        prk: &'a [u8],
+        /// The label, used as HKDF's info.
+        label: &'a [u8],
+        /// Bytes derived.
+        len: usize,
+    },
+}
+
+impl<'a> Labelled<'a> {
+    /// The labelled derivation behind `sec`, if its formula is one.
+    pub fn of(sec: &'a Secret) -> Option<Self> {
+        let input = |name: &str| {
+            sec.formula
+                .inputs
+                .iter()
+                .find(|i| i.name == name)
+                .map(|i| i.bytes.as_slice())
+        };
+        let len = sec.bytes.len();
+        match sec.formula.key.as_str() {
+            "ssh.formula.derive_key" => Some(Labelled::SshKey {
+                k: input("ssh.input.k")?,
+                h: input("ssh.input.h")?,
+                letter: *input("ssh.input.letter")?.first()?,
+                session_id: input("ssh.input.session_id")?,
+                len,
+            }),
+            "formula.hkdf_expand" => Some(Labelled::HkdfExpand {
+                prk: input("input.prk")?,
+                label: input("input.label")?,
+                len,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The secret recomputed by the core's own function from these inputs.
+    pub fn recompute(&self) -> Option<Vec<u8>> {
+        match *self {
+            Labelled::SshKey {
+                k,
+                h,
+                letter,
+                session_id,
+                len,
+            } => {
+                // The recorded K is an mpint: 4-byte length, then the integer with a 0x00
+                // in front when its top bit is set; kex::derive takes the bare integer.
+                let body = k.get(4..)?;
+                let bare = body.strip_prefix(&[0u8]).unwrap_or(body);
+                Some(kex::derive(bare, h, letter, session_id, len))
+            }
+            Labelled::HkdfExpand { prk, label, len } => hkdf::expand(prk, label, len),
+        }
+    }
+
+    /// The formula with this run's label and length written in.
+    pub fn call(&self, lang: Lang) -> String {
+        match *self {
+            Labelled::SshKey { letter, len, .. } => {
+                let first = format!(
+                    "K1 = SHA-256(K ‖ H ‖ \"{}\" ‖ session_id)",
+                    char::from(letter)
+                );
+                match len.div_ceil(32) {
+                    0 | 1 => format!("{first}, {len} B of K1"),
+                    2 => format!("{first}, K2 = SHA-256(K ‖ H ‖ K1); {len} B of K1 ‖ K2"),
+                    n => format!(
+                        "{first}, Kn+1 = SHA-256(K ‖ H ‖ K1 ‖ … ‖ Kn); {len} B of K1 ‖ … ‖ K{n}"
+                    ),
+                }
+            }
+            Labelled::HkdfExpand { label, len, .. } => format!(
+                "HKDF-Expand({}, \"{}\", {len})",
+                tr(lang, "input.prk"),
+                String::from_utf8_lossy(label)
+            ),
         }
     }
 }
