@@ -1,7 +1,9 @@
 //! S/MIME signed mail: the certificate attached to a mail, and the spoofing and
 //! tampering it stops.
 
+use cipherstage_smime::envelope::Cipher;
 use cipherstage_smime::scenario::{Params, Signer};
+use cipherstage_smime::scenario_encrypted::Params as EncParams;
 use cipherstage_transcript::{Layer, Transcript};
 
 use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
@@ -22,14 +24,45 @@ const BODY: ParamSpec = ParamSpec {
     default: "Hi Bob,\nshall we have lunch on Friday at noon?\nAlice",
 };
 
-pub(crate) const SCENARIOS: &[ScenarioInfo] = &[ScenarioInfo {
-    id: "smime-signed",
-    protocol: "smime",
-    layer: Layer::Application,
-    params: &[SIGNER, SUBJECT, BODY, crate::FLIP_ANY],
-}];
+const CONTENT_CIPHER: ParamSpec = ParamSpec {
+    name: "content_cipher",
+    kind: ParamKind::Choice(&["aes256-cbc", "aes256-gcm"]),
+    default: "aes256-cbc",
+};
+const ENC_SUBJECT: ParamSpec = ParamSpec {
+    name: "subject",
+    kind: ParamKind::Text,
+    default: "Salary review",
+};
+const ENC_BODY: ParamSpec = ParamSpec {
+    name: "body",
+    kind: ParamKind::Text,
+    default: "Hi Bob,\nthe new salary bands are attached to the HR system.\nAlice",
+};
 
-fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
+pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
+    ScenarioInfo {
+        id: "smime-signed",
+        protocol: "smime",
+        layer: Layer::Application,
+        params: &[SIGNER, SUBJECT, BODY, crate::FLIP_ANY],
+    },
+    ScenarioInfo {
+        id: "smime-encrypted",
+        protocol: "smime",
+        layer: Layer::Application,
+        params: &[CONTENT_CIPHER, ENC_SUBJECT, ENC_BODY, crate::FLIP_ANY],
+    },
+    ScenarioInfo {
+        id: "smime-signed-encrypted",
+        protocol: "smime",
+        layer: Layer::Application,
+        params: &[CONTENT_CIPHER, ENC_SUBJECT, ENC_BODY, crate::FLIP_ANY],
+    },
+];
+
+/// Subject and body, refused when they could inject header lines or control bytes.
+fn letter_text(v: &Values) -> Result<(String, String), RunError> {
     let subject = v.text("subject")?;
     if subject.len() > 200 || subject.chars().any(char::is_control) {
         return Err(bad("subject"));
@@ -41,6 +74,11 @@ fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
     {
         return Err(bad("body"));
     }
+    Ok((subject, body))
+}
+
+fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
+    let (subject, body) = letter_text(v)?;
     Ok(Params {
         signer: match v.choice("signer")? {
             "mallory" => Signer::Mallory,
@@ -52,11 +90,36 @@ fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
     })
 }
 
+fn enc_params(info: &ScenarioInfo, v: &Values) -> Result<EncParams, RunError> {
+    let (subject, body) = letter_text(v)?;
+    Ok(EncParams {
+        cipher: match v.choice("content_cipher")? {
+            "aes256-gcm" => Cipher::Aes256Gcm,
+            _ => Cipher::Aes256Cbc,
+        },
+        signed: info.id == "smime-signed-encrypted",
+        subject,
+        body,
+        tamper: crate::tamper_param(info, v)?,
+    })
+}
+
+fn encrypted(info: &ScenarioInfo) -> bool {
+    info.id != "smime-signed"
+}
+
 pub(crate) fn run(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
+    if encrypted(info) {
+        return Ok(cipherstage_smime::scenario_encrypted::run(
+            info.id,
+            &enc_params(info, v)?,
+            seed,
+        ));
+    }
     Ok(cipherstage_smime::scenario::run(
         info.id,
         &params(info, v)?,
@@ -70,7 +133,11 @@ pub(crate) fn run_with_exports(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
-    let (t, files) = cipherstage_smime::scenario::run_with_files(info.id, &params(info, v)?, seed);
+    let (t, files) = if encrypted(info) {
+        cipherstage_smime::scenario_encrypted::run_with_files(info.id, &enc_params(info, v)?, seed)
+    } else {
+        cipherstage_smime::scenario::run_with_files(info.id, &params(info, v)?, seed)
+    };
     let Some(f) = files else {
         return Ok((t, Vec::new()));
     };
@@ -119,5 +186,18 @@ mod tests {
             );
         }
         assert!(crate::run("smime-signed", &[], Some(1)).is_ok());
+        for id in ["smime-encrypted", "smime-signed-encrypted"] {
+            for (name, value) in [
+                ("subject", "a\r\nBcc: eve@example.com"),
+                ("content_cipher", "des"),
+                ("signer", "alice"),
+            ] {
+                assert!(
+                    crate::run(id, &[(name.into(), value.into())], Some(1)).is_err(),
+                    "{id} {name}={value}"
+                );
+            }
+            assert!(crate::run(id, &[], Some(1)).is_ok());
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::der::{oid_dotted, El, Items};
 
 const P: Protection = Protection::Plaintext;
 
-fn header(b: &mut FieldsBuilder, el: El, implicit: bool, p: Protection) {
+pub(crate) fn header(b: &mut FieldsBuilder, el: El, implicit: bool, p: Protection) {
     let name = match el.tag {
         0x30 => "SEQUENCE".to_owned(),
         0x31 => "SET".to_owned(),
@@ -30,7 +30,7 @@ fn header(b: &mut FieldsBuilder, el: El, implicit: bool, p: Protection) {
     b.leaf("pki.field.der_header", el.header, Some(v), explain, p);
 }
 
-fn malformed(b: &mut FieldsBuilder, n: usize, p: Protection) {
+pub(crate) fn malformed(b: &mut FieldsBuilder, n: usize, p: Protection) {
     if n > 0 {
         b.leaf("smime.field.malformed", n, None, "pki.explain.malformed", p);
     }
@@ -69,7 +69,7 @@ fn leaf(b: &mut FieldsBuilder, el: Option<El>, name: &str, value: Option<Value>,
     }
 }
 
-fn oid_name(c: &[u8]) -> String {
+pub(crate) fn oid_name(c: &[u8]) -> String {
     let name = match c {
         OID_SIGNED_DATA => "id-signedData",
         OID_DATA => "id-data",
@@ -78,7 +78,7 @@ fn oid_name(c: &[u8]) -> String {
         OID_CONTENT_TYPE => "contentType",
         OID_MESSAGE_DIGEST => "messageDigest",
         OID_SIGNING_TIME => "signingTime",
-        _ => "",
+        _ => crate::annotate_env::oid_label(c),
     };
     let dotted = oid_dotted(c).unwrap_or_else(|| "?".into());
     if name.is_empty() {
@@ -136,7 +136,7 @@ fn attribute(b: &mut FieldsBuilder, el: El) {
     });
 }
 
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 

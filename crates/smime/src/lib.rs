@@ -13,6 +13,7 @@
 )]
 
 pub mod annotate;
+pub mod annotate_env;
 pub mod cms;
 pub mod crypto;
 mod der;
@@ -20,6 +21,7 @@ pub mod encrypted;
 pub mod envelope;
 pub mod mime;
 pub mod scenario;
+pub mod scenario_encrypted;
 
 use cipherstage_pki::{Cert, Key, ALGORITHMS};
 use cipherstage_transcript::rand::RandomSource;

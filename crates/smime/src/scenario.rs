@@ -73,7 +73,7 @@ pub struct Files {
     pub intermediate_pem: String,
 }
 
-fn header_key(name: &str) -> &'static str {
+pub(crate) fn header_key(name: &str) -> &'static str {
     match name.to_ascii_lowercase().as_str() {
         "from" => "from",
         "to" => "to",
@@ -82,17 +82,19 @@ fn header_key(name: &str) -> &'static str {
         "mime-version" => "mime_version",
         "content-type" => "content_type",
         "received" => "received",
+        "content-transfer-encoding" => "content_transfer_encoding",
+        "content-disposition" => "content_disposition",
         _ => "other",
     }
 }
 
-fn line_value(bytes: &[u8]) -> Option<Value> {
+pub(crate) fn line_value(bytes: &[u8]) -> Option<Value> {
     let s = String::from_utf8_lossy(bytes);
     Some(Value::Text(s.trim_end_matches(['\r', '\n']).to_owned()))
 }
 
 /// One leaf per line of `range` (what does not parse as a mail).
-fn lines(b: &mut FieldsBuilder, mail: &[u8], start: usize, end: usize) {
+pub(crate) fn lines(b: &mut FieldsBuilder, mail: &[u8], start: usize, end: usize) {
     let mut at = start;
     while at < end {
         let rest = mail.get(at..end).unwrap_or_default();
@@ -149,6 +151,29 @@ fn part(
 /// The signature part's base64 text, with the CMS it decodes to laid over it: each
 /// DER field owns the base64 characters that start inside its bytes.
 fn base64_cms(b: &mut FieldsBuilder, mail: &[u8], start: usize, end: usize) {
+    let names = ("smime.field.cms", "smime.explain.cms");
+    base64_der(
+        b,
+        mail,
+        start..end,
+        names,
+        Protection::Signature,
+        annotate_cms,
+    );
+}
+
+/// Base64 text in `range` of `mail` as one field named `names`, with the fields
+/// `annotate` lays over the DER it decodes to (each owns the characters that start
+/// inside its bytes); lines when it does not decode.
+pub(crate) fn base64_der(
+    b: &mut FieldsBuilder,
+    mail: &[u8],
+    range: core::ops::Range<usize>,
+    names: (&str, &str),
+    p: Protection,
+    annotate: fn(&mut FieldsBuilder, &[u8]),
+) {
+    let (start, end) = (range.start, range.end);
     let text = mail.get(start..end).unwrap_or_default();
     let Some(der) = mime::b64_decode(text).filter(|d| !d.is_empty()) else {
         lines(b, mail, start, end);
@@ -171,15 +196,15 @@ fn base64_cms(b: &mut FieldsBuilder, mail: &[u8], start: usize, end: usize) {
         }
     };
     let mut inner = FieldsBuilder::new(0);
-    annotate_cms(&mut inner, &der);
+    annotate(&mut inner, &der);
     let mut fields = inner.finish();
     remap(&mut fields, &map);
     b.leaf(
-        "smime.field.cms",
+        names.0,
         end - start,
         Some(Value::Text(format!("{n} B DER"))),
-        "smime.explain.cms",
-        Protection::Signature,
+        names.1,
+        p,
     );
     if let Some(f) = b.last_mut() {
         f.children = fields;
