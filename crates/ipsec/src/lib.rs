@@ -25,7 +25,9 @@ pub mod sa;
 pub mod scenario;
 pub mod wire;
 
-pub use sa::{seal_open_round, Algorithm, EspSa, Opened, Sad, Sealed};
+pub use sa::{
+    seal_open_round, Algorithm, EspSa, Inbound, InboundCheck, Opened, Sad, Sealed, SpiFailure,
+};
 pub use scenario::{run, run_with_export, Inner, Mode, Params, TamperAt, REPLY};
 
 /// Why bytes could not be read as an ESP or AH header, and where.

@@ -209,22 +209,52 @@ impl EspSa {
     /// Opens an ESP packet on this SA: sequence number against the window, then the ICV,
     /// then the trailer; the window moves only when all of them pass.
     pub fn open(&mut self, esp_bytes: &[u8]) -> Result<Opened, Discard> {
+        self.open_checked(esp_bytes, &mut Vec::new())
+    }
+
+    /// Opens an ESP packet addressed to this SA, appending each inbound check of
+    /// RFC 4303 §3.4 to `checks` as it is made: the sequence number against the
+    /// replay window (§3.4.3, before integrity), the ICV (§3.4.4), the trailer, and
+    /// the window update (§3.4.3, only once the ICV verified).
+    pub fn open_checked(
+        &mut self,
+        esp_bytes: &[u8],
+        checks: &mut Vec<InboundCheck>,
+    ) -> Result<Opened, Discard> {
         let p = esp::Packet::new_checked(esp_bytes).map_err(Discard::Decode)?;
         let header = esp::Repr::parse(&p).map_err(Discard::Decode)?;
         if header.spi != self.spi {
             return Err(Discard::UnknownSpi(header.spi));
         }
-        self.window
+        let replay = self
+            .window
             .check(header.sequence)
-            .map_err(|_| Discard::Replay(header.sequence))?;
+            .map_err(|_| Discard::Replay(header.sequence));
+        checks.push(InboundCheck::ReplayWindow {
+            sequence: header.sequence,
+            window: self.window,
+            result: replay,
+        });
+        replay?;
         let mut body = p.ciphertext_and_icv().to_vec();
         let plain = self
             .key
             .open_in_place(self.nonce(header.iv), aead::Aad::from(p.aad()), &mut body)
-            .map_err(|_| Discard::IcvMismatch)?;
-        let (payload, trailer) = Trailer::split(plain).map_err(|_| Discard::BadTrailer)?;
+            .map_err(|_| Discard::IcvMismatch);
+        checks.push(InboundCheck::Icv(
+            plain.as_ref().map(|_| ()).map_err(|e| *e),
+        ));
+        let split = Trailer::split(plain?).map_err(|_| Discard::BadTrailer);
+        checks.push(InboundCheck::Trailer(
+            split.as_ref().map(|_| ()).map_err(|e| *e),
+        ));
+        let (payload, trailer) = split?;
         let payload = payload.to_vec();
         self.window.accept(header.sequence);
+        checks.push(InboundCheck::WindowUpdate {
+            sequence: header.sequence,
+            window: self.window,
+        });
         Ok(Opened {
             spi: header.spi,
             sequence: header.sequence,
@@ -270,21 +300,108 @@ impl Sad {
 
     /// Finds the SA by the packet's SPI and opens the packet on it.
     pub fn open(&mut self, esp_bytes: &[u8]) -> Result<Opened, Discard> {
-        let p = esp::Packet::new_checked(esp_bytes).map_err(Discard::Decode)?;
-        let spi = p.spi();
-        if spi < 256 {
-            return Err(Discard::Decode(Error::at(
+        self.inbound(esp_bytes).result
+    }
+
+    /// Processes an inbound ESP packet as RFC 4303 §3.4 orders it, and says which
+    /// checks were made, in order, with their outcomes: the SA lookup by SPI
+    /// (§3.4.2; a header that does not parse fails here), then the SA's own checks
+    /// ([`EspSa::open_checked`]). The first failed check is the last one listed.
+    pub fn inbound(&mut self, esp_bytes: &[u8]) -> Inbound {
+        let mut checks = Vec::new();
+        let result = self.inbound_into(esp_bytes, &mut checks);
+        Inbound { checks, result }
+    }
+
+    fn inbound_into(
+        &mut self,
+        esp_bytes: &[u8],
+        checks: &mut Vec<InboundCheck>,
+    ) -> Result<Opened, Discard> {
+        let lookup = self.lookup(esp_bytes);
+        checks.push(InboundCheck::Spi(match &lookup {
+            Ok(_) => Ok(()),
+            Err(e) => Err(*e),
+        }));
+        let sa = lookup.map_err(Discard::from)?;
+        sa.open_checked(esp_bytes, checks)
+    }
+
+    fn lookup(&mut self, esp_bytes: &[u8]) -> Result<&mut EspSa, SpiFailure> {
+        // The SPI as far as the bytes go (a short header reads as zero-filled).
+        let spi = esp::Packet::new_unchecked(esp_bytes).spi();
+        let known = self.get(spi).is_some();
+        let fail = |discard| SpiFailure {
+            discard,
+            spi,
+            known,
+        };
+        let p = esp::Packet::new_checked(esp_bytes).map_err(|e| fail(Discard::Decode(e)))?;
+        if p.spi() < 256 {
+            return Err(fail(Discard::Decode(Error::at(
                 ErrorKind::Malformed,
                 esp::field::SPI.start,
-            )));
+            ))));
         }
-        let sa = self
-            .sas
+        self.sas
             .iter_mut()
             .find(|s| s.spi == spi)
-            .ok_or(Discard::UnknownSpi(spi))?;
-        sa.open(esp_bytes)
+            .ok_or(fail(Discard::UnknownSpi(spi)))
     }
+}
+
+/// Why the SA lookup of an inbound packet failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpiFailure {
+    /// The discard.
+    pub discard: Discard,
+    /// The SPI the packet names.
+    pub spi: u32,
+    /// Whether an SA with the packet's SPI exists (the header is malformed
+    /// rather than addressed to nobody).
+    pub known: bool,
+}
+
+impl From<SpiFailure> for Discard {
+    fn from(f: SpiFailure) -> Self {
+        f.discard
+    }
+}
+
+/// One inbound check (RFC 4303 §3.4), as the SAD made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboundCheck {
+    /// §3.4.2: the SA lookup by SPI.
+    Spi(Result<(), SpiFailure>),
+    /// §3.4.3: the sequence number against the replay window (as it was then).
+    ReplayWindow {
+        /// The packet's sequence number.
+        sequence: u32,
+        /// The window at the check.
+        window: ReplayWindow,
+        /// Its outcome.
+        result: Result<(), Discard>,
+    },
+    /// §3.4.4: the ICV (integrity and decryption, one AEAD operation).
+    Icv(Result<(), Discard>),
+    /// The decrypted trailer: padding and pad length (§2.4).
+    Trailer(Result<(), Discard>),
+    /// §3.4.3: the window moves to take the sequence number, after the ICV.
+    WindowUpdate {
+        /// The packet's sequence number.
+        sequence: u32,
+        /// The window after the update.
+        window: ReplayWindow,
+    },
+}
+
+/// An inbound packet's processing: the checks made, in order, and the result.
+#[derive(Debug)]
+pub struct Inbound {
+    /// The checks, in the order made; a failure is the last one.
+    pub checks: Vec<InboundCheck>,
+    /// The opened packet, or why it was discarded.
+    pub result: Result<Opened, Discard>,
 }
 
 /// Seals and opens `packets` ESP packets of `payload_len` bytes on one SA pair
@@ -308,4 +425,69 @@ pub fn seal_open_round(
         total += opened.payload.len();
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod inbound_tests {
+    use super::*;
+
+    fn pair() -> (EspSa, Sad) {
+        let key = [7u8; 16];
+        let out = EspSa::new(0x1000, Algorithm::Aes128Gcm, &key, [1, 2, 3, 4]).unwrap();
+        let mut sad = Sad::new();
+        sad.insert(EspSa::new(0x1000, Algorithm::Aes128Gcm, &key, [1, 2, 3, 4]).unwrap());
+        (out, sad)
+    }
+
+    fn kinds(i: &Inbound) -> Vec<&'static str> {
+        i.checks
+            .iter()
+            .map(|c| match c {
+                InboundCheck::Spi(Ok(())) => "spi",
+                InboundCheck::Spi(Err(_)) => "spi!",
+                InboundCheck::ReplayWindow { result: Ok(()), .. } => "replay",
+                InboundCheck::ReplayWindow { .. } => "replay!",
+                InboundCheck::Icv(Ok(())) => "icv",
+                InboundCheck::Icv(Err(_)) => "icv!",
+                InboundCheck::Trailer(Ok(())) => "trailer",
+                InboundCheck::Trailer(Err(_)) => "trailer!",
+                InboundCheck::WindowUpdate { .. } => "update",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn checks_come_in_rfc_4303_order_and_stop_at_the_first_failure() {
+        let (mut out, mut sad) = pair();
+        let p = out.seal(6, b"hello", [0; 8]).unwrap().bytes;
+        let good = sad.inbound(&p);
+        assert_eq!(kinds(&good), ["spi", "replay", "icv", "trailer", "update"]);
+        assert_eq!(good.result.unwrap().payload, b"hello");
+        // The same packet again: refused by the window, before the ICV is computed.
+        let again = sad.inbound(&p);
+        assert_eq!(kinds(&again), ["spi", "replay!"]);
+        assert_eq!(again.result.unwrap_err(), Discard::Replay(1));
+        // A flipped ciphertext byte: the ICV fails and the window does not move.
+        let mut q = out.seal(6, b"hello", [1; 8]).unwrap().bytes;
+        let last = q.len() - 1;
+        q[last] ^= 1;
+        let bad = sad.inbound(&q);
+        assert_eq!(kinds(&bad), ["spi", "replay", "icv!"]);
+        assert_eq!(sad.get(0x1000).unwrap().window().top(), 1);
+        // An SPI nobody has.
+        let mut r = p.clone();
+        r[0] ^= 0x80;
+        let unknown = sad.inbound(&r);
+        assert_eq!(kinds(&unknown), ["spi!"]);
+        assert!(matches!(
+            unknown.checks[0],
+            InboundCheck::Spi(Err(SpiFailure { known: false, .. }))
+        ));
+        // A header too short to parse, for a known SPI.
+        let short = sad.inbound(&p[..10]);
+        assert!(matches!(
+            short.checks[..],
+            [InboundCheck::Spi(Err(SpiFailure { known: true, .. }))]
+        ));
+    }
 }

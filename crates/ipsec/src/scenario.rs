@@ -16,8 +16,7 @@ use cipherstage_transcript::{
 use crate::ah::{self, AhSa};
 use crate::describe;
 use crate::export::{Export, SaExport};
-use crate::sa::{Algorithm, EspSa, Opened, Sad, Sealed};
-use crate::wire::esp;
+use crate::sa::{Algorithm, EspSa, InboundCheck, Opened, Sad, Sealed};
 use crate::Discard;
 
 pub use cipherstage_transcript::TamperAt;
@@ -365,32 +364,41 @@ impl Driver {
             .map_err(|e| self.alert(me, e))
     }
 
-    /// Opens an ESP packet as RFC 4303 §3.4 orders it: SA lookup, sequence number, ICV.
+    /// Opens an ESP packet and records the SAD's checks in the order RFC 4303 §3.4
+    /// makes them: SA lookup, sequence number, ICV, trailer, window update.
     fn open(&mut self, me: ActorId, sad: &mut Sad, esp_bytes: &[u8]) -> Result<Opened, Stop> {
-        let spi = esp::Packet::new_unchecked(esp_bytes).spi();
-        let known = sad.get(spi).is_some();
-        let result = sad.open(esp_bytes);
-        match result {
-            Err(e @ (Discard::UnknownSpi(_) | Discard::Decode(_))) => {
-                let reason = if known {
+        let inbound = sad.inbound(esp_bytes);
+        for check in &inbound.checks {
+            self.record_check(me, check);
+        }
+        inbound.result.map_err(|e| self.alert(me, e))
+    }
+
+    fn record_check(&mut self, me: ActorId, check: &InboundCheck) {
+        match *check {
+            InboundCheck::Spi(Ok(())) => self.check(me, "ipsec.check.spi", Outcome::Passed),
+            InboundCheck::Spi(Err(f)) => {
+                let reason = if f.known {
                     FailReason::Malformed
                 } else {
                     FailReason::Untrusted
                 };
                 self.check(me, "ipsec.check.spi", Outcome::Failed(reason));
-                if !known {
+                if !f.known {
                     self.narrate(
                         "ipsec.narr.unknown_spi",
-                        &[("spi", &format!("0x{spi:08x}"))],
+                        &[("spi", &format!("0x{:08x}", f.spi))],
                     );
                 }
-                return Err(self.alert(me, e));
             }
-            _ => self.check(me, "ipsec.check.spi", Outcome::Passed),
-        }
-        let window = sad.get(spi).map(|s| *s.window()).unwrap_or_default();
-        match result {
-            Err(e @ Discard::Replay(seq)) => {
+            InboundCheck::ReplayWindow { result: Ok(()), .. } => {
+                self.check(me, "ipsec.check.replay", Outcome::Passed);
+            }
+            InboundCheck::ReplayWindow {
+                sequence,
+                window,
+                result: Err(_),
+            } => {
                 self.check(
                     me,
                     "ipsec.check.replay",
@@ -399,45 +407,33 @@ impl Driver {
                 self.narrate(
                     "ipsec.narr.replay_rejected",
                     &[
-                        ("seq", &seq),
+                        ("seq", &sequence),
                         ("top", &window.top()),
                         ("window", &window_bits(&window)),
                     ],
                 );
-                return Err(self.alert(me, e));
             }
-            _ => self.check(me, "ipsec.check.replay", Outcome::Passed),
-        }
-        match result {
-            Err(e @ Discard::IcvMismatch) => {
-                self.check(
-                    me,
-                    "ipsec.check.icv",
-                    Outcome::Failed(FailReason::TagMismatch),
-                );
-                Err(self.alert(me, e))
-            }
-            Err(e) => {
-                self.check(me, "ipsec.check.icv", Outcome::Passed);
-                self.check(
-                    me,
-                    "ipsec.check.trailer",
-                    Outcome::Failed(FailReason::Malformed),
-                );
-                Err(self.alert(me, e))
-            }
-            Ok(o) => {
-                self.check(me, "ipsec.check.icv", Outcome::Passed);
-                self.narrate(
-                    "ipsec.narr.window",
-                    &[
-                        ("seq", &o.sequence),
-                        ("top", &window.top()),
-                        ("window", &window_bits(&window)),
-                    ],
-                );
-                Ok(o)
-            }
+            InboundCheck::Icv(Ok(())) => self.check(me, "ipsec.check.icv", Outcome::Passed),
+            InboundCheck::Icv(Err(_)) => self.check(
+                me,
+                "ipsec.check.icv",
+                Outcome::Failed(FailReason::TagMismatch),
+            ),
+            // A good trailer is not a check of its own on screen.
+            InboundCheck::Trailer(Ok(())) => {}
+            InboundCheck::Trailer(Err(_)) => self.check(
+                me,
+                "ipsec.check.trailer",
+                Outcome::Failed(FailReason::Malformed),
+            ),
+            InboundCheck::WindowUpdate { sequence, window } => self.narrate(
+                "ipsec.narr.window",
+                &[
+                    ("seq", &sequence),
+                    ("top", &window.top()),
+                    ("window", &window_bits(&window)),
+                ],
+            ),
         }
     }
 }
