@@ -14,9 +14,10 @@ use cipherstage_pki::{pem, Cert, Pki, SCENARIO_NOW};
 use cipherstage_smime::crypto::KdfHash;
 use cipherstage_smime::encrypted::{encrypt_mail, open_mail, Step};
 use cipherstage_smime::envelope::{self, Cipher, OpenStep};
+use cipherstage_smime::scenario_encrypted::describe;
 use cipherstage_smime::{signed_entity, text_part, verify_as, Letter, FROM, TO};
 use cipherstage_transcript::rand::Seeded;
-use cipherstage_transcript::FailReason;
+use cipherstage_transcript::{check_fields, FailReason};
 
 const OPENSSL: &str = "/usr/bin/openssl";
 const AT: &str = "1793491200";
@@ -326,6 +327,10 @@ fn we_decrypt_what_openssl_encrypts_to_bob_with_either_kdf_and_either_cipher() {
         ]);
         run_ok(&dir, &args);
         let mail = std::fs::read(dir.join("enc.eml")).unwrap();
+        // Every byte of OpenSSL's mail is explained too, down to its CMS fields.
+        let fields = describe(&mail);
+        check_fields(&fields, 0, mail.len()).unwrap();
+        assert!(format!("{fields:?}").contains("smime.field.wrapped_key"));
         let u = open_mail(&mail, &pki.bob_mail.der, &pki.bob_mail.key.pkcs8);
         assert!(u.ok(), "{cipher_arg} {kdf_opt:?}: {:?}", u.steps);
         assert_eq!(u.content(), entity);
