@@ -286,6 +286,9 @@ pub struct Pki {
     /// S/MIME leaf `bob`: rfc822Name `bob@example.com`, emailProtection, an ECDSA P-256
     /// key (S/MIME encryption agrees a key with it by ECDH), issued by the intermediate.
     pub bob_mail: Cert,
+    /// Like `bob_mail`, but for clientAuth only: no emailProtection, so a mail client
+    /// must not encrypt to it.
+    pub bob_mail_wrong_eku: Cert,
 }
 
 struct Spec<'a> {
@@ -456,10 +459,12 @@ impl Pki {
             &inter,
         )?;
         // Drawn after everything above, so every earlier certificate stays byte-identical.
-        let alice_mail = issue_mail(rng, 30, &inter, "alice", ALICE_MAIL)?;
-        let mallory_mail = issue_mail(rng, 31, &rogue, "alice", ALICE_MAIL)?;
+        let email = &[ExtendedKeyUsagePurpose::EmailProtection];
+        let alice_mail = issue_mail(rng, 30, &inter, ("alice", ALICE_MAIL), email)?;
+        let mallory_mail = issue_mail(rng, 31, &rogue, ("alice", ALICE_MAIL), email)?;
         // Drawn last again: every certificate above keeps its bytes.
-        let bob_mail = issue_mail(rng, 32, &inter, "bob", BOB_MAIL)?;
+        let bob_mail = issue_mail(rng, 32, &inter, ("bob", BOB_MAIL), email)?;
+        let bob_mail_wrong_eku = issue_mail(rng, 33, &inter, ("bob", BOB_MAIL), &[ClientAuth])?;
         Ok(Pki {
             root: root.0,
             intermediate: inter.0,
@@ -480,6 +485,7 @@ impl Pki {
             alice_mail: alice_mail.0,
             mallory_mail: mallory_mail.0,
             bob_mail: bob_mail.0,
+            bob_mail_wrong_eku: bob_mail_wrong_eku.0,
         })
     }
 }
@@ -490,14 +496,14 @@ pub const ALICE_MAIL: &str = "alice@example.com";
 /// The address of Bob's S/MIME certificate.
 pub const BOB_MAIL: &str = "bob@example.com";
 
-/// An S/MIME leaf for `address` (an ECDSA P-256 key, emailProtection), signed by
-/// `issuer`'s Ed25519 key.
+/// An S/MIME leaf for `(cn, address)` (an ECDSA P-256 key, the extended key usages
+/// `eku`), signed by `issuer`'s Ed25519 key.
 fn issue_mail(
     rng: &mut dyn RandomSource,
     serial: u8,
     issuer: &(Cert, CertificateParams),
-    cn: &str,
-    address: &str,
+    (cn, address): (&str, &str),
+    eku: &[ExtendedKeyUsagePurpose],
 ) -> Result<(Cert, CertificateParams), PkiError> {
     let key = Key::generate_ecdsa_p256(rng)?;
     let mut p = params(&Spec {
@@ -507,7 +513,7 @@ fn issue_mail(
         until: Y2027_06_01,
         serial,
         ca: false,
-        eku: &[ExtendedKeyUsagePurpose::EmailProtection],
+        eku,
     })?;
     let mail = rcgen::string::Ia5String::try_from(address)
         .map_err(|e| PkiError::Generate(e.to_string()))?;

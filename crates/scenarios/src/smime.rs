@@ -3,7 +3,7 @@
 
 use cipherstage_smime::envelope::Cipher;
 use cipherstage_smime::scenario::{Params, Signer};
-use cipherstage_smime::scenario_encrypted::Params as EncParams;
+use cipherstage_smime::scenario_encrypted::{BobCert, Params as EncParams};
 use cipherstage_transcript::{Layer, Transcript};
 
 use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
@@ -29,6 +29,11 @@ const CONTENT_CIPHER: ParamSpec = ParamSpec {
     kind: ParamKind::Choice(&["aes256-cbc", "aes256-gcm"]),
     default: "aes256-cbc",
 };
+const BOB_CERT: ParamSpec = ParamSpec {
+    name: "bob_cert",
+    kind: ParamKind::Choice(&["issued", "missing", "wrong_eku", "lost_key"]),
+    default: "issued",
+};
 const ENC_SUBJECT: ParamSpec = ParamSpec {
     name: "subject",
     kind: ParamKind::Text,
@@ -51,7 +56,13 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         id: "smime-encrypted",
         protocol: "smime",
         layer: Layer::Application,
-        params: &[CONTENT_CIPHER, ENC_SUBJECT, ENC_BODY, crate::FLIP_ANY],
+        params: &[
+            CONTENT_CIPHER,
+            BOB_CERT,
+            ENC_SUBJECT,
+            ENC_BODY,
+            crate::FLIP_ANY,
+        ],
     },
     ScenarioInfo {
         id: "smime-signed-encrypted",
@@ -92,7 +103,18 @@ fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
 
 fn enc_params(info: &ScenarioInfo, v: &Values) -> Result<EncParams, RunError> {
     let (subject, body) = letter_text(v)?;
+    let bob = if info.params.iter().any(|p| p.name == "bob_cert") {
+        match v.choice("bob_cert")? {
+            "missing" => BobCert::Missing,
+            "wrong_eku" => BobCert::WrongEku,
+            "lost_key" => BobCert::LostKey,
+            _ => BobCert::Issued,
+        }
+    } else {
+        BobCert::Issued
+    };
     Ok(EncParams {
+        bob,
         cipher: match v.choice("content_cipher")? {
             "aes256-gcm" => Cipher::Aes256Gcm,
             _ => Cipher::Aes256Cbc,

@@ -3,7 +3,7 @@
 //! decrypts it (and, signed first, then verifies the signature inside). Eve watches the
 //! path to the server: she cannot read the body, but the header is in clear.
 
-use cipherstage_pki::{pem, Cert, Pki, SCENARIO_NOW};
+use cipherstage_pki::{pem, Cert, Key, Pki, SCENARIO_NOW};
 use cipherstage_tls::scenario::{build_pki, seeded};
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
@@ -36,9 +36,24 @@ const DELIVER: Wire = Wire {
     layer: Layer::Application,
 };
 
+/// What Alice's client finds for Bob, and what Bob's client still has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BobCert {
+    /// Bob's certificate for e-mail protection, and his key.
+    Issued,
+    /// No certificate for bob@example.com in Alice's address book.
+    Missing,
+    /// A certificate for bob@example.com without emailProtection.
+    WrongEku,
+    /// The right certificate, but Bob lost the private key (a new one cannot open it).
+    LostKey,
+}
+
 /// What the user can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
+    /// Bob's certificate and key.
+    pub bob: BobCert,
     /// AES-256-CBC (EnvelopedData) or AES-256-GCM (AuthEnvelopedData).
     pub cipher: Cipher,
     /// Sign first, then encrypt the signed entity.
@@ -54,6 +69,7 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
+            bob: BobCert::Issued,
             cipher: Cipher::Aes256Cbc,
             signed: false,
             subject: "Salary review".into(),
@@ -272,13 +288,25 @@ fn story(s: &mut Recorder, p: &Params, pki: &Pki, rng: &mut dyn RandomSource) ->
     } else {
         text_part(&p.body)
     };
-    let bob_ok = recipient_ok(pki, &pki.bob_mail, TO);
+    let found = match p.bob {
+        BobCert::Missing => None,
+        BobCert::WrongEku => Some(&pki.bob_mail_wrong_eku),
+        BobCert::Issued | BobCert::LostKey => Some(&pki.bob_mail),
+    };
+    let bob_ok = found.is_some_and(|c| recipient_ok(pki, c, TO));
     s.check(
         ALICE,
         "smime.check.recipient_cert",
         (!bob_ok).then_some(cipherstage_transcript::FailReason::Untrusted),
     );
     if !bob_ok {
+        s.alert(ALICE, "smime.alert.cannot_encrypt", false);
+        let key = if found.is_some() {
+            "smime.narr.wrong_eku"
+        } else {
+            "smime.narr.no_certificate"
+        };
+        s.narrate(key, &[("to", &TO)]);
         return None;
     }
     s.narrate("smime.narr.enc_recipients", &[("to", &TO), ("from", &FROM)]);
@@ -359,7 +387,19 @@ fn story(s: &mut Recorder, p: &Params, pki: &Pki, rng: &mut dyn RandomSource) ->
         fields,
     );
     let bob = &pki.bob_mail;
-    let u = open_mail(&got.bytes, &bob.der, &bob.key.pkcs8);
+    let lost = if p.bob == BobCert::LostKey {
+        // The key on his new laptop: a fresh P-256 key, not the one in the certificate.
+        let Ok(k) = Key::generate_ecdsa_p256(rng) else {
+            s.narrate("smime.narr.enc_failed", &[]);
+            return None;
+        };
+        s.narrate("smime.narr.lost_key", &[]);
+        Some(k)
+    } else {
+        None
+    };
+    let key = lost.as_ref().unwrap_or(&bob.key);
+    let u = open_mail(&got.bytes, &bob.der, &key.pkcs8);
     s.narrate("smime.narr.enc_bob_opens", &[]);
     for (step, fail) in &u.steps {
         s.check(BOB, step.key(), *fail);
@@ -421,6 +461,9 @@ fn story(s: &mut Recorder, p: &Params, pki: &Pki, rng: &mut dyn RandomSource) ->
             Some(EncStep::Open(OpenStep::Cms)) => "smime.narr.fail_env_cms",
             Some(EncStep::Open(OpenStep::Recipient)) => "smime.narr.fail_recipient",
             Some(EncStep::Open(OpenStep::OriginatorKey)) => "smime.narr.fail_originator_key",
+            Some(EncStep::Open(OpenStep::KeyUnwrap)) if lost.is_some() => {
+                "smime.narr.fail_lost_key"
+            }
             Some(EncStep::Open(OpenStep::KeyUnwrap)) => "smime.narr.fail_key_unwrap",
             Some(EncStep::Open(OpenStep::Padding)) => "smime.narr.fail_padding",
             Some(EncStep::Open(OpenStep::Tag)) => "smime.narr.fail_gcm_tag",

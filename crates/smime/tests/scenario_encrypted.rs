@@ -197,3 +197,40 @@ fn a_flipped_byte_is_noticed_under_gcm_and_may_garble_cbc_unnoticed() {
         check_fields(&describe(&mail[..n]), 0, n).unwrap_or_else(|e| panic!("{n}: {e}"));
     }
 }
+
+#[test]
+fn no_certificate_a_wrong_eku_and_a_lost_key_are_refused_with_their_reason() {
+    use cipherstage_smime::scenario_encrypted::BobCert;
+    for (bob, want, messages) in [
+        (BobCert::Missing, "smime.check.recipient_cert", 0),
+        (BobCert::WrongEku, "smime.check.recipient_cert", 0),
+        (BobCert::LostKey, "smime.check.key_unwrap", 2),
+    ] {
+        for cipher in [Cipher::Aes256Cbc, Cipher::Aes256Gcm] {
+            let p = Params {
+                bob,
+                ..params(cipher, false)
+            };
+            let t = run("smime-encrypted", &p, Some(1));
+            check_coverage(&t).unwrap();
+            assert_eq!(t.messages().count(), messages, "{bob:?}");
+            let c = checks(&t);
+            let reason = if bob == BobCert::LostKey {
+                FailReason::TagMismatch
+            } else {
+                FailReason::Untrusted
+            };
+            assert_eq!(
+                c.last().unwrap(),
+                &(want.to_owned(), Outcome::Failed(reason)),
+                "{bob:?}"
+            );
+            assert_eq!(
+                c.iter().filter(|(_, o)| *o != Outcome::Passed).count(),
+                1,
+                "{bob:?}: {c:?}"
+            );
+            assert!(t.events.iter().any(|e| matches!(e, Event::Alert(_))));
+        }
+    }
+}
