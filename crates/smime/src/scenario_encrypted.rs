@@ -92,7 +92,7 @@ pub fn describe(mail: &[u8]) -> Vec<Field> {
         for h in &hs {
             let k = header_key(&h.name);
             let (name, explain) = match k {
-                "from" | "to" | "subject" | "date" => (
+                "from" | "to" | "subject" | "date" | "received" => (
                     format!("smime.field.header_{k}"),
                     format!("smime.explain.enc_header_{k}"),
                 ),
