@@ -1,9 +1,13 @@
 //! Writes a scenario's capture as pcapng and prints the tshark SA options.
-use cipherstage_ipsec::{run_with_export, Algorithm, Params};
+use cipherstage_ipsec::{run_with_export, Algorithm, Params, Story};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let id = args.get(1).map(String::as_str).unwrap_or("ipsec-transport");
+    let Some(story) = Story::from_id(id) else {
+        eprintln!("unknown scenario {id:?}");
+        return;
+    };
     let alg = args
         .get(2)
         .and_then(|a| Algorithm::from_id(a))
@@ -13,7 +17,7 @@ fn main() {
         .cloned()
         .unwrap_or_else(|| "capture.pcapng".into());
     let (_, e) = run_with_export(
-        id,
+        story,
         &Params {
             algorithm: alg,
             ..Params::default()

@@ -19,6 +19,7 @@
 
 pub mod ah;
 pub mod describe;
+pub mod encap;
 pub mod export;
 pub mod replay;
 pub mod sa;
@@ -28,7 +29,7 @@ pub mod wire;
 pub use sa::{
     seal_open_round, Algorithm, EspSa, Inbound, InboundCheck, Opened, Sad, Sealed, SpiFailure,
 };
-pub use scenario::{run, run_with_export, Inner, Mode, Params, TamperAt, REPLY};
+pub use scenario::{run, run_with_export, Inner, Mode, Params, Story, TamperAt, REPLY};
 
 /// Why bytes could not be read as an ESP or AH header, and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use cipherstage_ipsec::{run, Algorithm, Inner, Mode, Params, TamperAt};
+use cipherstage_ipsec::{run, Algorithm, Inner, Mode, Params, Story, TamperAt};
 use cipherstage_transcript::{Event, Transcript};
 
 const I18N: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/i18n");
@@ -42,12 +42,12 @@ fn placeholders(text: &str) -> BTreeSet<String> {
 fn transcripts() -> Vec<Transcript> {
     let mut out = Vec::new();
     for id in [
-        "ipsec-transport",
-        "ipsec-tunnel",
-        "ipsec-replay",
-        "ipsec-tamper",
-        "ipsec-ah",
-        "ipsec-nat",
+        Story::Transport,
+        Story::Tunnel,
+        Story::Replay,
+        Story::Tamper,
+        Story::Ah,
+        Story::Nat,
     ] {
         for algorithm in Algorithm::ALL {
             for mode in [Mode::Transport, Mode::Tunnel] {

@@ -4,7 +4,7 @@
 use cipherstage_ipsec::ah::AhSa;
 use cipherstage_ipsec::wire::esp::Trailer;
 use cipherstage_ipsec::{
-    run, run_with_export, Algorithm, Discard, EspSa, Inner, Mode, Params, Sad, TamperAt,
+    run, run_with_export, Algorithm, Discard, EspSa, Inner, Mode, Params, Sad, Story, TamperAt,
 };
 use cipherstage_packets::{ipv4, tcp, IpProtocol, Ipv4Addr};
 use cipherstage_transcript::*;
@@ -75,14 +75,14 @@ fn algorithm_of(c: &Case) -> Algorithm {
     }
 }
 
-fn all_scenarios() -> [&'static str; 6] {
+fn all_scenarios() -> [Story; 6] {
     [
-        "ipsec-transport",
-        "ipsec-tunnel",
-        "ipsec-replay",
-        "ipsec-tamper",
-        "ipsec-ah",
-        "ipsec-nat",
+        Story::Transport,
+        Story::Tunnel,
+        Story::Replay,
+        Story::Tamper,
+        Story::Ah,
+        Story::Nat,
     ]
 }
 
@@ -266,7 +266,7 @@ tests! {
     }
 
     fn happy_scenarios_deliver_the_payload_and_pass_every_check() {
-        for id in ["ipsec-transport", "ipsec-tunnel", "ipsec-nat"] {
+        for id in [Story::Transport, Story::Tunnel, Story::Nat] {
             for alg in Algorithm::ALL {
                 for mtu in [1500, 96] {
                     let p = Params { algorithm: alg, payload: "こんにちは、サーバー".into(), mtu, ..Params::default() };
@@ -280,7 +280,7 @@ tests! {
     }
 
     fn the_eavesdropper_never_sees_the_payload_in_esp() {
-        for id in ["ipsec-transport", "ipsec-tunnel", "ipsec-nat"] {
+        for id in [Story::Transport, Story::Tunnel, Story::Nat] {
             let p = Params { payload: "secret salary table".into(), ..Params::default() };
             let t = run(id, &p, Some(9));
             let mut plain_seen = 0;
@@ -292,21 +292,21 @@ tests! {
                     plain_seen += 1;
                 }
             }
-            if id != "ipsec-transport" {
+            if id != Story::Transport {
                 assert!(plain_seen >= 1, "{id}: the private networks carry the plain packet");
             }
         }
         // AH does not encrypt: the payload is readable on the internet link.
-        let t = run("ipsec-ah", &Params { payload: "secret salary table".into(), ..Params::default() }, Some(9));
+        let t = run(Story::Ah, &Params { payload: "secret salary table".into(), ..Params::default() }, Some(9));
         assert!(t.messages().all(|m| m.bytes.windows(19).any(|w| w == b"secret salary table")));
     }
 
     fn transport_keeps_the_header_tunnel_hides_the_inner_addresses() {
-        let t = run("ipsec-transport", &Params::default(), Some(3));
+        let t = run(Story::Transport, &Params::default(), Some(3));
         let m = t.messages().next().unwrap();
         assert_eq!(m.bytes[9], 50);
         assert_eq!(&m.bytes[12..20], &[192, 0, 2, 10, 198, 51, 100, 20]);
-        let t = run("ipsec-tunnel", &Params::default(), Some(3));
+        let t = run(Story::Tunnel, &Params::default(), Some(3));
         let esp: Vec<&Message> = t.messages().filter(|m| m.protocol == "esp").collect();
         assert_eq!(esp.len(), 2);
         assert_eq!(&esp[0].bytes[12..20], &[203, 0, 113, 1, 198, 51, 100, 1]);
@@ -326,7 +326,7 @@ tests! {
 
     fn the_replayed_packet_is_refused_by_the_window_not_the_icv() {
         for mode in [Mode::Transport, Mode::Tunnel] {
-            let t = run("ipsec-replay", &Params { mode, ..Params::default() }, Some(4));
+            let t = run(Story::Replay, &Params { mode, ..Params::default() }, Some(4));
             let c = checks(&t);
             let accepted = c.iter().filter(|(_, w, o)| w == "ipsec.check.icv" && *o == Outcome::Passed).count();
             assert_eq!(accepted, 3);
@@ -341,10 +341,10 @@ tests! {
 
     fn every_flipped_byte_is_caught_by_the_right_check() {
         for mode in [Mode::Transport, Mode::Tunnel] {
-            let len = run("ipsec-tamper", &Params { mode, ..Params::default() }, Some(8)).messages().next().unwrap().bytes.len();
+            let len = run(Story::Tamper, &Params { mode, ..Params::default() }, Some(8)).messages().next().unwrap().bytes.len();
             for offset in 0..len {
                 let p = Params { mode, tamper: Some(TamperAt { message: 0, offset }), ..Params::default() };
-                let t = run("ipsec-tamper", &p, Some(8));
+                let t = run(Story::Tamper, &p, Some(8));
                 assert_eq!(check_coverage(&t), Ok(()));
                 let expected = match offset {
                     0..=19 => ("ipsec.check.ip_header", FailReason::Malformed),
@@ -365,17 +365,17 @@ tests! {
     }
 
     fn ah_survives_a_router_but_not_a_nat() {
-        let t = run("ipsec-ah", &Params { nat: false, ..Params::default() }, Some(2));
+        let t = run(Story::Ah, &Params { nat: false, ..Params::default() }, Some(2));
         assert_eq!(failed(&t), vec![]);
         assert_eq!(delivered(&t), vec![Params::default().payload]);
-        let t = run("ipsec-ah", &Params { nat: true, ..Params::default() }, Some(2));
+        let t = run(Story::Ah, &Params { nat: true, ..Params::default() }, Some(2));
         assert_eq!(failed(&t), vec![("ipsec.check.ah_icv".to_owned(), FailReason::TagMismatch)]);
         let msgs: Vec<&Message> = t.messages().collect();
         assert_eq!(&msgs[1].bytes[12..16], &[203, 0, 113, 7]);
     }
 
     fn esp_in_udp_uses_port_4500_and_the_nat_rewrites_the_outer_header_only() {
-        let t = run("ipsec-nat", &Params::default(), Some(6));
+        let t = run(Story::Nat, &Params::default(), Some(6));
         let msgs: Vec<&Message> = t.messages().collect();
         let (home, internet) = (msgs[0], msgs[1]);
         assert_eq!(home.bytes[9], 17);
@@ -387,7 +387,7 @@ tests! {
 
     fn transcript_secrets_open_the_wire_bytes_with_ring_directly() {
         for alg in Algorithm::ALL {
-            let t = run("ipsec-transport", &Params { algorithm: alg, ..Params::default() }, Some(12));
+            let t = run(Story::Transport, &Params { algorithm: alg, ..Params::default() }, Some(12));
             let secret = |name: &str| t.events.iter().find_map(|e| match e {
                 Event::Secret(s) if s.name == name => Some(s.bytes.clone()),
                 _ => None,
@@ -413,7 +413,7 @@ tests! {
     }
 
     fn export_lists_the_sas_of_the_captured_link() {
-        let (t, e) = run_with_export("ipsec-nat", &Params::default(), Some(1));
+        let (t, e) = run_with_export(Story::Nat, &Params::default(), Some(1));
         assert_eq!(e.sas.len(), 2);
         assert_eq!(e.sas[0].src, Ipv4Addr::new(203, 0, 113, 7));
         assert_eq!(e.packets.len(), t.messages().filter(|m| m.link == 1).count());
@@ -425,7 +425,7 @@ tests! {
 
 tests! {
     fn a_ping_is_echoed_through_every_happy_scenario() {
-        for id in ["ipsec-transport", "ipsec-tunnel", "ipsec-nat"] {
+        for id in [Story::Transport, Story::Tunnel, Story::Nat] {
             let p = Params { inner: Inner::Ping, payload: "ping 0123456789".into(), ..Params::default() };
             let t = run(id, &p, Some(5));
             assert_eq!(failed(&t), vec![], "{id}");
@@ -436,7 +436,7 @@ tests! {
 
     fn the_same_inner_packet_costs_more_in_tunnel_mode() {
         for alg in Algorithm::ALL {
-            let t = run("ipsec-compare", &Params { algorithm: alg, ..Params::default() }, Some(5));
+            let t = run(Story::Compare, &Params { algorithm: alg, ..Params::default() }, Some(5));
             assert_eq!(failed(&t), vec![]);
             let m: Vec<&Message> = t.messages().collect();
             assert_eq!(m.len(), 2);
@@ -455,10 +455,10 @@ tests! {
     fn chosen_addresses_are_used_outside_in_transport_and_inside_in_tunnel_mode() {
         let (a, b) = (Ipv4Addr::new(172, 16, 0, 1), Ipv4Addr::new(172, 16, 9, 9));
         let p = Params { addr_a: Some(a), addr_b: Some(b), ..Params::default() };
-        let t = run("ipsec-transport", &p, Some(1));
+        let t = run(Story::Transport, &p, Some(1));
         let m = t.messages().next().unwrap();
         assert_eq!(&m.bytes[12..20], &[172, 16, 0, 1, 172, 16, 9, 9]);
-        let t = run("ipsec-tunnel", &p, Some(1));
+        let t = run(Story::Tunnel, &p, Some(1));
         let m: Vec<&Message> = t.messages().collect();
         assert_eq!(&m[0].bytes[12..20], &[172, 16, 0, 1, 172, 16, 9, 9], "LAN A: plain inner packet");
         assert!(!m[1].bytes.windows(4).any(|w| w == [172, 16, 9, 9]), "internet: inner addresses encrypted");
@@ -469,8 +469,8 @@ tests! {
 
 tests! {
     fn live_randomness_runs_succeed_and_differ() {
-        let a = run("ipsec-tunnel", &Params::default(), None);
-        let b = run("ipsec-tunnel", &Params::default(), None);
+        let a = run(Story::Tunnel, &Params::default(), None);
+        let b = run(Story::Tunnel, &Params::default(), None);
         assert_eq!(a.seed, None);
         assert_eq!(failed(&a), vec![]);
         assert_eq!(delivered(&a).len(), 2);

@@ -8,7 +8,7 @@
 use std::process::Command;
 
 use cipherstage_ipsec::export::Export;
-use cipherstage_ipsec::{run_with_export, Algorithm, Params, REPLY};
+use cipherstage_ipsec::{run_with_export, Algorithm, Params, Story, REPLY};
 use cipherstage_transcript::hex_encode;
 
 /// One line per frame: the requested fields, tab-separated.
@@ -99,7 +99,7 @@ fn assert_decrypted(name: &str, e: &Export, payload: &str, answer: &str) {
 
 #[test]
 fn tshark_decrypts_transport_tunnel_and_nat_captures_with_good_icvs() {
-    for id in ["ipsec-transport", "ipsec-tunnel", "ipsec-nat"] {
+    for id in [Story::Transport, Story::Tunnel, Story::Nat] {
         for alg in [Algorithm::Aes128Gcm, Algorithm::Aes256Gcm] {
             let p = Params {
                 algorithm: alg,
@@ -119,7 +119,7 @@ fn tshark_decrypts_the_same_packet_in_both_modes_side_by_side() {
             algorithm: alg,
             ..Params::default()
         };
-        let (_, e) = run_with_export("ipsec-compare", &p, Some(24));
+        let (_, e) = run_with_export(Story::Compare, &p, Some(24));
         assert_decrypted(
             &format!("compare-{}", alg.as_str()),
             &e,
@@ -132,7 +132,7 @@ fn tshark_decrypts_the_same_packet_in_both_modes_side_by_side() {
 #[test]
 fn tshark_reassembles_fragments_at_a_small_mtu_and_still_decrypts() {
     let payload = "GET /a/rather/long/path/that/does/not/fit/in/one/small/packet HTTP/1.1";
-    for id in ["ipsec-transport", "ipsec-tunnel"] {
+    for id in [Story::Transport, Story::Tunnel] {
         let p = Params {
             payload: payload.into(),
             mtu: 100,
@@ -154,7 +154,7 @@ fn tshark_flags_a_tampered_packet_as_icv_bad() {
         }),
         ..Params::default()
     };
-    let (_, e) = run_with_export("ipsec-tamper", &p, Some(23));
+    let (_, e) = run_with_export(Story::Tamper, &p, Some(23));
     let rows = tshark("tamper", &e);
     assert_eq!(rows.len(), 1);
     assert_eq!(

@@ -109,12 +109,22 @@ fn has(info: &ScenarioInfo, name: &str) -> bool {
     info.params.iter().any(|p| p.name == name)
 }
 
+/// The core's story for this scenario (every id listed here has one).
+fn story(info: &ScenarioInfo) -> Result<cipherstage_ipsec::Story, RunError> {
+    cipherstage_ipsec::Story::from_id(info.id)
+        .ok_or_else(|| RunError::UnknownScenario(info.id.to_owned()))
+}
+
 pub(crate) fn run(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
-    Ok(cipherstage_ipsec::run(info.id, &params(info, v)?, seed))
+    Ok(cipherstage_ipsec::run(
+        story(info)?,
+        &params(info, v)?,
+        seed,
+    ))
 }
 
 /// The capture of the run, and the Wireshark/tshark settings that decrypt it.
@@ -123,7 +133,7 @@ pub(crate) fn run_with_exports(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<(Transcript, Vec<ExportFile>), RunError> {
-    let (t, export) = cipherstage_ipsec::run_with_export(info.id, &params(info, v)?, seed);
+    let (t, export) = cipherstage_ipsec::run_with_export(story(info)?, &params(info, v)?, seed);
     let mut howto = String::from(
         "# Decrypt the capture with tshark (one -o per ESP SA; AES-GCM key then 4-byte salt):\n\
          tshark -r CAPTURE.pcapng -o esp.enable_encryption_decode:TRUE \\\n  \
