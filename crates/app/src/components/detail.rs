@@ -319,10 +319,10 @@ impl<'a> Labelled<'a> {
                     char::from(letter)
                 );
                 match len.div_ceil(32) {
-                    0 | 1 => format!("{first}, {len} B of K1"),
-                    2 => format!("{first}, K2 = SHA-256(K ‖ H ‖ K1); {len} B of K1 ‖ K2"),
+                    0 | 1 => format!("{first}; K1 → {len} B"),
+                    2 => format!("{first}, K2 = SHA-256(K ‖ H ‖ K1); K1 ‖ K2 → {len} B"),
                     n => format!(
-                        "{first}, Kn+1 = SHA-256(K ‖ H ‖ K1 ‖ … ‖ Kn); {len} B of K1 ‖ … ‖ K{n}"
+                        "{first}, Kn+1 = SHA-256(K ‖ H ‖ K1 ‖ … ‖ Kn); K1 ‖ … ‖ K{n} → {len} B"
                     ),
                 }
             }
