@@ -3,6 +3,8 @@
 
 use crate::crypto::KdfHash;
 
+use crate::cms::OID_DATA;
+
 use super::{
     Cipher, OID_AES256_CBC, OID_AES256_GCM, OID_AES256_WRAP, OID_AUTH_ENVELOPED_DATA,
     OID_ECDH_SHA1KDF, OID_ECDH_SHA256KDF, OID_EC_PUBLIC_KEY, OID_ENVELOPED_DATA, OID_P256,
@@ -267,27 +269,29 @@ pub fn parse(der: &[u8]) -> Result<Envelope<'_>, DecodeError> {
     outer.end()?;
     let mut e = ed.inner();
     let v = e.expect(0x02)?;
-    let version_ok = if auth {
-        v.body == [0]
-    } else {
-        matches!(v.body, [0] | [2] | [3] | [4])
-    };
-    if !version_ok {
+    if auth && v.body != [0] {
         return Err(fault(DecodeKind::Version, v.at));
     }
-    e.opt(0xa0)?;
+    let originator_info = e.opt(0xa0)?.is_some();
     let ris = e.expect(0x31)?;
     let mut r = ris.inner();
     let mut recipients = Vec::new();
+    // What RFC 5652 §6.1 derives the version from.
+    let (mut all_v0, mut pwri_or_ori) = (true, false);
     while !r.data.is_empty() {
         let ri = r.next()?;
-        if ri.tag == 0xa1 {
-            recipients.push(key_agree(ri)?);
+        match ri.tag {
+            0xa1 => recipients.push(key_agree(ri)?),
+            0x30 => all_v0 &= ri.body.starts_with(&[0x02, 0x01, 0x00]),
+            0xa3 | 0xa4 => pwri_or_ori = true,
+            _ => {}
         }
+        all_v0 &= ri.tag == 0x30;
     }
     let eci = e.expect(0x30)?;
     let mut c = eci.inner();
-    let content_type = c.expect(0x06)?.body;
+    let ct_el = c.expect(0x06)?;
+    let (content_type, content_type_at) = (ct_el.body, ct_el.at);
     let (oid, mut params, oid_at) = algorithm(c.expect(0x30)?)?;
     let (cipher, iv) = match (oid, auth) {
         (OID_AES256_CBC, false) => {
@@ -325,9 +329,25 @@ pub fn parse(der: &[u8]) -> Result<Envelope<'_>, DecodeError> {
         mac = m.body;
         e.opt(0xa2)?;
     } else {
-        e.opt(0xa1)?;
+        let unprotected = e.opt(0xa1)?.is_some();
+        let want: &[u8] = if pwri_or_ori {
+            &[3]
+        } else if !originator_info && !unprotected && all_v0 {
+            &[0]
+        } else {
+            &[2]
+        };
+        // With originatorInfo, other certificate formats make it 3 or 4.
+        let ok = v.body == want || (originator_info && matches!(v.body, [3] | [4]));
+        if !ok {
+            return Err(fault(DecodeKind::Version, v.at));
+        }
     }
     e.end()?;
+    if content_type != OID_DATA {
+        // S/MIME encrypts a MIME entity: id-data (RFC 8551 §3.3).
+        return Err(fault(DecodeKind::ContentType, content_type_at));
+    }
     Ok(Envelope {
         cipher,
         recipients,
