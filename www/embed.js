@@ -1,4 +1,4 @@
-// cipherstage embed loader. Put <div data-cipherstage="s=hybrid&step=3&lang=ja"></div>
+// cipherstage embed loader. Put <div data-cipherstage="s=hybrid&at=4&lang=ja"></div>
 // anywhere on a page and load this script (from the folder the app is served from).
 // Each div becomes an iframe of the app in its compact embed layout; the app posts its
 // content height, and the iframe follows it. Several widgets per page are fine.

@@ -8,8 +8,10 @@
 )]
 
 pub mod components;
+pub mod hooks;
 pub mod i18n;
 pub mod state;
+pub mod text_fit;
 pub mod url;
 mod web;
 
@@ -56,10 +58,32 @@ pub fn App() -> Html {
         });
     }
 
-    // Presenter mode asks for full screen (the browser may refuse; the layout works anyway).
+    // Presenter mode asks for full screen when a key or click asked for it (a
+    // browser refuses it without one: a shared `?present=1` link shows "press F"
+    // instead). The layout works without full screen anyway.
     {
         let presenter = state.presenter;
-        use_effect_with(presenter, move |on| web::fullscreen(*on));
+        let asks = state.fullscreen_asks;
+        use_effect_with((presenter, asks), move |(on, asks)| {
+            if !*on {
+                web::fullscreen(false);
+            } else if *asks > 0 {
+                web::fullscreen(true);
+            }
+        });
+    }
+
+    // Leaving full screen (Esc, F11, the browser's control) leaves presenter mode.
+    {
+        let dispatch = state.dispatcher();
+        use_effect_with((), move |_| {
+            let document = gloo::utils::document();
+            let listener = EventListener::new(&document, "fullscreenchange", move |_| {
+                let on = gloo::utils::document().fullscreen_element().is_some();
+                dispatch.dispatch(Action::FullscreenChanged(on));
+            });
+            move || drop(listener)
+        });
     }
 
     // In an embed, tell the host page how tall the content is, after every render.
@@ -72,7 +96,9 @@ pub fn App() -> Html {
         });
     }
 
-    // Keyboard: →/Space/N next, ←/P back, Home/End, L language, E eavesdropper, ? help.
+    // Keyboard: →/Space/N next, ←/B back, P play/pause, Home/End, L language,
+    // E eavesdropper, ? help, Esc closes. A focused control keeps its own keys
+    // (Space/Enter press a button; arrows move in the byte grid).
     {
         let dispatch = state.dispatcher();
         use_effect_with((), move |_| {
@@ -82,12 +108,22 @@ pub fn App() -> Html {
                 let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
                     return;
                 };
+                if e.key() == "Escape" && !e.ctrl_key() && !e.meta_key() && !e.alt_key() {
+                    e.prevent_default();
+                    dispatch.dispatch(Action::Escape);
+                    return;
+                }
                 if e.ctrl_key() || e.meta_key() || e.alt_key() || web::typing_in_field(e) {
                     return;
                 }
-                let action = match e.key().as_str() {
+                let key = e.key();
+                if web::key_belongs_to_target(e, &key) {
+                    return;
+                }
+                let action = match key.as_str() {
                     "ArrowRight" | " " | "n" | "N" | "PageDown" => Action::Next,
-                    "ArrowLeft" | "p" | "P" | "PageUp" => Action::Prev,
+                    "ArrowLeft" | "b" | "B" | "PageUp" => Action::Prev,
+                    "p" | "P" => Action::TogglePlay,
                     "Home" => Action::First,
                     "End" => Action::Last,
                     "l" | "L" => Action::ToggleLang,
@@ -96,7 +132,6 @@ pub fn App() -> Html {
                     "t" | "T" => Action::NextTheme,
                     "k" | "K" => Action::ToggleSchedule,
                     "?" => Action::ToggleHelp,
-                    "Escape" => Action::DismissNotice,
                     _ => return,
                 };
                 e.prevent_default();
@@ -130,7 +165,8 @@ pub fn App() -> Html {
     let class = classes!(
         "shell",
         state.embed.then_some("embed"),
-        state.presenter.then_some("presenter")
+        state.presenter.then_some("presenter"),
+        state.transcript.is_some().then_some("on-stage")
     );
     html! {
         <div class={class}>

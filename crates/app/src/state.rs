@@ -2,12 +2,12 @@
 
 use std::rc::Rc;
 
-use cipherstage_scenarios::{self as scenarios, ExportFile, RunError, ScenarioInfo};
+use cipherstage_scenarios::{self as scenarios, ExportFile, ParamKind, RunError, ScenarioInfo};
 use cipherstage_transcript::{check_coverage, Event, Transcript};
 use yew::Reducible;
 
 use crate::i18n::Lang;
-use crate::url::{parse_seed, UrlState};
+use crate::url::{parse_seed, step_index, UrlState};
 
 /// Playback speeds, as milliseconds per step.
 pub const SPEEDS: [u32; 4] = [2400, 1400, 800, 400];
@@ -62,6 +62,9 @@ pub struct Notice {
     pub key: &'static str,
     /// `{name}` arguments.
     pub args: Vec<(String, String)>,
+    /// Items the message lists (what a link asked for and did not get), shown
+    /// joined in place of `{what}`.
+    pub parts: Vec<Notice>,
 }
 
 impl Notice {
@@ -72,7 +75,17 @@ impl Notice {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect(),
+            parts: Vec::new(),
         }
+    }
+
+    /// "This link asked for …, which this scenario does not have": the scenario
+    /// opened without them.
+    fn dropped(parts: Vec<Notice>) -> Option<Self> {
+        (!parts.is_empty()).then(|| Notice {
+            parts,
+            ..Notice::new("ui.notice.dropped", &[])
+        })
     }
 }
 
@@ -117,6 +130,14 @@ pub struct State {
     pub snippet: bool,
     /// The diagram pane shows the key schedule instead of the sequence diagram.
     pub schedule: bool,
+    /// The page is full screen (the browser says so; see `fullscreenchange`).
+    pub fullscreen: bool,
+    /// Presenter mode came from a link, without the key press a browser needs for
+    /// full screen: the screen says "press F".
+    pub fullscreen_hint: bool,
+    /// How many times full screen was asked for by a key or a click (an effect
+    /// asks the browser each time this grows; never on load, which would be refused).
+    pub fullscreen_asks: u32,
 }
 
 /// What can happen.
@@ -168,10 +189,42 @@ pub enum Action {
     ToggleSnippet,
     /// Sequence diagram or key schedule.
     ToggleSchedule,
+    /// Escape: closes the top overlay, else the notice, else leaves presenter mode.
+    Escape,
+    /// The browser entered or left full screen.
+    FullscreenChanged(bool),
+    /// Leave presenter mode (its visible exit control).
+    ExitPresenter,
+}
+
+impl Action {
+    /// Whether an open overlay (help, embed dialog) holds this action back, so
+    /// nothing moves behind it.
+    fn held_by_overlay(&self) -> bool {
+        matches!(
+            self,
+            Action::Next
+                | Action::Prev
+                | Action::First
+                | Action::Last
+                | Action::Goto(_)
+                | Action::Tick
+                | Action::TogglePlay
+                | Action::SetSpeed(_)
+                | Action::ToggleLang
+                | Action::ToggleEve
+                | Action::TogglePresenter
+                | Action::NextTheme
+                | Action::ToggleSchedule
+        )
+    }
 }
 
 impl State {
-    /// The state a URL asks for; anything invalid opens the picker with a notice.
+    /// The state a URL asks for. A link to a scenario opens it even when parts of
+    /// the link are stale (a step, seed, parameter or key this version does not
+    /// have): those fall back to their defaults, and a notice names them. Only a
+    /// scenario that does not exist opens the map.
     pub fn from_url(u: &UrlState, browser_lang: Lang) -> State {
         let mut s = State {
             lang: u.lang.unwrap_or(browser_lang),
@@ -197,6 +250,9 @@ impl State {
                 .unwrap_or(Theme::Auto),
             snippet: false,
             schedule: false,
+            fullscreen: false,
+            fullscreen_hint: u.present,
+            fullscreen_asks: 0,
         };
         let Some(id) = &u.scenario else {
             return s;
@@ -208,41 +264,85 @@ impl State {
             ));
             return s;
         };
+        let mut dropped: Vec<Notice> = u
+            .unknown
+            .iter()
+            .map(|k| Notice::new("ui.notice.drop.key", &[("key", k.clone())]))
+            .collect();
         if let Some(text) = &u.seed {
             match parse_seed(text) {
                 Some(seed) => s.seed = seed,
-                None => {
-                    s.notice = Some(Notice::new("ui.notice.bad_seed", &[("seed", text.clone())]));
+                None => dropped.push(Notice::new(
+                    "ui.notice.drop.seed",
+                    &[("seed", text.clone())],
+                )),
+            }
+        }
+        for (name, value) in &u.params {
+            if info.params.iter().any(|p| p.name == name) {
+                s.params.push((name.clone(), value.clone()));
+            } else {
+                dropped.push(Notice::new(
+                    "ui.notice.drop.unknown_param",
+                    &[("name", name.clone()), ("value", value.clone())],
+                ));
+            }
+        }
+        // A value the scenario refuses falls back to its default; each refusal
+        // drops one given parameter, so this ends.
+        let (t, files) = loop {
+            match run(info, &s.params, s.seed) {
+                Ok(done) => break done,
+                Err(Fail::Param(name)) if s.params.iter().any(|(n, _)| *n == name) => {
+                    let value = s.param(&name);
+                    s.params.retain(|(n, _)| *n != name);
+                    dropped.push(Notice::new(
+                        "ui.notice.drop.param",
+                        &[("name", name), ("value", value)],
+                    ));
+                }
+                Err(Fail::Param(name)) => {
+                    s.notice = Some(Notice::new("ui.notice.bad_param", &[("name", name)]));
+                    s.params.clear();
+                    return s;
+                }
+                Err(Fail::Notice(n)) => {
+                    s.notice = Some(n);
+                    s.params.clear();
                     return s;
                 }
             }
-        }
-        s.params = u.params.clone();
-        match run(info, &s.params, s.seed) {
-            Ok((t, files)) => {
-                let last = t.events.len().saturating_sub(1);
-                if let Some(text) = &u.step {
-                    match text.parse::<usize>() {
-                        Ok(n) if n <= last => s.step = n,
-                        _ => {
-                            s.notice = Some(Notice::new(
-                                "ui.notice.bad_step",
-                                &[("step", text.clone()), ("max", last.to_string())],
-                            ));
-                            s.params.clear();
-                            return s;
-                        }
-                    }
-                }
-                s.scenario = Some(info);
-                s.transcript = Some(Rc::new(t));
-                s.exports = Rc::new(files);
+        };
+        // A flip the run could not make as asked is dropped: the scenario runs with
+        // its default flip (none, or the one a *-tamper scenario starts with).
+        let (t, files) = match unapplied_flip(info, &s.params, &t) {
+            Some(part) => {
+                s.params.retain(|(n, _)| n != "flip");
+                dropped.push(part);
+                run(info, &s.params, s.seed).unwrap_or((t, files))
             }
-            Err(n) => {
-                s.notice = Some(n);
-                s.params.clear();
+            None => (t, files),
+        };
+        let last = t.events.len().saturating_sub(1);
+        match step_index(u) {
+            Some(Ok(n)) if n <= last => s.step = n,
+            Some(Ok(_)) | Some(Err(_)) => {
+                let asked =
+                    u.at.as_ref()
+                        .map(|v| format!("at={v}"))
+                        .or_else(|| u.step.as_ref().map(|v| format!("step={v}")))
+                        .unwrap_or_default();
+                dropped.push(Notice::new(
+                    "ui.notice.drop.step",
+                    &[("step", asked), ("max", t.events.len().to_string())],
+                ));
             }
+            None => {}
         }
+        s.notice = Notice::dropped(dropped);
+        s.scenario = Some(info);
+        s.transcript = Some(Rc::new(t));
+        s.exports = Rc::new(files);
         s
     }
 
@@ -254,7 +354,9 @@ impl State {
                 Some(s) => s.to_string(),
                 None => "live".to_owned(),
             }),
-            step: self.scenario.map(|_| self.step.to_string()),
+            step: None,
+            at: self.scenario.map(|_| (self.step + 1).to_string()),
+            unknown: Vec::new(),
             lang: Some(self.lang),
             params: if self.scenario.is_some() {
                 self.params.clone()
@@ -300,15 +402,27 @@ impl State {
         match run(info, &self.params, self.seed) {
             Ok((t, files)) => {
                 self.step = self.step.min(t.events.len().saturating_sub(1));
+                self.notice = unapplied_flip(info, &self.params, &t)
+                    .and_then(|part| Notice::dropped(vec![part]));
                 self.transcript = Some(Rc::new(t));
                 self.exports = Rc::new(files);
                 self.selected = None;
-                self.notice = None;
             }
             // Keep the last good run on screen; say what is wrong with the input.
-            Err(n) => self.notice = Some(n),
+            Err(Fail::Param(name)) => {
+                self.notice = Some(Notice::new("ui.notice.bad_param", &[("name", name)]))
+            }
+            Err(Fail::Notice(n)) => self.notice = Some(n),
         }
     }
+}
+
+/// Why a run did not happen.
+enum Fail {
+    /// The scenario refused this parameter's value.
+    Param(String),
+    /// Anything else, said as a notice.
+    Notice(Notice),
 }
 
 /// Runs a scenario in this tab (real bytes, computed here) and checks its coverage;
@@ -317,14 +431,82 @@ fn run(
     info: &ScenarioInfo,
     params: &[(String, String)],
     seed: Option<u64>,
-) -> Result<(Transcript, Vec<ExportFile>), Notice> {
+) -> Result<(Transcript, Vec<ExportFile>), Fail> {
     let (t, files) = scenarios::run_with_exports(info.id, params, seed).map_err(|e| match e {
-        RunError::UnknownScenario(id) => Notice::new("ui.notice.unknown_scenario", &[("id", id)]),
-        RunError::BadParam { name } => Notice::new("ui.notice.bad_param", &[("name", name)]),
+        RunError::UnknownScenario(id) => {
+            Fail::Notice(Notice::new("ui.notice.unknown_scenario", &[("id", id)]))
+        }
+        RunError::BadParam { name } => Fail::Param(name),
     })?;
-    check_coverage(&t)
-        .map_err(|e| Notice::new("ui.notice.unexplained", &[("offset", e.offset.to_string())]))?;
+    check_coverage(&t).map_err(|e| {
+        Fail::Notice(Notice::new(
+            "ui.notice.unexplained",
+            &[("offset", e.offset.to_string())],
+        ))
+    })?;
     Ok((t, files))
+}
+
+/// A flip (`message:offset`) that the run did not carry out, said as what was
+/// wrong with it: no such message, no such byte in it, or no attacker on its link.
+fn unapplied_flip(
+    info: &ScenarioInfo,
+    params: &[(String, String)],
+    t: &Transcript,
+) -> Option<Notice> {
+    let spec = info.params.iter().find(|p| p.name == "flip")?;
+    if !matches!(spec.kind, ParamKind::Tamper) {
+        return None;
+    }
+    let value = params
+        .iter()
+        .rev()
+        .find(|(n, _)| n == "flip")
+        .map_or(spec.default, |(_, v)| v.as_str())
+        .trim()
+        .to_owned();
+    if value.is_empty() {
+        return None;
+    }
+    let messages: Vec<_> = t
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let (m, o) = value.split_once(':')?;
+    let (m, o) = (
+        m.trim().parse::<usize>().ok()?,
+        o.trim().parse::<usize>().ok()?,
+    );
+    // Made as asked (a core may move an offset past the end onto the last byte:
+    // that is not what the link asked for).
+    if messages
+        .iter()
+        .any(|x| x.tampered.is_some_and(|t| t.offset == o))
+    {
+        return None;
+    }
+    let part = match messages.get(m) {
+        None => Notice::new(
+            "ui.notice.drop.flip_message",
+            &[
+                ("flip", value.clone()),
+                ("count", messages.len().to_string()),
+            ],
+        ),
+        Some(msg) if o >= msg.bytes.len() => Notice::new(
+            "ui.notice.drop.flip_offset",
+            &[
+                ("flip", value.clone()),
+                ("len", msg.bytes.len().to_string()),
+            ],
+        ),
+        Some(_) => Notice::new("ui.notice.drop.flip_unwatched", &[("flip", value.clone())]),
+    };
+    Some(part)
 }
 
 impl Reducible for State {
@@ -333,6 +515,11 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         let last = s.steps().saturating_sub(1);
+        if (s.help || s.snippet) && action.held_by_overlay() {
+            return self;
+        }
+        // A flip re-runs the scenario but stays on the byte it was made from.
+        let flipping = matches!(&action, Action::SetParam(n, _) if n == "flip");
         match action {
             Action::Open(id) => {
                 let u = UrlState {
@@ -344,7 +531,11 @@ impl Reducible for State {
                     theme: (s.theme != Theme::Auto).then(|| s.theme.code().to_owned()),
                     ..UrlState::default()
                 };
+                let (fullscreen, hint, asks) = (s.fullscreen, s.fullscreen_hint, s.fullscreen_asks);
                 s = State::from_url(&u, s.lang);
+                s.fullscreen = fullscreen;
+                s.fullscreen_hint = hint;
+                s.fullscreen_asks = asks;
             }
             Action::Picker => {
                 s.scenario = None;
@@ -420,13 +611,59 @@ impl Reducible for State {
                 }
             },
             Action::DismissNotice => s.notice = None,
-            Action::ToggleHelp => s.help = !s.help,
-            Action::TogglePresenter => s.presenter = !s.presenter,
+            Action::ToggleHelp => {
+                s.help = !s.help;
+                s.playing = false;
+            }
+            // F: on (asking for full screen); from a link, the first F asks for full
+            // screen and stays; otherwise off.
+            Action::TogglePresenter => {
+                if s.presenter && s.fullscreen_hint && !s.fullscreen {
+                    s.fullscreen_hint = false;
+                    s.fullscreen_asks += 1;
+                } else if s.presenter {
+                    s.presenter = false;
+                    s.fullscreen_hint = false;
+                } else {
+                    s.presenter = true;
+                    s.fullscreen_asks += 1;
+                }
+            }
             Action::NextTheme => s.theme = s.theme.next(),
-            Action::ToggleSnippet => s.snippet = !s.snippet,
+            Action::ToggleSnippet => {
+                s.snippet = !s.snippet;
+                s.playing = false;
+            }
             Action::ToggleSchedule => s.schedule = !s.schedule,
+            Action::Escape => {
+                if s.help {
+                    s.help = false;
+                } else if s.snippet {
+                    s.snippet = false;
+                } else if s.notice.is_some() {
+                    s.notice = None;
+                } else if s.presenter {
+                    s.presenter = false;
+                    s.fullscreen_hint = false;
+                }
+            }
+            Action::ExitPresenter => {
+                s.presenter = false;
+                s.fullscreen_hint = false;
+            }
+            // Leaving full screen (Esc, F11, the browser's own control) leaves
+            // presenter mode too, so the chrome-less layout never stays behind.
+            Action::FullscreenChanged(on) => {
+                if s.fullscreen && !on {
+                    s.presenter = false;
+                    s.fullscreen_hint = false;
+                }
+                s.fullscreen = on;
+            }
         }
-        if !action_kind_keeps_selection(&s, &self) {
+        if flipping && s.step == self.step {
+            s.selected = self.selected.clone();
+        } else if !action_kind_keeps_selection(&s, &self) {
             s.selected = None;
         }
         Rc::new(s)

@@ -1,9 +1,13 @@
 //! The address bar holds the view: scenario, parameters, seed, step, language,
 //! so a teacher's link reopens the same moment on any machine.
 //!
-//! Query keys: `s` scenario id, `seed` number or `live`, `step` event index,
-//! `lang` `en`/`ja`, `p.NAME` scenario parameters, `eve=1` eavesdropper view,
-//! `embed` compact layout. Parsing here is pure; the browser glue is in `lib.rs`.
+//! Query keys: `s` scenario id, `seed` number or `live`, `at` the step as the
+//! screen counts it (1 = the first), `lang` `en`/`ja`, `p.NAME` scenario
+//! parameters, `eve=1` eavesdropper view, `embed` compact layout, `present=1`,
+//! `theme`. Links made before `at` carry `step`, the event index counted from 0
+//! (`step=5` is `at=6`): they are still read, and open the step they opened then.
+//! Any other key is kept as unknown, so the app can say what it dropped.
+//! Parsing here is pure; the browser glue is in `web.rs`.
 
 use crate::i18n::Lang;
 
@@ -14,8 +18,10 @@ pub struct UrlState {
     pub scenario: Option<String>,
     /// `seed`, as written.
     pub seed: Option<String>,
-    /// `step`, as written.
+    /// `step`, as written: the old, 0-based event index (read, never written).
     pub step: Option<String>,
+    /// `at`, as written: the step as the screen counts it, from 1.
+    pub at: Option<String>,
     /// `lang`, if it names one of ours.
     pub lang: Option<Lang>,
     /// `p.NAME` values.
@@ -28,6 +34,8 @@ pub struct UrlState {
     pub present: bool,
     /// `theme`, as written (`light`, `dark`, `projector`).
     pub theme: Option<String>,
+    /// Keys this version does not know (neither ours nor `p.NAME`), as written.
+    pub unknown: Vec<String>,
 }
 
 /// Longest value we keep from a URL pair; longer ones are cut (never trusted to be small).
@@ -49,6 +57,7 @@ impl UrlState {
                 "s" => u.scenario = Some(v),
                 "seed" => u.seed = Some(v),
                 "step" => u.step = Some(v),
+                "at" => u.at = Some(v),
                 "lang" => u.lang = Lang::from_code(&v),
                 "eve" => u.eve = v == "1",
                 "embed" => u.embed = true,
@@ -57,6 +66,8 @@ impl UrlState {
                 _ => {
                     if let Some(name) = k.strip_prefix("p.") {
                         u.params.push((name.to_owned(), v));
+                    } else if !k.is_empty() && u.unknown.len() < 8 {
+                        u.unknown.push(k.chars().take(40).collect());
                     }
                 }
             }
@@ -76,7 +87,9 @@ impl UrlState {
         if let Some(seed) = &self.seed {
             out.push(("seed".into(), seed.clone()));
         }
-        if let Some(step) = &self.step {
+        if let Some(at) = &self.at {
+            out.push(("at".into(), at.clone()));
+        } else if let Some(step) = &self.step {
             out.push(("step".into(), step.clone()));
         }
         if let Some(l) = self.lang {
@@ -98,10 +111,49 @@ impl UrlState {
     }
 }
 
+/// The event index a URL asks for: `at` counts from 1 as the screen does, the old
+/// `step` from 0. `Err` carries the text that names no step.
+pub fn step_index(u: &UrlState) -> Option<Result<usize, String>> {
+    if let Some(at) = &u.at {
+        return Some(
+            at.parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .ok_or_else(|| format!("at={at}")),
+        );
+    }
+    let step = u.step.as_ref()?;
+    Some(step.parse::<usize>().map_err(|_| format!("step={step}")))
+}
+
 /// A seed as written in a URL: a decimal u64 or `live`.
 pub fn parse_seed(text: &str) -> Option<Option<u64>> {
     if text == "live" {
         return Some(None);
     }
     text.parse::<u64>().ok().map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(pairs: &[(&str, &str)]) -> UrlState {
+        UrlState::from_pairs(pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())))
+    }
+
+    #[test]
+    fn an_old_step_link_and_a_new_at_link_name_the_same_step() {
+        assert_eq!(step_index(&url(&[("step", "5")])), Some(Ok(5)));
+        assert_eq!(step_index(&url(&[("at", "6")])), Some(Ok(5)));
+        assert_eq!(step_index(&url(&[("at", "0")])), Some(Err("at=0".into())));
+        assert_eq!(step_index(&url(&[])), None);
+    }
+
+    #[test]
+    fn unknown_keys_are_kept_to_be_named() {
+        let u = url(&[("s", "hybrid"), ("zoom", "2"), ("p.text", "x")]);
+        assert_eq!(u.unknown, vec!["zoom".to_owned()]);
+        assert_eq!(u.params, vec![("text".to_owned(), "x".to_owned())]);
+    }
 }

@@ -87,15 +87,40 @@ pub fn set_theme(code: &str) {
     }
 }
 
-/// Enters or leaves full screen; a refusal (no user gesture, an iframe) is fine.
+/// Enters or leaves full screen. A refusal (no user gesture, an iframe, a
+/// permission policy) is fine: the promise's rejection is caught here, so it
+/// never reaches the console as an uncaught error.
 pub fn fullscreen(on: bool) {
     let doc = gloo::utils::document();
     if on {
+        if doc.fullscreen_element().is_some() {
+            return;
+        }
         if let Some(el) = doc.document_element() {
-            let _ = el.request_fullscreen();
+            call_and_catch(&el, "requestFullscreen");
         }
     } else if doc.fullscreen_element().is_some() {
-        doc.exit_fullscreen();
+        call_and_catch(&doc, "exitFullscreen");
+    }
+}
+
+/// Calls `target[method]()` and swallows a rejected promise it returns.
+fn call_and_catch(target: &wasm_bindgen::JsValue, method: &str) {
+    let Ok(f) = js_sys::Reflect::get(target, &method.into()) else {
+        return;
+    };
+    let Some(f) = f.dyn_ref::<js_sys::Function>() else {
+        return;
+    };
+    if let Ok(ret) = f.call0(target) {
+        if let Some(p) = ret.dyn_ref::<js_sys::Promise>() {
+            // One tiny closure per request, kept for the page's life.
+            let ignore = wasm_bindgen::closure::Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(
+                |_: wasm_bindgen::JsValue| {},
+            );
+            let _ = p.catch(&ignore);
+            ignore.forget();
+        }
     }
 }
 
@@ -160,6 +185,96 @@ pub fn typing_in_field(e: &web_sys::KeyboardEvent) -> bool {
         el.tag_name().to_ascii_lowercase().as_str(),
         "input" | "textarea" | "select"
     )
+}
+
+/// Whether a key press is the focused element's own: Space or Enter on a button
+/// (or anything else that Space/Enter activates), and arrows, Home, End and
+/// Enter inside the byte grid, which moves its own focus.
+pub fn key_belongs_to_target(e: &web_sys::KeyboardEvent, key: &str) -> bool {
+    let Some(el) = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return false;
+    };
+    if el.closest(".hex").ok().flatten().is_some()
+        && matches!(
+            key,
+            "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown" | "Home" | "End" | "Enter" | " "
+        )
+    {
+        return true;
+    }
+    let activatable = matches!(
+        el.tag_name().to_ascii_lowercase().as_str(),
+        "button" | "a" | "summary" | "label"
+    ) || el.get_attribute("role").as_deref() == Some("button");
+    activatable && matches!(key, " " | "Enter")
+}
+
+/// Keeps Tab inside `dialog`: from its last focusable element to its first, and back.
+pub fn trap_tab(e: &web_sys::KeyboardEvent, dialog: &web_sys::Element) {
+    if e.key() != "Tab" {
+        return;
+    }
+    let Ok(list) = dialog.query_selector_all("button, textarea, input, select, a[href]") else {
+        return;
+    };
+    let n = list.length();
+    let (Some(first), Some(last)) = (list.get(0), n.checked_sub(1).and_then(|i| list.get(i)))
+    else {
+        return;
+    };
+    let active = gloo::utils::document().active_element();
+    let active_node: Option<web_sys::Node> = active.map(Into::into);
+    let at = |node: &web_sys::Node| active_node.as_ref() == Some(node);
+    let target = if e.shift_key() && at(&first) {
+        Some(last)
+    } else if !e.shift_key() && at(&last) {
+        Some(first)
+    } else {
+        None
+    };
+    if let Some(el) = target.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+        e.prevent_default();
+        let _ = el.focus();
+    }
+}
+
+/// Focuses the element with `id`, if it is there.
+pub fn focus_id(id: &str) {
+    if let Some(el) = gloo::utils::document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
+/// The focused element, to give focus back to when a dialog closes.
+pub fn focused() -> Option<web_sys::HtmlElement> {
+    gloo::utils::document()
+        .active_element()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+}
+
+/// Scrolls `pane` (and nothing else: never the window) so the element `id`
+/// inside it is in view below the pane's first `top` pixels (a sticky header).
+pub fn keep_in_pane(pane: &web_sys::Element, id: &str, top: f64) {
+    let Some(el) = gloo::utils::document().get_element_by_id(id) else {
+        return;
+    };
+    let p = pane.get_bounding_client_rect();
+    let r = el.get_bounding_client_rect();
+    let margin = 8.0;
+    let view_top = p.top() + top;
+    let view_bottom = p.top() + f64::from(pane.client_height());
+    let scroll = f64::from(pane.scroll_top());
+    if r.bottom() + margin > view_bottom {
+        pane.set_scroll_top((scroll + r.bottom() + margin - view_bottom).round() as i32);
+    } else if r.top() - margin < view_top {
+        pane.set_scroll_top((scroll - (view_top - r.top() + margin)).max(0.0).round() as i32);
+    }
 }
 
 /// Offers `text` as a file download made in the page (nothing leaves it).

@@ -39,7 +39,7 @@ test('a deep link reopens the same scenario, seed, step and language', async ({ 
   g.check();
 });
 
-test('keys step through the scenario: → Space N forward, ← P back, Home, End', async ({ page }) => {
+test('keys step through the scenario: → Space N forward, ← B back, Home, End', async ({ page }) => {
   const g = guard(page);
   await open(page, '?s=hybrid&lang=en');
   const { total } = await counter(page);
@@ -49,11 +49,12 @@ test('keys step through the scenario: → Space N forward, ← P back, Home, End
   await page.keyboard.press('n');
   await expect.poll(async () => (await counter(page)).cur).toBe(4);
   await page.keyboard.press('ArrowLeft');
-  await page.keyboard.press('p');
+  await page.keyboard.press('b');
   await expect.poll(async () => (await counter(page)).cur).toBe(2);
   await page.keyboard.press('End');
   await expect.poll(async () => (await counter(page)).cur).toBe(total);
-  await expect(page).toHaveURL(new RegExp(`step=${total - 1}(&|$)`));
+  // The URL counts steps as the screen does.
+  await expect(page).toHaveURL(new RegExp(`[?&]at=${total}(&|$)`));
   await page.keyboard.press('Home');
   await expect.poll(async () => (await counter(page)).cur).toBe(1);
   await page.keyboard.press('l');
@@ -194,29 +195,55 @@ test('bytes computed in WASM equal the native core\'s, and the export imports ba
   await expect.poll(async () => (await counter(page)).cur).toBe(native.events.length);
 });
 
-test('bad URLs open the map with a clear message, never a blank page', async ({ page }) => {
+test('a stale URL opens the scenario with defaults and a notice naming what was dropped', async ({ page }) => {
   const g = guard(page);
+  // Only a scenario that does not exist opens the map.
+  await open(page, '?s=nope&lang=en');
+  await expect(page.locator('#notice')).toContainText('no scenario called "nope"');
+  await expect(page.locator('#picker')).toBeVisible();
   const cases = [
-    ['?s=nope&lang=en', 'no scenario called "nope"'],
-    ['?s=hybrid&seed=abc&lang=en', 'seed "abc" is not a number'],
-    ['?s=hybrid&step=999&lang=en', 'Step 999 does not exist'],
-    ['?s=hybrid&step=-1&lang=en', 'Step -1 does not exist'],
-    ['?s=hybrid&p.nonsense=1&lang=en', 'parameter "nonsense"'],
-    ['?s=hybrid-tamper&p.flip=x&lang=en', 'parameter "flip"'],
-    ['?s=hybrid&seed=99999999999999999999999&lang=ja', 'シード'],
+    ['?s=hybrid&seed=abc&lang=en', 'the seed "abc"', 1],
+    ['?s=hybrid&step=999&lang=en', 'step=999 (this scenario has steps 1–', 1],
+    ['?s=hybrid&at=99999&lang=en', 'at=99999', 1],
+    ['?s=hybrid&step=-1&lang=en', 'step=-1', 1],
+    ['?s=hybrid&p.nonsense=1&lang=en', 'the parameter "nonsense" = "1" (this scenario has no such parameter)', 1],
+    ['?s=hybrid&zoom=3&at=4&lang=en', '"zoom"', 4],
+    ['?s=hybrid-tamper&p.flip=x&lang=en', 'the parameter "flip" = "x"', 1],
+    ['?s=hybrid-tamper&p.flip=99:99999&lang=en', 'the flip 99:99999 (this run has only', 1],
+    ['?s=hybrid-tamper&p.flip=2:99999&lang=en', 'the flip 2:99999 (that message has only', 1],
+    ['?s=hybrid&seed=99999999999999999999999&lang=ja', 'シード', 1],
   ];
-  for (const [q, text] of cases) {
+  for (const [q, text, at] of cases) {
     await open(page, q);
-    await expect(page.locator('#notice')).toContainText(text);
-    await expect(page.locator('#picker')).toBeVisible();
+    await expect(page.locator('#stage'), q).toBeVisible();
+    await expect(page.locator('#notice'), q).toContainText(text);
+    await expect.poll(async () => (await counter(page)).cur, q).toBe(at);
   }
+  // What was dropped is gone from the address too.
+  await open(page, '?s=hybrid-tamper&p.flip=99:99999&p.nosuch=1&lang=en');
+  await expect(page).not.toHaveURL(/flip=|nosuch/);
+  // An out-of-range flip typed into the form is said, not silently ignored.
+  await open(page, '?s=hybrid-tamper&lang=en');
+  await page.fill('[data-param="flip"]', '1:99999');
+  await page.locator('[data-param="flip"]').dispatchEvent('change');
+  await expect(page.locator('#notice')).toContainText('the flip 1:99999');
   // Long and odd parameter values are handled, not crashed on.
   await open(page, `?s=hybrid&lang=en&p.text=${'%F0%9F%94%91'.repeat(300)}`);
   await expect(page.locator('#notice')).toContainText('parameter "text"');
+  await expect(page.locator('#stage')).toBeVisible();
   await open(page, `?s=hybrid&lang=en&p.text=${encodeURIComponent('<script>alert(1)</script>')}`);
   await expect(page.locator('#stage')).toBeVisible();
   await expect(page.locator('#fatal')).toBeHidden();
   g.check();
+});
+
+test('old links with step= open the step they opened before; new links say at=', async ({ page }) => {
+  await open(page, '?s=hybrid&step=5&lang=en');
+  await expect.poll(async () => (await counter(page)).cur).toBe(6);
+  await expect(page).toHaveURL(/[?&]at=6(&|$)/);
+  await expect(page).not.toHaveURL(/[?&]step=/);
+  await open(page, '?s=hybrid&at=6&lang=en');
+  await expect.poll(async () => (await counter(page)).cur).toBe(6);
 });
 
 test('the built site works under a sub-path and makes no request after load', async ({ page }) => {
@@ -265,7 +292,7 @@ test('after a panic the page says so and reloads the same view', async ({ page }
   await expect(page.locator('#app')).toBeHidden();
   const href = await page.locator('#fatal-reload').getAttribute('href');
   expect(href).toContain('s=hybrid');
-  expect(href).toContain('step=4');
+  expect(href).toContain('at=5');
   await page.click('#fatal-reload');
   await page.waitForSelector('#stage');
   await expect.poll(async () => (await counter(page)).cur).toBe(5);
@@ -335,7 +362,7 @@ test('the embed snippet for the current view can be copied', async ({ page }) =>
   await page.click('#embed-button');
   const text = await page.locator('#snippet-text').inputValue();
   expect(text).toContain('data-cipherstage="s=hybrid&amp;');
-  expect(text).toContain('step=3');
+  expect(text).toContain('at=4');
   expect(text).toContain('embed.js');
   await page.click('#snippet-copy');
   await expect(page.locator('#snippet-copy')).toHaveText('Copied');

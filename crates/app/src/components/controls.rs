@@ -112,6 +112,12 @@ pub fn Controls(p: &ControlsProps) -> Html {
                 <span class="counter" id="step-counter" aria-live="polite">
                     { format!("{} / {}", s.step + 1, len) }
                 </span>
+                if s.presenter {
+                    if s.fullscreen_hint && !s.fullscreen {
+                        <span class="fs-hint" id="fs-hint">{ t(lang, "ui.presenter.fs_hint") }</span>
+                    }
+                    <button id="exit-presenter" onclick={act(Action::ExitPresenter)}>{ t(lang, "ui.presenter.exit") }</button>
+                }
                 <label class="speed">
                     <span>{ t(lang, "ui.speed") }</span>
                     <select onchange={on_speed}>

@@ -95,6 +95,55 @@ pub fn Inspector(p: &InspectorProps) -> Html {
         .and_then(|path| field_at(&m.fields, path))
         .map(|f| f.start..f.end);
     let tamper_at = m.tampered.map(|t| t.offset);
+    // The byte grid is one tab stop (roving tabindex): the byte last clicked or
+    // moved to with the arrows; the flip acts on it.
+    let cursor = use_state(|| None::<usize>);
+    let len = m.bytes.len();
+    let at = (*cursor)
+        .filter(|&c| c < len)
+        .or(sel_range.as_ref().map(|r| r.start))
+        .unwrap_or(0);
+    let paths: Vec<Vec<usize>> = leaves
+        .iter()
+        .map(|l| l.as_ref().map(|(p, _)| p.clone()).unwrap_or_default())
+        .collect();
+    let on_key = {
+        let cursor = cursor.clone();
+        let h = p.state.clone();
+        let paths = paths.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let next = match e.key().as_str() {
+                "ArrowRight" => (at + 1).min(len.saturating_sub(1)),
+                "ArrowLeft" => at.saturating_sub(1),
+                "ArrowDown" => (at + 16).min(len.saturating_sub(1)),
+                "ArrowUp" => at.saturating_sub(16),
+                "Home" => 0,
+                "End" => len.saturating_sub(1),
+                "Enter" | " " => {
+                    e.prevent_default();
+                    if let Some(path) = paths.get(at) {
+                        h.dispatch(Action::Select(path.clone()));
+                    }
+                    return;
+                }
+                _ => return,
+            };
+            e.prevent_default();
+            cursor.set(Some(next));
+            if let Some(el) = e
+                .target_dyn_into::<web_sys::Element>()
+                .and_then(|t| t.closest(".hex").ok().flatten())
+                .and_then(|g| {
+                    g.query_selector(&format!("[data-offset=\"{next}\"]"))
+                        .ok()
+                        .flatten()
+                })
+                .and_then(|b| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(b).ok())
+            {
+                let _ = el.focus();
+            }
+        })
+    };
 
     let bytes = m.bytes.chunks(16).enumerate().map(|(row, chunk)| {
         let cells = chunk.iter().enumerate().map(|(col, b)| {
@@ -111,12 +160,17 @@ pub fn Inspector(p: &InspectorProps) -> Html {
             );
             let h = p.state.clone();
             let path = leaf.map(|(p, _)| p).unwrap_or_default();
-            let onclick = Callback::from(move |_: MouseEvent| h.dispatch(Action::Select(path.clone())));
-            html! { <span class={class} data-offset={i.to_string()} onclick={onclick}>{ format!("{b:02x}") }</span> }
+            let c = cursor.clone();
+            let onclick = Callback::from(move |_: MouseEvent| {
+                c.set(Some(i));
+                h.dispatch(Action::Select(path.clone()))
+            });
+            html! { <span class={class} data-offset={i.to_string()} onclick={onclick} role="gridcell"
+                tabindex={if i == at { "0" } else { "-1" }}>{ format!("{b:02x}") }</span> }
         });
         html! {
-            <div class="hex-row">
-                <span class="off">{ format!("{:04x}", row * 16) }</span>
+            <div class="hex-row" role="row">
+                <span class="off" role="rowheader">{ format!("{:04x}", row * 16) }</span>
                 { for cells }
             </div>
         }
@@ -134,7 +188,8 @@ pub fn Inspector(p: &InspectorProps) -> Html {
         .and(sel_range.clone())
         .map(|r| {
             let h = p.state.clone();
-            let value = format!("{}:{}", p.number, r.start);
+            let offset = if r.contains(&at) { at } else { r.start };
+            let value = format!("{}:{}", p.number, offset);
             let onclick = Callback::from(move |_: MouseEvent| {
                 h.dispatch(Action::SetParam("flip".into(), value.clone()))
             });
@@ -147,11 +202,15 @@ pub fn Inspector(p: &InspectorProps) -> Html {
                 { for [Protection::Plaintext, Protection::IntegrityOnly, Protection::Encrypted, Protection::Signature, Protection::KeyMaterial]
                     .into_iter().map(|pk| html! { <span class={classes!("chip", protection_class(pk))}>{ tr(lang, protection_key(pk)).split(':').next().unwrap_or_default().to_owned() }</span> }) }
             </div>
-            <div class={classes!("hex", s.eve.then_some("eve-on"))} id="hex" aria-label={t(lang, "ui.bytes")}>{ for bytes }</div>
-            if s.eve {
-                <p class="eve-note">{ t(lang, "ui.eve_note") }</p>
-            }
-            { for tamper_button }
+            <div class={classes!("hex", s.eve.then_some("eve-on"))} id="hex" role="grid" aria-label={t(lang, "ui.bytes")} onkeydown={on_key}>{ for bytes }</div>
+            // One stable slot for what comes and goes, so the grid above is never
+            // re-created (which would drop the focus of a byte).
+            <div class="inspector-notes">
+                if s.eve {
+                    <p class="eve-note">{ t(lang, "ui.eve_note") }</p>
+                }
+                { for tamper_button }
+            </div>
             <ul class="tree" id="field-tree" role="tree" aria-label={t(lang, "ui.fields")}>
                 { for m.fields.iter().enumerate().map(|(i, f)| node(f, vec![i], &p.state, lang, selected.as_deref())) }
             </ul>

@@ -26,8 +26,19 @@ pub fn NoticeBar(p: &NoticeProps) -> Html {
     };
     html! {
         <div class="notice" role="alert" id="notice">
-            <span>{ tr_args(p.lang, p.notice.key, &p.notice.args) }</span>
+            <span>{ text(p.lang, &p.notice) }</span>
             <button onclick={close} aria-label={t(p.lang, "ui.dismiss")}>{ "×" }</button>
         </div>
     }
+}
+
+/// The notice in words, with its listed items in place of `{what}`.
+pub fn text(lang: Lang, n: &Notice) -> String {
+    let mut args = n.args.clone();
+    if !n.parts.is_empty() {
+        let sep = if lang == Lang::Ja { "、" } else { "; " };
+        let what: Vec<String> = n.parts.iter().map(|p| text(lang, p)).collect();
+        args.push(("what".into(), what.join(sep)));
+    }
+    tr_args(lang, n.key, &args)
 }

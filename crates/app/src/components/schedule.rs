@@ -12,6 +12,7 @@ use super::{actor_name, short_hex};
 use crate::i18n::{tr, Lang};
 use crate::state::{Action, State};
 use crate::t;
+use crate::text_fit::{font, measure};
 
 /// Props of [`Schedule`].
 #[derive(Properties, PartialEq)]
@@ -22,6 +23,9 @@ pub struct ScheduleProps {
     pub step: usize,
     /// Display language.
     pub lang: Lang,
+    /// Presenter mode: larger text.
+    #[prop_or_default]
+    pub presenter: bool,
     /// Where actions go.
     pub dispatch: UseReducerDispatcher<State>,
 }
@@ -88,11 +92,6 @@ pub fn graph(t: &Transcript, step: usize, owner: usize) -> Vec<Node> {
     nodes
 }
 
-const COL: f64 = 270.0;
-const ROW: f64 = 62.0;
-const W: f64 = 240.0;
-const H: f64 = 46.0;
-
 /// The key schedule view.
 #[component]
 pub fn Schedule(p: &ScheduleProps) -> Html {
@@ -105,6 +104,25 @@ pub fn Schedule(p: &ScheduleProps) -> Html {
     if nodes.is_empty() {
         return html! { <p class="empty">{ t_(lang, "ui.secrets.none") }</p> };
     }
+    // Boxes as wide as the longest name, drawn at real size (presenter: 20 px).
+    let (name_px, hex_px) = if p.presenter {
+        (21.0, 20.0)
+    } else {
+        (14.0, 12.0)
+    };
+    let name_font = font(600, name_px);
+    let widest = nodes
+        .iter()
+        .filter_map(|n| match t.events.get(n.event) {
+            Some(Event::Secret(s)) => Some(measure(&name_font, name_px, &tr(lang, &s.name))),
+            _ => None,
+        })
+        .fold(0.0, f64::max);
+    let hex_w = measure(&font(400, hex_px), hex_px, &"0".repeat(21));
+    let w_box = (widest.max(hex_w) + 18.0).clamp(160.0, 460.0);
+    let h_box = name_px * 1.4 + hex_px * 1.5 + 8.0;
+    let col = w_box + 32.0;
+    let row_h = h_box + 16.0;
     // Row within each column, in derivation order.
     let mut rows_in: Vec<usize> = Vec::new();
     let mut place = Vec::with_capacity(nodes.len());
@@ -116,10 +134,10 @@ pub fn Schedule(p: &ScheduleProps) -> Html {
         if let Some(r) = rows_in.get_mut(n.depth) {
             *r += 1;
         }
-        place.push((10.0 + COL * n.depth as f64, 10.0 + ROW * row as f64));
+        place.push((10.0 + col * n.depth as f64, 10.0 + row_h * row as f64));
     }
-    let width = 20.0 + COL * rows_in.len() as f64;
-    let height = 20.0 + ROW * rows_in.iter().copied().max().unwrap_or(1) as f64;
+    let width = 20.0 + col * rows_in.len() as f64;
+    let height = 20.0 + row_h * rows_in.iter().copied().max().unwrap_or(1) as f64;
     let edges = nodes.iter().enumerate().flat_map(|(i, n)| {
         let (x2, y2) = place.get(i).copied().unwrap_or_default();
         n.from
@@ -127,8 +145,8 @@ pub fn Schedule(p: &ScheduleProps) -> Html {
             .filter_map(|&k| place.get(k).copied())
             .map(move |(x1, y1)| {
                 html! {
-                    <line x1={(x1 + W).to_string()} y1={(y1 + H / 2.0).to_string()}
-                        x2={(x2 - 4.0).to_string()} y2={(y2 + H / 2.0).to_string()}
+                    <line x1={(x1 + w_box).to_string()} y1={(y1 + h_box / 2.0).to_string()}
+                        x2={(x2 - 4.0).to_string()} y2={(y2 + h_box / 2.0).to_string()}
                         class="ks-edge" marker-end="url(#ks-arrow)" />
                 }
             })
@@ -146,9 +164,11 @@ pub fn Schedule(p: &ScheduleProps) -> Html {
         html! {
             <g class={classes!("ks-node", current.then_some("current"))} onclick={onclick}>
                 <title>{ tr(lang, &s.formula.key) }</title>
-                <rect x={x.to_string()} y={y.to_string()} width={W.to_string()} height={H.to_string()} rx="6" />
-                <text x={(x + 8.0).to_string()} y={(y + 19.0).to_string()} class="ks-name">{ tr(lang, &s.name) }</text>
-                <text x={(x + 8.0).to_string()} y={(y + 37.0).to_string()} class="ks-hex">{ short_hex(&s.bytes, 10) }</text>
+                <rect x={x.to_string()} y={y.to_string()} width={w_box.to_string()} height={h_box.to_string()} rx="6" />
+                <text x={(x + 9.0).to_string()} y={(y + 4.0 + name_px * 1.1).to_string()} class="ks-name"
+                    font-size={name_px.to_string()} font-weight="600">{ tr(lang, &s.name) }</text>
+                <text x={(x + 9.0).to_string()} y={(y + 4.0 + name_px * 1.4 + hex_px * 1.1).to_string()} class="ks-hex"
+                    font-size={hex_px.to_string()}>{ short_hex(&s.bytes, 10) }</text>
             </g>
         }
     });

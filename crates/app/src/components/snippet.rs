@@ -47,6 +47,16 @@ pub fn Snippet(p: &SnippetProps) -> Html {
     let s = &*p.state;
     let lang = s.lang;
     let copied = use_state(|| false);
+    let dialog = use_node_ref();
+    super::help::use_dialog_focus("snippet-copy");
+    let trap = {
+        let dialog = dialog.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if let Some(el) = dialog.cast::<web_sys::Element>() {
+                web::trap_tab(&e, &el);
+            }
+        })
+    };
     let text = snippet_html(s, &web::app_base());
     let close = {
         let h = p.state.clone();
@@ -57,7 +67,7 @@ pub fn Snippet(p: &SnippetProps) -> Html {
         Callback::from(move |_: MouseEvent| copied.set(web::copy_from("snippet-text")))
     };
     html! {
-        <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="snippet-title">
+        <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="snippet-title" id="snippet" ref={dialog} onkeydown={trap}>
             <div class="help snippet">
                 <h2 id="snippet-title">{ t(lang, "ui.embed.title") }</h2>
                 <p>{ t(lang, "ui.embed.lead") }</p>
@@ -66,7 +76,7 @@ pub fn Snippet(p: &SnippetProps) -> Html {
                     <button id="snippet-copy" class="primary" onclick={copy}>
                         { if *copied { t(lang, "ui.embed.copied") } else { t(lang, "ui.embed.copy") } }
                     </button>
-                    <button onclick={close}>{ t(lang, "ui.close") }</button>
+                    <button id="snippet-close" onclick={close}>{ t(lang, "ui.close") }</button>
                 </div>
             </div>
         </div>

@@ -1,0 +1,3 @@
+//! Hooks shared by components.
+
+pub mod use_width;
