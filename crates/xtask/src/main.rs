@@ -5,7 +5,8 @@
 //!   http://127.0.0.1:8080 (Trunk, debug build, rebuilds on change);
 //! - `cargo xtask test`  — install what is missing, then run every check and
 //!   print a summary; exits non-zero on any failure (`.ci/run` calls this);
-//! - `cargo xtask bench` — transfer sizes and native vs WASM timing ratios.
+//! - `cargo xtask bench` — transfer sizes and native vs WASM timing ratios;
+//! - `cargo xtask audit [--full]` — the layout audit alone (`--full`: every step).
 //!
 //! Installs are idempotent: each tool is checked first (`trunk --version`,
 //! `wasm-bindgen --version`, `dpkg-query`, `node_modules/.bin`), so a second
@@ -32,9 +33,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::bench(),
         Some("corpus") => corpus(&args[1..]),
+        Some("audit") => audit(&args[1..]),
         Some("setup") => setup::ensure(setup::Need::Test),
         _ => Err(
-            "usage: cargo xtask serve | test [--skip-setup] | bench | setup | corpus [--bless]"
+            "usage: cargo xtask serve | test [--skip-setup] | bench | setup | corpus [--bless] | audit [--full]"
                 .into(),
         ),
     };
@@ -254,6 +256,37 @@ fn test(args: &[String]) -> Result<(), String> {
     } else {
         Err(format!("{failed} step(s) failed"))
     }
+}
+
+/// `cargo xtask audit [--full]`: the layout audit alone (tests/e2e/specs/audit.spec.mjs)
+/// against a release build; `--full` checks every step of every scenario instead of
+/// the sample `cargo xtask test` checks.
+fn audit(args: &[String]) -> Result<(), String> {
+    setup::ensure(setup::Need::Test)?;
+    run(cmd("trunk").args(["build", "--release", "--offline"]))?;
+    let port = free_port()?;
+    let mut server = cmd("node")
+        .args(["tests/e2e/serve.mjs", "dist", &port.to_string()])
+        .spawn()
+        .map_err(|e| format!("cannot start the static server: {e}"))?;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(addr).is_ok()
+    });
+    let full = args.iter().any(|a| a == "--full");
+    let result = if ready {
+        run(cmd("npx")
+            .args(["--no-install", "playwright", "test", "specs/audit.spec.mjs"])
+            .current_dir("tests/e2e")
+            .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("AUDIT_FULL", if full { "1" } else { "0" }))
+    } else {
+        Err("the static server did not start".into())
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    result
 }
 
 /// Serves `dist/` on 127.0.0.1 and runs the Playwright specs against it.
