@@ -169,13 +169,15 @@ fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
     if has(info, MODE.name) {
         p.mode = match v.choice(MODE.name)? {
             "tunnel" => Mode::Tunnel,
-            _ => Mode::Transport,
+            "transport" => Mode::Transport,
+            _ => return Err(bad(MODE.name)),
         };
     }
     if has(info, INNER.name) {
         p.inner = match v.choice(INNER.name)? {
             "ping" => Inner::Ping,
-            _ => Inner::Http,
+            "http" => Inner::Http,
+            _ => return Err(bad(INNER.name)),
         };
     }
     if has(info, PAYLOAD.name) {

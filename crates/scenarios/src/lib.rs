@@ -124,15 +124,74 @@ macro_rules! absent {
 }
 absent!(ipsec: "ipsec", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
 
+/// A scenario's transcript from its parsed parameters and seed.
+type RunFn = fn(&ScenarioInfo, &Values, Option<u64>) -> Result<Transcript, RunError>;
+/// The same, with the files made from that run.
+type ExportFn =
+    fn(&ScenarioInfo, &Values, Option<u64>) -> Result<(Transcript, Vec<ExportFile>), RunError>;
+
+/// One protocol family: its scenarios and the two ways to run one of them. The
+/// registry dispatches through this table, never on protocol names.
+struct Family {
+    scenarios: &'static [ScenarioInfo],
+    run: RunFn,
+    run_with_exports: ExportFn,
+}
+
+/// The hybrid demo offers no downloads besides its transcript.
+fn hybrid_with_exports(
+    info: &ScenarioInfo,
+    v: &Values,
+    seed: Option<u64>,
+) -> Result<(Transcript, Vec<ExportFile>), RunError> {
+    hybrid::run(info, v, seed).map(|t| (t, Vec::new()))
+}
+
+/// Every family, in the order the picker shows them.
+const FAMILIES: &[Family] = &[
+    Family {
+        scenarios: hybrid::SCENARIOS,
+        run: hybrid::run,
+        run_with_exports: hybrid_with_exports,
+    },
+    Family {
+        scenarios: tls::SCENARIOS,
+        run: tls::run,
+        run_with_exports: tls::run_with_exports,
+    },
+    Family {
+        scenarios: ssh::SCENARIOS,
+        run: ssh::run,
+        run_with_exports: ssh::run_with_exports,
+    },
+    Family {
+        scenarios: ipsec::SCENARIOS,
+        run: ipsec::run,
+        run_with_exports: ipsec::run_with_exports,
+    },
+    Family {
+        scenarios: vpn::SCENARIOS,
+        run: vpn::run,
+        run_with_exports: vpn::run_with_exports,
+    },
+    Family {
+        scenarios: smime::SCENARIOS,
+        run: smime::run,
+        run_with_exports: smime::run_with_exports,
+    },
+];
+
 /// Every scenario, in the order the picker shows them (grouped by protocol).
 pub fn all() -> impl Iterator<Item = &'static ScenarioInfo> {
-    hybrid::SCENARIOS
+    FAMILIES.iter().flat_map(|f| f.scenarios.iter())
+}
+
+/// The scenario with id `id` and its family.
+fn lookup(id: &str) -> Result<(&'static Family, &'static ScenarioInfo), RunError> {
+    FAMILIES
         .iter()
-        .chain(tls::SCENARIOS)
-        .chain(ssh::SCENARIOS)
-        .chain(ipsec::SCENARIOS)
-        .chain(vpn::SCENARIOS)
-        .chain(smime::SCENARIOS)
+        .find_map(|f| f.scenarios.iter().find(|s| s.id == id).map(|s| (f, s)))
+        .ok_or_else(|| RunError::UnknownScenario(id.to_owned()))
 }
 
 /// The optional "flip a byte in flight" parameter of every scenario with an attacker
@@ -288,16 +347,9 @@ pub fn run_with_exports(
     params: &[(String, String)],
     seed: Option<u64>,
 ) -> Result<(Transcript, Vec<ExportFile>), RunError> {
-    let info = find(id).ok_or_else(|| RunError::UnknownScenario(id.to_owned()))?;
+    let (family, info) = lookup(id)?;
     let values = checked(info, params)?;
-    match info.protocol {
-        "ipsec" => ipsec::run_with_exports(info, &values, seed),
-        "ssh" => ssh::run_with_exports(info, &values, seed),
-        "tls" => tls::run_with_exports(info, &values, seed),
-        "vpn" => vpn::run_with_exports(info, &values, seed),
-        "smime" => smime::run_with_exports(info, &values, seed),
-        _ => run(id, params, seed).map(|t| (t, Vec::new())),
-    }
+    (family.run_with_exports)(info, &values, seed)
 }
 
 fn checked<'a>(
@@ -322,15 +374,82 @@ pub fn run(
     params: &[(String, String)],
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
-    let info = find(id).ok_or_else(|| RunError::UnknownScenario(id.to_owned()))?;
+    let (family, info) = lookup(id)?;
     let values = checked(info, params)?;
-    match info.protocol {
-        "hybrid" => hybrid::run(info, &values, seed),
-        "tls" => tls::run(info, &values, seed),
-        "ssh" => ssh::run(info, &values, seed),
-        "ipsec" => ipsec::run(info, &values, seed),
-        "vpn" => vpn::run(info, &values, seed),
-        "smime" => smime::run(info, &values, seed),
-        _ => Err(RunError::UnknownScenario(id.to_owned())),
+    (family.run)(info, &values, seed)
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    #[test]
+    fn every_family_scenario_is_found_and_unknown_ids_are_typed_errors() {
+        for info in all() {
+            let (_, found) = lookup(info.id).unwrap();
+            assert_eq!(found.id, info.id);
+        }
+        assert_eq!(
+            run("no-such-scenario", &[], Some(1)).unwrap_err(),
+            RunError::UnknownScenario("no-such-scenario".into())
+        );
+        assert_eq!(
+            run_with_exports("no-such-scenario", &[], Some(1)).unwrap_err(),
+            RunError::UnknownScenario("no-such-scenario".into())
+        );
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn every_tls_story_has_its_scenario_and_back() {
+        for k in cipherstage_tls::Kind::ALL {
+            assert!(find(k.id()).is_some(), "{k:?}");
+        }
+        for info in tls::SCENARIOS.iter().filter(|s| s.id != "tls-certificate") {
+            assert!(
+                cipherstage_tls::Kind::from_id(info.id).is_some(),
+                "{}",
+                info.id
+            );
+        }
+    }
+
+    #[cfg(feature = "ipsec")]
+    #[test]
+    fn every_ipsec_story_has_its_scenario_and_back() {
+        for s in cipherstage_ipsec::Story::ALL {
+            assert!(find(s.id()).is_some(), "{s}");
+        }
+        for info in ipsec::SCENARIOS {
+            assert!(
+                cipherstage_ipsec::Story::from_id(info.id).is_some(),
+                "{}",
+                info.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_choice_of_every_scenario_runs_or_is_refused_by_name() {
+        // A choice the registry lists but does not map is a BadParam naming it,
+        // never a silent default; every listed choice maps today.
+        for info in all() {
+            for p in info.params {
+                if let ParamKind::Choice(options) = p.kind {
+                    for o in options {
+                        let given = [(p.name.to_owned(), (*o).to_owned())];
+                        let r = run(info.id, &given, Some(1));
+                        assert!(r.is_ok(), "{} {}={o}: {r:?}", info.id, p.name);
+                    }
+                    let given = [(p.name.to_owned(), "no-such-choice".to_owned())];
+                    assert_eq!(
+                        run(info.id, &given, Some(1)).unwrap_err(),
+                        RunError::BadParam {
+                            name: p.name.to_owned()
+                        }
+                    );
+                }
+            }
+        }
     }
 }

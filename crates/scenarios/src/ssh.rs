@@ -114,10 +114,7 @@ pub(crate) fn run(
         "ssh-bad-signature" => ScenarioKind::BadSignature,
         other => return Err(RunError::UnknownScenario(other.to_owned())),
     };
-    let cipher = match v.choice("cipher")? {
-        "aes256-gcm" => kex::AES256_GCM,
-        _ => kex::CHACHA,
-    };
+    let cipher = cipher(v)?;
     let tamper = crate::tamper_param(info, v)?;
     let user = v.text("user")?;
     if user.is_empty() {
@@ -158,12 +155,18 @@ pub(crate) fn run(
     Ok(run_ssh(info.id, &p, seed))
 }
 
+/// The cipher parameter as the core names it; a choice without a mapping is an error.
+fn cipher(v: &Values) -> Result<&'static str, RunError> {
+    match v.choice("cipher")? {
+        "chacha20-poly1305" => Ok(kex::CHACHA),
+        "aes256-gcm" => Ok(kex::AES256_GCM),
+        _ => Err(bad("cipher")),
+    }
+}
+
 /// ssh-bastion: port forwarding through the bastion to the internal web server.
 fn run_bastion(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transcript, RunError> {
-    let cipher = match v.choice("cipher")? {
-        "aes256-gcm" => kex::AES256_GCM,
-        _ => kex::CHACHA,
-    };
+    let cipher = cipher(v)?;
     let user = v.text("user")?;
     if user.is_empty() {
         return Err(bad("user"));

@@ -94,47 +94,33 @@ const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
 
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     info(ISSUANCE, &[HOST, VISIT, SERVER_KEY, ISSUER]),
-    info("tls13", &[SNI, VHOSTS, SERVER_KEY, SUITE, GROUP, FLIP_ANY]),
-    info("tls-sni-default", &[SNI, VHOSTS, SUITE, GROUP, FLIP_ANY]),
     info(
-        "tls-sni-unknown",
+        Kind::Success.id(),
+        &[SNI, VHOSTS, SERVER_KEY, SUITE, GROUP, FLIP_ANY],
+    ),
+    info(
+        Kind::SniDefault.id(),
+        &[SNI, VHOSTS, SUITE, GROUP, FLIP_ANY],
+    ),
+    info(
+        Kind::SniUnknown.id(),
         &[UNKNOWN_SNI, VHOSTS, SUITE, GROUP, FLIP_ANY],
     ),
-    info("tls-hrr", &[SNI, SUITE, FLIP_ANY]),
+    info(Kind::Retry.id(), &[SNI, SUITE, FLIP_ANY]),
     info(
-        "mtls",
+        Kind::Mtls.id(),
         &[SNI, CLIENT_CERT, SERVER_KEY, SUITE, GROUP, FLIP_ANY],
     ),
-    info("mtls-no-cert", STD),
-    info("mtls-untrusted", STD),
-    info("mtls-expired", STD),
-    info("mtls-wrong-eku", STD),
-    info("mtls-bad-cv", STD),
-    info("tls-self-signed", STD),
-    info("tls-wrong-host", &[UNKNOWN_SNI, SUITE, GROUP, FLIP_ANY]),
-    info("tls-expired-server", STD),
-    info("tls-tamper", &[SNI, SERVER_KEY, SUITE, GROUP, FLIP]),
+    info(Kind::MtlsNoCert.id(), STD),
+    info(Kind::MtlsUntrusted.id(), STD),
+    info(Kind::MtlsExpired.id(), STD),
+    info(Kind::MtlsWrongEku.id(), STD),
+    info(Kind::MtlsBadCv.id(), STD),
+    info(Kind::SelfSigned.id(), STD),
+    info(Kind::WrongHost.id(), &[UNKNOWN_SNI, SUITE, GROUP, FLIP_ANY]),
+    info(Kind::ExpiredServer.id(), STD),
+    info(Kind::Tamper.id(), &[SNI, SERVER_KEY, SUITE, GROUP, FLIP]),
 ];
-
-fn kind(id: &str) -> Option<Kind> {
-    Some(match id {
-        "tls13" => Kind::Success,
-        "tls-sni-default" => Kind::SniDefault,
-        "tls-sni-unknown" => Kind::SniUnknown,
-        "tls-hrr" => Kind::Retry,
-        "mtls" => Kind::Mtls,
-        "mtls-no-cert" => Kind::MtlsNoCert,
-        "mtls-untrusted" => Kind::MtlsUntrusted,
-        "mtls-expired" => Kind::MtlsExpired,
-        "mtls-wrong-eku" => Kind::MtlsWrongEku,
-        "mtls-bad-cv" => Kind::MtlsBadCv,
-        "tls-self-signed" => Kind::SelfSigned,
-        "tls-wrong-host" => Kind::WrongHost,
-        "tls-expired-server" => Kind::ExpiredServer,
-        "tls-tamper" => Kind::Tamper,
-        _ => return None,
-    })
-}
 
 pub(crate) fn run(
     info: &ScenarioInfo,
@@ -144,7 +130,8 @@ pub(crate) fn run(
     if info.id == ISSUANCE {
         return issuance(info, v, seed);
     }
-    let kind = kind(info.id).ok_or_else(|| RunError::UnknownScenario(info.id.to_owned()))?;
+    let kind =
+        Kind::from_id(info.id).ok_or_else(|| RunError::UnknownScenario(info.id.to_owned()))?;
     let has = |n: &str| info.params.iter().any(|p| p.name == n);
     let sni = v.text("sni")?;
     if sni.is_empty() || sni.len() > 253 {
@@ -153,10 +140,15 @@ pub(crate) fn run(
     let suite = match v.choice("suite")? {
         "TLS_AES_256_GCM_SHA384" => CipherSuite::Aes256GcmSha384,
         "TLS_CHACHA20_POLY1305_SHA256" => CipherSuite::Chacha20Poly1305Sha256,
-        _ => CipherSuite::Aes128GcmSha256,
+        "TLS_AES_128_GCM_SHA256" => CipherSuite::Aes128GcmSha256,
+        _ => return Err(bad("suite")),
     };
-    let group = if has("group") && v.choice("group")? == "secp256r1" {
-        NamedGroup::Secp256r1
+    let group = if has("group") {
+        match v.choice("group")? {
+            "secp256r1" => NamedGroup::Secp256r1,
+            "x25519" => NamedGroup::X25519,
+            _ => return Err(bad("group")),
+        }
     } else {
         NamedGroup::X25519
     };
@@ -191,16 +183,23 @@ pub(crate) fn run(
             "alice-untrusted" => ClientCert::Untrusted,
             "alice-stolen" => ClientCert::Stolen,
             "none" => ClientCert::None,
-            _ => ClientCert::Alice,
+            "alice" => ClientCert::Alice,
+            _ => return Err(bad("client_cert")),
         };
     }
     if has("server_key") {
-        p.server_key = match v.choice("server_key")? {
-            "ecdsa-p256" => KeyKind::EcdsaP256,
-            _ => KeyKind::Ed25519,
-        };
+        p.server_key = key_kind(v)?;
     }
     Ok(cipherstage_tls::run(info.id, kind, &p, seed))
+}
+
+/// The server key parameter; a choice without a mapping is an error.
+fn key_kind(v: &Values) -> Result<KeyKind, RunError> {
+    match v.choice("server_key")? {
+        "ecdsa-p256" => Ok(KeyKind::EcdsaP256),
+        "ed25519" => Ok(KeyKind::Ed25519),
+        _ => Err(bad("server_key")),
+    }
 }
 
 /// Each certificate, the CSR and the server's private key as PEM files, for OpenSSL.
@@ -254,10 +253,7 @@ fn issuance(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transc
     let p = cipherstage_tls::issuance::IssueParams {
         host: name("host")?,
         visit: name("visit")?,
-        key: match v.choice("server_key")? {
-            "ecdsa-p256" => KeyKind::EcdsaP256,
-            _ => KeyKind::Ed25519,
-        },
+        key: key_kind(v)?,
         self_signed: v.choice("issuer")? == "self",
     };
     Ok(cipherstage_tls::issuance::run_issuance(info.id, &p, seed))

@@ -49,7 +49,8 @@ pub(crate) fn run(
         cert: match v.choice("vpn_cert")? {
             "none" => LaptopCert::None,
             "untrusted" => LaptopCert::Untrusted,
-            _ => LaptopCert::Issued,
+            "issued" => LaptopCert::Issued,
+            _ => return Err(bad("vpn_cert")),
         },
         target,
         path,

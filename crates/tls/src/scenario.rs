@@ -55,6 +55,51 @@ pub enum Kind {
     Tamper,
 }
 
+impl Kind {
+    /// Every story, in the picker's order.
+    pub const ALL: [Kind; 14] = [
+        Kind::Success,
+        Kind::SniDefault,
+        Kind::SniUnknown,
+        Kind::Retry,
+        Kind::Mtls,
+        Kind::MtlsNoCert,
+        Kind::MtlsUntrusted,
+        Kind::MtlsExpired,
+        Kind::MtlsWrongEku,
+        Kind::MtlsBadCv,
+        Kind::SelfSigned,
+        Kind::WrongHost,
+        Kind::ExpiredServer,
+        Kind::Tamper,
+    ];
+
+    /// The scenario id (kept in URLs).
+    pub const fn id(self) -> &'static str {
+        match self {
+            Kind::Success => "tls13",
+            Kind::SniDefault => "tls-sni-default",
+            Kind::SniUnknown => "tls-sni-unknown",
+            Kind::Retry => "tls-hrr",
+            Kind::Mtls => "mtls",
+            Kind::MtlsNoCert => "mtls-no-cert",
+            Kind::MtlsUntrusted => "mtls-untrusted",
+            Kind::MtlsExpired => "mtls-expired",
+            Kind::MtlsWrongEku => "mtls-wrong-eku",
+            Kind::MtlsBadCv => "mtls-bad-cv",
+            Kind::SelfSigned => "tls-self-signed",
+            Kind::WrongHost => "tls-wrong-host",
+            Kind::ExpiredServer => "tls-expired-server",
+            Kind::Tamper => "tls-tamper",
+        }
+    }
+
+    /// The story with scenario id `id`.
+    pub fn from_id(id: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.id() == id)
+    }
+}
+
 /// What the user can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
