@@ -289,6 +289,9 @@ pub struct Pki {
     /// Like `bob_mail`, but for clientAuth only: no emailProtection, so a mail client
     /// must not encrypt to it.
     pub bob_mail_wrong_eku: Cert,
+    /// Mallory's key in a certificate for bob@example.com from her own CA: the key she
+    /// publishes as Bob's.
+    pub mallory_as_bob: Cert,
 }
 
 struct Spec<'a> {
@@ -465,6 +468,7 @@ impl Pki {
         // Drawn last again: every certificate above keeps its bytes.
         let bob_mail = issue_mail(rng, 32, &inter, ("bob", BOB_MAIL), email)?;
         let bob_mail_wrong_eku = issue_mail(rng, 33, &inter, ("bob", BOB_MAIL), &[ClientAuth])?;
+        let mallory_as_bob = issue_mail(rng, 34, &rogue, ("bob", BOB_MAIL), email)?;
         Ok(Pki {
             root: root.0,
             intermediate: inter.0,
@@ -486,6 +490,7 @@ impl Pki {
             mallory_mail: mallory_mail.0,
             bob_mail: bob_mail.0,
             bob_mail_wrong_eku: bob_mail_wrong_eku.0,
+            mallory_as_bob: mallory_as_bob.0,
         })
     }
 }

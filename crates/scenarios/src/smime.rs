@@ -34,6 +34,11 @@ const BOB_CERT: ParamSpec = ParamSpec {
     kind: ParamKind::Choice(&["issued", "missing", "wrong_eku", "lost_key"]),
     default: "issued",
 };
+const KEY_CHECK: ParamSpec = ParamSpec {
+    name: "key_check",
+    kind: ParamKind::Choice(&["certificate", "none"]),
+    default: "certificate",
+};
 const ENC_SUBJECT: ParamSpec = ParamSpec {
     name: "subject",
     kind: ParamKind::Text,
@@ -69,6 +74,12 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         protocol: "smime",
         layer: Layer::Application,
         params: &[CONTENT_CIPHER, ENC_SUBJECT, ENC_BODY, crate::FLIP_ANY],
+    },
+    ScenarioInfo {
+        id: "smime-key-spoofing",
+        protocol: "smime",
+        layer: Layer::Application,
+        params: &[KEY_CHECK, ENC_SUBJECT, ENC_BODY],
     },
 ];
 
@@ -127,7 +138,17 @@ fn enc_params(info: &ScenarioInfo, v: &Values) -> Result<EncParams, RunError> {
 }
 
 fn encrypted(info: &ScenarioInfo) -> bool {
-    info.id != "smime-signed"
+    matches!(info.id, "smime-encrypted" | "smime-signed-encrypted")
+}
+
+fn spoofing(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transcript, RunError> {
+    let (subject, body) = letter_text(v)?;
+    let p = cipherstage_smime::scenario_spoofing::Params {
+        check_certificate: v.choice("key_check")? == "certificate",
+        subject,
+        body,
+    };
+    Ok(cipherstage_smime::scenario_spoofing::run(info.id, &p, seed))
 }
 
 pub(crate) fn run(
@@ -135,6 +156,9 @@ pub(crate) fn run(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
+    if info.id == "smime-key-spoofing" {
+        return spoofing(info, v, seed);
+    }
     if encrypted(info) {
         return Ok(cipherstage_smime::scenario_encrypted::run(
             info.id,
@@ -155,6 +179,9 @@ pub(crate) fn run_with_exports(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
+    if info.id == "smime-key-spoofing" {
+        return Ok((spoofing(info, v, seed)?, Vec::new()));
+    }
     let (t, files) = if encrypted(info) {
         cipherstage_smime::scenario_encrypted::run_with_files(info.id, &enc_params(info, v)?, seed)
     } else {
@@ -221,5 +248,26 @@ mod tests {
             }
             assert!(crate::run(id, &[], Some(1)).is_ok());
         }
+        for (name, value) in [
+            ("key_check", "maybe"),
+            ("flip", "0:1"),
+            ("body", "nul\u{0}"),
+        ] {
+            assert!(
+                crate::run(
+                    "smime-key-spoofing",
+                    &[(name.into(), value.into())],
+                    Some(1)
+                )
+                .is_err(),
+                "{name}={value}"
+            );
+        }
+        assert!(crate::run(
+            "smime-key-spoofing",
+            &[("key_check".into(), "none".into())],
+            Some(1)
+        )
+        .is_ok());
     }
 }

@@ -22,6 +22,7 @@ pub mod envelope;
 pub mod mime;
 pub mod scenario;
 pub mod scenario_encrypted;
+pub mod scenario_spoofing;
 
 use cipherstage_pki::{Cert, Key, ALGORITHMS};
 use cipherstage_transcript::rand::RandomSource;
