@@ -1,9 +1,12 @@
 //! Published known answers for the primitives of S/MIME encryption: the RFC 3394 §4.6
-//! key wrap (256-bit KEK, 256-bit key) and NIST CAVP's ANSI X9.63 KDF with SHA-256.
-//! The files are in `testdata/`, with their sources.
+//! key wrap (256-bit KEK, 256-bit key), NIST CAVP's ANSI X9.63 KDF with SHA-256, NIST
+//! SP 800-38A F.2.5 (CBC-AES256) and the GCM specification's AES-256 test cases 13 and
+//! 14. The files are in `testdata/`, with their sources.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
-use cipherstage_smime::crypto::{unwrap, wrap, x963_kdf, CryptoError, KdfHash};
+use cipherstage_smime::crypto::{
+    cbc_decrypt, cbc_encrypt, gcm_open, gcm_seal, unwrap, wrap, x963_kdf, CryptoError, KdfHash,
+};
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -68,5 +71,37 @@ fn nist_cavp_x963_kdf_sha256_vectors() {
             want.len(),
         );
         assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn sp800_38a_cbc_aes256_blocks_then_one_block_of_pkcs7_padding() {
+    let r = &records(include_str!("../testdata/sp800-38a-f2.5-cbc-aes256.txt"))[0];
+    let key: [u8; 32] = field(r, "Key").try_into().unwrap();
+    let iv: [u8; 16] = field(r, "IV").try_into().unwrap();
+    let (pt, ct) = (field(r, "Plaintext"), field(r, "Ciphertext"));
+    let out = cbc_encrypt(&key, &iv, &pt);
+    // Whole blocks in, so RFC 5652 §6.3 padding adds a block of sixteen 0x10 bytes.
+    assert_eq!(out.len(), ct.len() + 16);
+    assert_eq!(&out[..ct.len()], ct.as_slice());
+    assert_eq!(cbc_decrypt(&key, &iv, &out).unwrap(), pt);
+}
+
+#[test]
+fn gcm_spec_aes256_test_cases_13_and_14() {
+    for r in &records(include_str!("../testdata/gcm-spec-aes256.txt")) {
+        let key: [u8; 32] = field(r, "Key").try_into().unwrap();
+        let iv: [u8; 12] = field(r, "IV").try_into().unwrap();
+        let (pt, ct, tag) = (
+            field(r, "Plaintext"),
+            field(r, "Ciphertext"),
+            field(r, "Tag"),
+        );
+        let (c, t) = gcm_seal(&key, &iv, &[], &pt).unwrap();
+        assert_eq!((c.clone(), t.clone()), (ct, tag));
+        assert_eq!(gcm_open(&key, &iv, &[], &c, &t).unwrap(), pt);
+        let mut bad = t.clone();
+        bad[15] ^= 1;
+        assert_eq!(gcm_open(&key, &iv, &[], &c, &bad), Err(CryptoError::Tag));
     }
 }
