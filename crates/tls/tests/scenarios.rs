@@ -8,14 +8,7 @@ use cipherstage_transcript::*;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-macro_rules! tests {
-    ($($(#[$m:meta])* fn $name:ident() $body:block)*) => {$(
-        $(#[$m])*
-        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-        #[cfg_attr(not(target_arch = "wasm32"), test)]
-        fn $name() $body
-    )*};
-}
+use cipherstage_testkit::tests;
 
 fn alerts(t: &Transcript) -> Vec<(usize, String)> {
     t.events

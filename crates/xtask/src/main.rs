@@ -127,6 +127,9 @@ const WASM_TESTED: &[&str] = &[
     "cipherstage-ipsec",
     "cipherstage-ssh",
     "cipherstage-tls",
+    "cipherstage-pki",
+    "cipherstage-packets",
+    "cipherstage-scenarios",
 ];
 
 struct Step {
