@@ -82,17 +82,10 @@ impl<'a> Reader<'a> {
         Ok(self.array::<1>()?[0])
     }
 
-    /// A boolean (RFC 4251: any non-zero is TRUE; we accept only 0 and 1).
+    /// A boolean: RFC 4251 §5 says every non-zero value MUST be read as TRUE (only
+    /// 0 and 1 may be sent, which [`Writer::bool`] does).
     pub fn bool(&mut self) -> Result<bool, DecodeError> {
-        let at = self.at;
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(DecodeError {
-                kind: DecodeErrorKind::BadValue,
-                offset: at,
-            }),
-        }
+        Ok(self.u8()? != 0)
     }
 
     /// A big-endian uint32.
@@ -361,6 +354,15 @@ pub fn protect(fields: Vec<Field>, p: Protection) -> Vec<Field> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn any_non_zero_boolean_is_true_as_rfc_4251_section_5_says() {
+        let mut r = Reader::new(&[0, 1, 2, 0xff]);
+        let got: Vec<bool> = (0..4).map(|_| r.bool().unwrap()).collect();
+        assert_eq!(got, [false, true, true, true]);
+        assert!(r.bool().is_err(), "a missing byte is a decode error");
+    }
+
     use super::*;
 
     #[test]
