@@ -234,8 +234,33 @@ fn openssl_s_server_with_verify_accepts_our_client_certificate_and_rejects_its_a
         "{}",
         text(&out.stdout)
     );
-    let out = our_client(&dir, port, &["--host", "www.example.com"]);
+    // Refused at once: the alert is reported (not a broken pipe) and the key log and
+    // the transcript are written on this failure path too.
+    let out = our_client(
+        &dir,
+        port,
+        &[
+            "--host",
+            "www.example.com",
+            "--json",
+            "refused.json",
+            "--keylog",
+            "refused.keylog",
+        ],
+    );
     assert_alert(&out, "alert certificate_required received");
+    let json = std::fs::read_to_string(dir.join("refused.json")).expect("the JSON is written");
+    let t = cipherstage_transcript::Transcript::from_json(&json).expect("it is a transcript");
+    assert!(
+        t.messages().any(|m| m.label == "tls.msg.alert"),
+        "the alert is in it"
+    );
+    let keylog =
+        std::fs::read_to_string(dir.join("refused.keylog")).expect("the key log is written");
+    assert!(
+        keylog.contains("SERVER_HANDSHAKE_TRAFFIC_SECRET"),
+        "{keylog}"
+    );
     let out = our_client(
         &dir,
         port,

@@ -273,19 +273,34 @@ fn client(args: &[String]) -> R<()> {
     let mut sent_request = false;
     let mut response = Vec::new();
     let mut buf = [0u8; 16384];
-    let result = loop {
+    let result = 'io: loop {
         for out in c.take_output() {
-            sock.write_all(&out.bytes)
-                .map_err(|e| format!("write: {e}"))?;
+            let written = sock.write_all(&out.bytes);
             rec.sent(out);
+            if let Err(e) = written {
+                // A server that refused us may have closed already: what it sent
+                // before (its alert) is still in our receive buffer.
+                drain(&mut sock, &mut buf, deadline, |bytes| {
+                    let _ = c.receive(bytes);
+                    for out in c.take_received() {
+                        rec.received(out);
+                    }
+                    rec.events.extend(c.take_events());
+                });
+                break 'io Err(match c.peer_alert() {
+                    Some(a) => format!("alert {} received", a.as_str()),
+                    None => format!("write: {e}"),
+                });
+            }
         }
         if let Some(a) = c.peer_alert().filter(|a| a.as_str() != "close_notify") {
             break Err(format!("alert {} received", a.as_str()));
         }
         if c.is_connected() && !sent_request {
             let req = format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-            c.send(req.as_bytes())
-                .map_err(|e| format!("alert {}", e.alert.as_str()))?;
+            if let Err(e) = c.send(req.as_bytes()) {
+                break Err(format!("alert {}", e.alert.as_str()));
+            }
             sent_request = true;
             continue;
         }
@@ -345,6 +360,16 @@ fn client(args: &[String]) -> R<()> {
     Ok(())
 }
 
+/// Reads what is left on `sock` (until it is closed, idle or `deadline`) into `take`.
+fn drain(sock: &mut TcpStream, buf: &mut [u8], deadline: Instant, mut take: impl FnMut(&[u8])) {
+    while Instant::now() < deadline {
+        match sock.read(buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => take(buf.get(..n).unwrap_or_default()),
+        }
+    }
+}
+
 fn server(args: &[String]) -> R<()> {
     let addr = args.first().ok_or("server ADDR")?;
     let mut hosts = Vec::new();
@@ -396,11 +421,23 @@ fn server(args: &[String]) -> R<()> {
     };
     let mut buf = [0u8; 16384];
     let mut answered = false;
-    let result = loop {
+    let result = 'io: loop {
         for out in s.take_output() {
-            sock.write_all(&out.bytes)
-                .map_err(|e| format!("write: {e}"))?;
+            let written = sock.write_all(&out.bytes);
             rec.sent(out);
+            if let Err(e) = written {
+                drain(&mut sock, &mut buf, deadline, |bytes| {
+                    let _ = s.receive(bytes);
+                    for out in s.take_received() {
+                        rec.received(out);
+                    }
+                    rec.events.extend(s.take_events());
+                });
+                break 'io Err(match s.peer_alert() {
+                    Some(a) => format!("alert {} received", a.as_str()),
+                    None => format!("write: {e}"),
+                });
+            }
         }
         if s.peer_closed() || s.is_closed() || Instant::now() > deadline {
             break match s.peer_alert() {
@@ -440,8 +477,9 @@ fn server(args: &[String]) -> R<()> {
                         "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                         body.len()
                     );
-                    s.send(resp.as_bytes())
-                        .map_err(|e| format!("alert {}", e.alert.as_str()))?;
+                    if let Err(e) = s.send(resp.as_bytes()) {
+                        break Err(format!("alert {}", e.alert.as_str()));
+                    }
                     s.close();
                     answered = true;
                 }
