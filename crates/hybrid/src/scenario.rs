@@ -3,8 +3,8 @@
 
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    drive, Actor, Delivered, Endpoint, Event, Fate, Flow, Layer, Link, Path, Recorder, Role, Stop,
-    Transcript, Transmit, Wire,
+    drive, Actor, Delivered, Endpoint, Event, Fate, Flow, Layer, Link, NarrateFlips, Path,
+    Recorder, Role, Stop, Transcript, Transmit, Wire,
 };
 
 use crate::peer::{Error, Outgoing, Peer, Side};
@@ -249,12 +249,10 @@ impl Path for Eve {
         &mut self,
         d: &mut Recorder,
         from: usize,
-        _: &Transmit,
+        sent: &Transmit,
         arrived: &Delivered,
     ) -> Fate {
-        if arrived.tampered.is_some() {
-            d.narrate("hybrid.narr.eve_tampers", &[]);
-        }
+        NarrateFlips("hybrid.narr.eve_tampers").on_wire(d, from, sent, arrived);
         if from == ALICE {
             self.from_alice += 1;
             match self.from_alice {

@@ -15,7 +15,7 @@ use cipherstage_transcript::{
 };
 
 use crate::client::Client;
-use crate::scenario::{fail, peers, Eve, Params, Peer, ScenarioKind, MAX_ROUNDS};
+use crate::scenario::{fail, peers, Params, Peer, ScenarioKind, EVE_WATCHES, MAX_ROUNDS};
 use crate::server::{ChannelEvent, Server};
 use crate::transport::Outgoing;
 use crate::wire::message::open_failure;
@@ -291,7 +291,7 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &BastionParams) -> Resul
     };
     let stop = drive(
         &mut [&mut laptop, &mut bastion],
-        &mut Eve,
+        &mut { EVE_WATCHES },
         d,
         rng,
         MAX_ROUNDS,

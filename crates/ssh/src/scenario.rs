@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    drive, Actor, Delivered, Endpoint, Event, Fate, Flow, Layer, Link, Narration, Path, Recorder,
-    Role, Stop, Transcript, Transmit, Wire,
+    drive, Actor, Endpoint, Event, Flow, Layer, Link, NarrateFlips, Narration, Recorder, Role,
+    Stop, Transcript, Transmit, Wire,
 };
 use ring::digest;
 
@@ -123,16 +123,7 @@ const WIRE: Wire<'static> = Wire {
 };
 
 /// Eve on the link says when she flipped a byte.
-pub(crate) struct Eve;
-
-impl Path for Eve {
-    fn on_wire(&mut self, d: &mut Recorder, _: usize, _: &Transmit, arrived: &Delivered) -> Fate {
-        if arrived.tampered.is_some() {
-            d.narrate("ssh.narr.eve_tampers", &[]);
-        }
-        Fate::Deliver
-    }
-}
+pub(crate) const EVE_WATCHES: NarrateFlips = NarrateFlips("ssh.narr.eve_tampers");
 
 pub(crate) fn fail(d: &mut Recorder, who: usize, err: &Error) {
     d.alert(who, err.alert_key(), true);
@@ -365,7 +356,7 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &Params) -> Result<(), (
     let mut server = Peer::new(server, (SERVER, CLIENT), first);
     if let Stop::Halted { .. } = drive(
         &mut [&mut client, &mut server],
-        &mut Eve,
+        &mut { EVE_WATCHES },
         d,
         rng,
         MAX_ROUNDS,

@@ -2,10 +2,10 @@
 
 use cipherstage_pki::{verify_chain, verify_signature, Usage, VerifyError};
 use cipherstage_transcript::rand::RandomSource;
-use cipherstage_transcript::{ActorId, Event, FailReason};
+use cipherstage_transcript::{ActorId, FailReason};
 use ring::agreement::EphemeralPrivateKey;
 
-use crate::common::{self, err, group_supported, verify_content, Common, Error, Handler, Outgoing};
+use crate::common::{self, err, group_supported, verify_content, Common, Error, Handler};
 use crate::config::{alert_for, ClientConfig, ServerVerifier};
 use crate::enums::{AlertDescription, ExtensionType, NamedGroup};
 use crate::keys::Suite;
@@ -124,64 +124,9 @@ impl Client {
         Handshake::ClientHello(ch).encode()
     }
 
-    /// Feeds bytes received from the server.
-    pub fn receive(&mut self, data: &[u8]) -> Result<(), Error> {
-        common::receive(self, data)
-    }
-
-    /// Records to send, in order.
-    pub fn take_output(&mut self) -> Vec<Outgoing> {
-        core::mem::take(&mut self.c.out)
-    }
-
-    /// Records received since the last call, annotated as far as they could be read.
-    pub fn take_received(&mut self) -> Vec<Outgoing> {
-        core::mem::take(&mut self.c.received)
-    }
-
-    /// Transcript events since the last call.
-    pub fn take_events(&mut self) -> Vec<Event> {
-        core::mem::take(&mut self.c.events)
-    }
-
-    /// Application data received so far.
-    pub fn take_app_data(&mut self) -> Vec<u8> {
-        core::mem::take(&mut self.c.app)
-    }
-
-    /// Sends application data (after the handshake).
-    pub fn send(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.c.send_app_data(data)
-    }
-
-    /// Sends close_notify.
-    pub fn close(&mut self) {
-        self.c.close();
-    }
-
     /// The state, for the UI.
     pub fn state(&self) -> ClientState {
         self.state
-    }
-
-    /// Whether the handshake finished.
-    pub fn is_connected(&self) -> bool {
-        self.c.connected
-    }
-
-    /// Whether the connection is over (alert sent or received, or closed).
-    pub fn is_closed(&self) -> bool {
-        self.c.closed || self.c.close_sent
-    }
-
-    /// Whether the server sent close_notify.
-    pub fn peer_closed(&self) -> bool {
-        self.c.peer_closed
-    }
-
-    /// The alert the server sent, if any.
-    pub fn peer_alert(&self) -> Option<AlertDescription> {
-        self.c.peer_alert
     }
 
     /// The negotiated suite.
@@ -398,6 +343,22 @@ impl Client {
         self.state = ClientState::Connected;
         self.c.narrate("tls.narr.client_connected", &[]);
         Ok(())
+    }
+}
+
+#[allow(private_interfaces)]
+impl crate::connection::Side for Client {
+    fn common_ref(&self) -> &Common {
+        &self.c
+    }
+    fn common_mut(&mut self) -> &mut Common {
+        &mut self.c
+    }
+}
+
+impl crate::Connection for Client {
+    fn receive(&mut self, data: &[u8]) -> Result<(), Error> {
+        common::receive(self, data)
     }
 }
 

@@ -16,6 +16,7 @@ mod client;
 pub mod codec;
 mod common;
 mod config;
+mod connection;
 pub mod enums;
 pub mod export;
 pub mod issuance;
@@ -31,5 +32,6 @@ pub use config::{
     alert_for, ClientAuth, ClientConfig, Identity, ServerConfig, ServerVerifier, Signer,
     TicketConfig, VirtualHost,
 };
+pub use connection::Connection;
 pub use scenario::{run, ClientCert, Kind, Params, TamperAt};
 pub use server::{Server, ServerState};

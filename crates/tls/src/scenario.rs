@@ -4,14 +4,14 @@
 use cipherstage_pki::{Cert, KeyKind, Pki, SCENARIO_NOW};
 use cipherstage_transcript::rand::{RandomSource, Seeded, Source};
 use cipherstage_transcript::{
-    drive, Actor, Delivered, Endpoint, Fate, Flow, Layer, Link, Path, Recorder, Role, Transcript,
-    Transmit, Wire,
+    drive, Actor, Delivered, Endpoint, Fate, Flow, Layer, Link, NarrateFlips, Path, Recorder, Role,
+    Transcript, Transmit, Wire,
 };
 
 use crate::common::Outgoing;
 use crate::config::{ClientAuth, ClientConfig, Identity, ServerConfig, Signer, VirtualHost};
 use crate::enums::{CipherSuite, NamedGroup, SignatureScheme};
-use crate::{Client, Server};
+use crate::{Client, Connection, Server};
 
 pub use cipherstage_transcript::TamperAt;
 
@@ -423,7 +423,7 @@ fn exchange(
 }
 
 /// A record as the driver sends it.
-pub(crate) fn transmit(to: usize, wire: Wire<'static>, out: Outgoing) -> Transmit {
+pub fn transmit(to: usize, wire: Wire<'static>, out: Outgoing) -> Transmit {
     Transmit {
         to,
         wire,
@@ -431,6 +431,22 @@ pub(crate) fn transmit(to: usize, wire: Wire<'static>, out: Outgoing) -> Transmi
         bytes: out.bytes,
         fields: out.fields,
     }
+}
+
+/// The records `conn` has to send, for `to` on `wire`.
+pub fn records<C: Connection>(conn: &mut C, to: usize, wire: Wire<'static>) -> Vec<Transmit> {
+    conn.take_output()
+        .into_iter()
+        .map(|out| transmit(to, wire, out))
+        .collect()
+}
+
+/// Takes `bytes` into `conn` and records its events. A TLS error ends in an alert
+/// the peer receives, so the run goes on until it is quiet.
+pub fn take<C: Connection>(conn: &mut C, bytes: &[u8], d: &mut Recorder) -> Flow {
+    let _ = conn.receive(bytes);
+    d.events.extend(conn.take_events());
+    Flow::Continue
 }
 
 /// The browser: connects, asks for `/` once connected, reads the answer and closes.
@@ -470,11 +486,7 @@ impl Endpoint for Browser {
     }
 
     fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
-        self.conn
-            .take_output()
-            .into_iter()
-            .map(|out| transmit(SERVER, WIRE, out))
-            .collect()
+        records(&mut self.conn, SERVER, WIRE)
     }
 
     fn receive(
@@ -484,10 +496,7 @@ impl Endpoint for Browser {
         d: &mut Recorder,
         _rng: &mut dyn RandomSource,
     ) -> Flow {
-        // A TLS error is an alert the peer receives; the run goes on until quiet.
-        let _ = self.conn.receive(bytes);
-        d.events.extend(self.conn.take_events());
-        Flow::Continue
+        take(&mut self.conn, bytes, d)
     }
 }
 
@@ -523,11 +532,7 @@ impl Endpoint for WebServer {
     }
 
     fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
-        self.conn
-            .take_output()
-            .into_iter()
-            .map(|out| transmit(CLIENT, WIRE, out))
-            .collect()
+        records(&mut self.conn, CLIENT, WIRE)
     }
 
     fn receive(
@@ -537,12 +542,12 @@ impl Endpoint for WebServer {
         d: &mut Recorder,
         _rng: &mut dyn RandomSource,
     ) -> Flow {
-        // A TLS error is an alert the peer receives; the run goes on until quiet.
-        let _ = self.conn.receive(bytes);
-        d.events.extend(self.conn.take_events());
-        Flow::Continue
+        take(&mut self.conn, bytes, d)
     }
 }
+
+/// What Eve says when she flipped a byte of a TLS record.
+pub const EVE_TAMPERS: &str = "tls.narr.eve_tampers";
 
 /// Eve on the link: says when she flipped a byte, and what the first ClientHello
 /// tells her (the server name in the clear, or none).
@@ -556,12 +561,10 @@ impl Path for Eve {
         &mut self,
         d: &mut Recorder,
         from: usize,
-        _: &Transmit,
+        sent: &Transmit,
         arrived: &Delivered,
     ) -> Fate {
-        if arrived.tampered.is_some() {
-            d.narrate("tls.narr.eve_tampers", &[]);
-        }
+        NarrateFlips(EVE_TAMPERS).on_wire(d, from, sent, arrived);
         if from == CLIENT && !self.sni_told {
             self.sni_told = true;
             match &self.sni {

@@ -3,9 +3,9 @@
 
 use cipherstage_pki::{verify_chain, verify_signature, Usage};
 use cipherstage_transcript::rand::RandomSource;
-use cipherstage_transcript::{ActorId, Event, FailReason};
+use cipherstage_transcript::{ActorId, FailReason};
 
-use crate::common::{self, err, group_supported, verify_content, Common, Error, Handler, Outgoing};
+use crate::common::{self, err, group_supported, verify_content, Common, Error, Handler};
 use crate::config::{alert_for, ServerConfig};
 use crate::enums::{AlertDescription, ContentType, ExtensionType, NamedGroup};
 use crate::keys::Suite;
@@ -52,64 +52,9 @@ impl Server {
         }
     }
 
-    /// Feeds bytes received from the client.
-    pub fn receive(&mut self, data: &[u8]) -> Result<(), Error> {
-        common::receive(self, data)
-    }
-
-    /// Records to send, in order.
-    pub fn take_output(&mut self) -> Vec<Outgoing> {
-        core::mem::take(&mut self.c.out)
-    }
-
-    /// Records received since the last call, annotated as far as they could be read.
-    pub fn take_received(&mut self) -> Vec<Outgoing> {
-        core::mem::take(&mut self.c.received)
-    }
-
-    /// Transcript events since the last call.
-    pub fn take_events(&mut self) -> Vec<Event> {
-        core::mem::take(&mut self.c.events)
-    }
-
-    /// Application data received so far.
-    pub fn take_app_data(&mut self) -> Vec<u8> {
-        core::mem::take(&mut self.c.app)
-    }
-
-    /// Sends application data (after the handshake).
-    pub fn send(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.c.send_app_data(data)
-    }
-
-    /// Sends close_notify.
-    pub fn close(&mut self) {
-        self.c.close();
-    }
-
     /// The state, for the UI.
     pub fn state(&self) -> ServerState {
         self.state
-    }
-
-    /// Whether the handshake finished.
-    pub fn is_connected(&self) -> bool {
-        self.c.connected
-    }
-
-    /// Whether the connection is over.
-    pub fn is_closed(&self) -> bool {
-        self.c.closed || self.c.close_sent
-    }
-
-    /// Whether the client sent close_notify.
-    pub fn peer_closed(&self) -> bool {
-        self.c.peer_closed
-    }
-
-    /// The alert the client sent, if any.
-    pub fn peer_alert(&self) -> Option<AlertDescription> {
-        self.c.peer_alert
     }
 
     /// The SNI the client sent.
@@ -419,6 +364,22 @@ impl Server {
         }
         self.schedule = Some(s);
         Ok(())
+    }
+}
+
+#[allow(private_interfaces)]
+impl crate::connection::Side for Server {
+    fn common_ref(&self) -> &Common {
+        &self.c
+    }
+    fn common_mut(&mut self) -> &mut Common {
+        &mut self.c
+    }
+}
+
+impl crate::Connection for Server {
+    fn receive(&mut self, data: &[u8]) -> Result<(), Error> {
+        common::receive(self, data)
     }
 }
 

@@ -7,6 +7,7 @@ use cipherstage_tls::codec::DecodeErrorKind;
 use cipherstage_tls::enums::*;
 use cipherstage_tls::keys::Hash;
 use cipherstage_tls::msgs::{Extension, Handshake};
+use cipherstage_tls::Connection as _;
 use cipherstage_transcript::{hex_decode, FieldsBuilder, Protection};
 
 const VECTORS: &str = include_str!("../testdata/rfc8448.vec");

@@ -102,6 +102,26 @@ pub struct Direct;
 
 impl Path for Direct {}
 
+/// An eavesdropper on the path who says, with narration `key`, when she flipped a
+/// byte (the flip itself is the [`Recorder`]'s); every message arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NarrateFlips(pub &'static str);
+
+impl Path for NarrateFlips {
+    fn on_wire(
+        &mut self,
+        rec: &mut Recorder,
+        _: ActorId,
+        _: &Transmit,
+        arrived: &Delivered,
+    ) -> Fate {
+        if arrived.tampered.is_some() {
+            rec.narrate(self.0, &[]);
+        }
+        Fate::Deliver
+    }
+}
+
 /// Why [`drive`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {

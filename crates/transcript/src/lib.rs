@@ -24,7 +24,7 @@ pub mod rand;
 mod recorder;
 
 pub use coverage::{check_coverage, check_fields, CoverageError, CoverageErrorKind};
-pub use driver::{drive, Direct, Endpoint, Fate, Flow, Path, Stop, Transmit};
+pub use driver::{drive, Direct, Endpoint, Fate, Flow, NarrateFlips, Path, Stop, Transmit};
 pub use fields::FieldsBuilder;
 pub use hexser::{decode as hex_decode, encode as hex_encode};
 pub use model::*;

@@ -21,14 +21,15 @@ use cipherstage_packets::describe::{ip_packet, HeaderProtection};
 use cipherstage_packets::{ipv4, tcp, IpProtocol, Ipv4Addr};
 use cipherstage_pki::{issue::issue_server, Key, Pki, SCENARIO_NOW};
 use cipherstage_tls::enums::SignatureScheme;
-use cipherstage_tls::scenario::{build_pki, seeded};
+use cipherstage_tls::scenario::{build_pki, seeded, take, EVE_TAMPERS};
 use cipherstage_tls::{
-    Client, ClientAuth, ClientConfig, Identity, Outgoing, Server, ServerConfig, Signer, VirtualHost,
+    Client, ClientAuth, ClientConfig, Connection, Identity, Outgoing, Server, ServerConfig, Signer,
+    VirtualHost,
 };
 use cipherstage_transcript::rand::{RandomSource, Source};
 use cipherstage_transcript::{
-    drive, Actor, Delivered, Endpoint, FailReason, Fate, Field, FieldsBuilder, Flow, Layer, Link,
-    Path, Recorder, Role, Transcript, Transmit, Wire,
+    drive, Actor, Endpoint, FailReason, Field, FieldsBuilder, Flow, Layer, Link, NarrateFlips,
+    Recorder, Role, Transcript, Transmit, Wire,
 };
 
 const LAPTOP: usize = 0;
@@ -362,7 +363,7 @@ fn story(
     d.events.extend(laptop.conn.take_events());
     drive(
         &mut [&mut laptop, &mut gateway],
-        &mut Eve,
+        &mut NarrateFlips(EVE_TAMPERS),
         d,
         rng,
         MAX_ROUNDS,
@@ -464,10 +465,7 @@ impl Endpoint for Laptop {
         d: &mut Recorder,
         _rng: &mut dyn RandomSource,
     ) -> Flow {
-        // A TLS error is an alert the peer receives; the run goes on until quiet.
-        let _ = self.conn.receive(bytes);
-        d.events.extend(self.conn.take_events());
-        Flow::Continue
+        take(&mut self.conn, bytes, d)
     }
 }
 
@@ -517,22 +515,7 @@ impl Endpoint for Gateway<'_> {
         d: &mut Recorder,
         _rng: &mut dyn RandomSource,
     ) -> Flow {
-        // A TLS error is an alert the peer receives; the run goes on until quiet.
-        let _ = self.conn.receive(bytes);
-        d.events.extend(self.conn.take_events());
-        Flow::Continue
-    }
-}
-
-/// Eve on the Internet link says when she flipped a byte.
-struct Eve;
-
-impl Path for Eve {
-    fn on_wire(&mut self, d: &mut Recorder, _: usize, _: &Transmit, arrived: &Delivered) -> Fate {
-        if arrived.tampered.is_some() {
-            d.narrate("tls.narr.eve_tampers", &[]);
-        }
-        Fate::Deliver
+        take(&mut self.conn, bytes, d)
     }
 }
 

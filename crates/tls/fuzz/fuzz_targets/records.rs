@@ -2,7 +2,7 @@
 //! its ClientHello: no panic, and every received record gets a field tree.
 #![no_main]
 use cipherstage_pki::SCENARIO_NOW;
-use cipherstage_tls::{Client, ClientConfig, Server, ServerConfig};
+use cipherstage_tls::{Client, ClientConfig, Connection, Server, ServerConfig};
 use cipherstage_transcript::rand::Seeded;
 use libfuzzer_sys::fuzz_target;
 
