@@ -148,9 +148,10 @@ pub fn ensure(need: Need) -> Result<(), String> {
         ]))?;
     }
 
-    // npm packages: wasm-opt (binaryen 132) for Trunk, Playwright for the tests.
+    // npm packages: wasm-opt (binaryen 132) for Trunk, Playwright and axe-core for the tests.
     let bin = Path::new("tests/e2e/node_modules/.bin");
-    if !bin.join("wasm-opt").exists() || !bin.join("playwright").exists() {
+    let axe = Path::new("tests/e2e/node_modules/axe-core/axe.min.js");
+    if !bin.join("wasm-opt").exists() || !bin.join("playwright").exists() || !axe.exists() {
         run(cmd("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir("tests/e2e")

@@ -64,8 +64,9 @@ pub fn Header(p: &HeaderProps) -> Html {
                     }) }
                 </button>
                 <button onclick={help} aria-label={t(lang, "ui.help.title")}>{ "?" }</button>
+                // The accessible name starts with the visible text (axe: label-content-name-mismatch).
                 <button id="lang-switch" onclick={switch} lang={lang.other().code()}
-                    aria-label={t(lang, "ui.switch_lang")}>
+                    title={t(lang, "ui.switch_lang")}>
                     { t(lang.other(), "ui.lang_name") }
                 </button>
             </nav>

@@ -39,14 +39,14 @@ pub fn Stage(p: &StageProps) -> Html {
             </div>
             <Controls state={p.state.clone()} />
             <div class="stage-grid">
-                <section class="diagram-pane" aria-label={t(lang, "ui.diagram")}>
+                <section class="diagram-pane" aria-label={t(lang, "ui.diagram")} tabindex="0">
                     if s.schedule {
                         <super::schedule::Schedule transcript={tr.clone()} step={s.step} lang={lang} presenter={s.presenter} dispatch={d.clone()} />
                     } else {
                         <Sequence transcript={tr.clone()} step={s.step} lang={lang} eve={s.eve} presenter={s.presenter} dispatch={d.clone()} />
                     }
                 </section>
-                <section class="detail-pane" aria-live="polite">
+                <section class="detail-pane" aria-live="polite" aria-label={t(lang, "ui.step_detail")} tabindex="0">
                     <Detail state={p.state.clone()} />
                 </section>
                 if !s.embed {
