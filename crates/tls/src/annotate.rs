@@ -9,6 +9,7 @@ use cipherstage_transcript::{Field, FieldsBuilder, Protection, Value};
 use crate::enums::{AlertDescription, AlertLevel, ContentType, ExtensionType, HandshakeType};
 use crate::keys::TAG_LEN;
 use crate::msgs::{next_message, Extension, Handshake};
+use crate::record::{field, Header, HEADER_LEN};
 
 fn leaf(b: &mut FieldsBuilder, name: &str, len: usize, value: Option<Value>, p: Protection) {
     if len == 0 {
@@ -43,9 +44,9 @@ fn key(k: String) -> Option<Value> {
 /// Fields of a plaintext record (ClientHello, ServerHello, plaintext alerts).
 pub fn plaintext_record(record: &[u8]) -> Vec<Field> {
     let mut b = FieldsBuilder::new(0);
-    let body = record.get(5..).unwrap_or_default();
+    let body = record.get(field::FRAGMENT).unwrap_or_default();
     let typ = header(&mut b, record);
-    if record.len() >= 5 {
+    if record.len() >= HEADER_LEN {
         content(&mut b, typ, body, Protection::Plaintext);
     } else {
         leaf(
@@ -63,8 +64,8 @@ pub fn plaintext_record(record: &[u8]) -> Vec<Field> {
 pub fn encrypted_record(record: &[u8], inner: &[u8]) -> Vec<Field> {
     let mut b = FieldsBuilder::new(0);
     header(&mut b, record);
-    let body_len = record.len().saturating_sub(5);
-    if record.len() < 5 || body_len != inner.len() + TAG_LEN {
+    let body_len = record.len().saturating_sub(HEADER_LEN);
+    if record.len() < HEADER_LEN || body_len != inner.len() + TAG_LEN {
         leaf(
             &mut b,
             "opaque_ciphertext",
@@ -89,28 +90,31 @@ pub fn encrypted_record(record: &[u8], inner: &[u8]) -> Vec<Field> {
 
 fn header(b: &mut FieldsBuilder, record: &[u8]) -> ContentType {
     let p = Protection::IntegrityOnly;
-    let typ = ContentType::from(record.first().copied().unwrap_or(0));
-    if record.len() < 5 {
-        return typ;
-    }
-    let version = u16::from_be_bytes([
-        record.get(1).copied().unwrap_or(0),
-        record.get(2).copied().unwrap_or(0),
-    ]);
-    let len = u16::from_be_bytes([
-        record.get(3).copied().unwrap_or(0),
-        record.get(4).copied().unwrap_or(0),
-    ]);
-    leaf(b, "content_type", 1, key(typ.key()), p);
+    let Some(h) = Header::parse(record) else {
+        return ContentType::from(record.first().copied().unwrap_or(0));
+    };
+    leaf(
+        b,
+        "content_type",
+        field::CONTENT_TYPE.len(),
+        key(h.content_type.key()),
+        p,
+    );
     leaf(
         b,
         "legacy_record_version",
-        2,
-        Some(Value::Text(format!("0x{version:04x}"))),
+        field::VERSION.len(),
+        Some(Value::Text(format!("0x{:04x}", h.version))),
         p,
     );
-    leaf(b, "record_length", 2, uint(len as usize), p);
-    typ
+    leaf(
+        b,
+        "record_length",
+        field::LENGTH.len(),
+        uint(usize::from(h.length)),
+        p,
+    );
+    h.content_type
 }
 
 /// Lays out the content of a record of type `typ`.

@@ -12,6 +12,7 @@ use crate::annotate;
 use crate::enums::{AlertDescription, AlertLevel, ContentType, HandshakeType, NamedGroup};
 use crate::keys::{Hash, RecordKey, Suite};
 use crate::msgs::{next_message, Handshake};
+use crate::record;
 
 /// A fatal error this side detected; the alert has been sent and recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,27 +93,30 @@ fn receive_records<H: Handler>(h: &mut H, data: &[u8]) -> Result<(), Error> {
     h.common().rx.extend_from_slice(data);
     loop {
         let c = h.common();
-        if c.closed || c.rx.len() < 5 {
+        if c.closed {
             return Ok(());
         }
-        let len = usize::from(u16::from_be_bytes([
-            c.rx.get(3).copied().unwrap_or(0),
-            c.rx.get(4).copied().unwrap_or(0),
-        ]));
-        if len > MAX_CIPHERTEXT {
+        let Some(header) = record::Header::parse(&c.rx) else {
+            return Ok(());
+        };
+        if usize::from(header.length) > MAX_CIPHERTEXT {
             return err(AlertDescription::RecordOverflow);
         }
-        if c.rx.len() < 5 + len {
+        if c.rx.len() < header.record_len() {
             return Ok(());
         }
-        let record: Vec<u8> = c.rx.drain(..5 + len).collect();
+        let record: Vec<u8> = c.rx.drain(..header.record_len()).collect();
         record_in(h, &record)?;
     }
 }
 
 fn record_in<H: Handler>(h: &mut H, record: &[u8]) -> Result<(), Error> {
-    let typ = ContentType::from(record.first().copied().unwrap_or(0));
-    let payload = record.get(5..).unwrap_or_default();
+    // `receive_records` hands over whole records only.
+    let Some(header) = record::Header::parse(record) else {
+        return err(AlertDescription::DecodeError);
+    };
+    let typ = header.content_type;
+    let payload = record.get(record::field::FRAGMENT).unwrap_or_default();
     let c = h.common();
     if typ != ContentType::ApplicationData || c.read.is_none() {
         c.received.push(Outgoing {
@@ -409,10 +413,7 @@ impl Common {
     /// Sends a handshake message in a plaintext record (ClientHello, ServerHello, HRR).
     pub fn send_plain(&mut self, msg: &[u8], record_version: u16) {
         self.transcript.extend_from_slice(msg);
-        let mut rec = vec![0x16];
-        rec.extend_from_slice(&record_version.to_be_bytes());
-        rec.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-        rec.extend_from_slice(msg);
+        let rec = record::record(ContentType::Handshake, record_version, msg);
         let label = label_for(ContentType::Handshake, msg);
         let fields = annotate::plaintext_record(&rec);
         self.out.push(Outgoing {
@@ -473,7 +474,7 @@ impl Common {
             self.flush();
             self.seal(ContentType::Alert, &body);
         } else {
-            let rec = vec![0x15, 0x03, 0x03, 0x00, 0x02, body[0], body[1]];
+            let rec = record::record(ContentType::Alert, record::TLS12, &body);
             let fields = annotate::plaintext_record(&rec);
             self.out.push(Outgoing {
                 label: "tls.msg.alert".into(),

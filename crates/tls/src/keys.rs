@@ -24,7 +24,8 @@
 
 use ring::{aead, digest, hmac};
 
-use crate::enums::CipherSuite;
+use crate::enums::{CipherSuite, ContentType};
+use crate::record::{field, Header, HEADER_LEN, TLS12};
 
 /// The hash of a suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,8 +185,7 @@ impl RecordKey {
 
     /// Encrypts `inner` (content ‖ type ‖ padding) into a whole record.
     pub fn seal(&mut self, mut inner: Vec<u8>) -> Vec<u8> {
-        let len = inner.len() + TAG_LEN;
-        let header = [0x17, 0x03, 0x03, (len >> 8) as u8, len as u8];
+        let header = Header::new(ContentType::ApplicationData, TLS12, inner.len() + TAG_LEN).emit();
         let nonce = aead::Nonce::assume_unique_for_key(self.nonce());
         // Sealing cannot fail for lengths below the AEAD's limit (2^36 bytes).
         let tag = self
@@ -202,8 +202,8 @@ impl RecordKey {
 
     /// Decrypts a whole record; `None` if the tag does not verify.
     pub fn open(&mut self, record: &[u8]) -> Option<Vec<u8>> {
-        let header = record.get(..5)?;
-        let mut body = record.get(5..)?.to_vec();
+        let header = record.get(..HEADER_LEN)?;
+        let mut body = record.get(field::FRAGMENT)?.to_vec();
         let nonce = aead::Nonce::assume_unique_for_key(self.nonce());
         let plain = self
             .key

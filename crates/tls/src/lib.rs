@@ -22,6 +22,7 @@ pub mod export;
 pub mod issuance;
 pub mod keys;
 pub mod msgs;
+pub mod record;
 pub mod scenario;
 mod schedule;
 mod server;
