@@ -23,13 +23,22 @@ for (const lang of ['en', 'ja']) {
         expect(body, `${id} ${lang} step ${i}: untranslated key`).not.toContain('⟦');
         if (await page.locator('#hex').count()) {
           messages++;
-          const n = await page.locator('#hex .b').count();
-          const label = await page.locator('.row.current .msg-label').textContent();
-          expect(label, `${id} step ${i}`).toContain(`(${n} B)`);
+          // The label and the byte grid of one message (polled: the two render in
+          // the same frame, but a read can fall between them).
+          let seen = '';
+          await expect
+            .poll(async () => {
+              const n = await page.locator('#hex .b').count();
+              const label = await page.locator('.row.current .msg-label').textContent();
+              seen = `${label} / ${n} bytes`;
+              return label.includes(`(${n} B)`);
+            }, { message: `${id} step ${i}: ${seen}` })
+            .toBe(true);
           const loose = await page.locator('#hex .b:not(.p-plain):not(.p-enc):not(.p-int):not(.p-sig):not(.p-key)').count();
           expect(loose, `${id} step ${i}: bytes without a field`).toBe(0);
         }
         await page.keyboard.press('ArrowRight');
+        await expect.poll(async () => (await counter(page)).cur).toBe(Math.min(i + 2, total));
       }
       await expect.poll(async () => (await counter(page)).cur).toBe(total);
       await page.screenshot({ path: `${SHOTS}/scenario-${id}-${lang}-1280x800.png` });
