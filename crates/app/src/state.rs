@@ -654,7 +654,11 @@ impl Reducible for State {
             // Leaving full screen (Esc, F11, the browser's own control) leaves
             // presenter mode too, so the chrome-less layout never stays behind.
             Action::FullscreenChanged(on) => {
-                if s.fullscreen && !on {
+                // The handler reads the page's state when it runs, so a quick exit can
+                // make the "entered" event read false too: leaving counts whenever
+                // presenter mode had asked for full screen.
+                let asked = s.presenter && s.fullscreen_asks > 0 && !s.fullscreen_hint;
+                if !on && (s.fullscreen || asked) {
                     s.presenter = false;
                     s.fullscreen_hint = false;
                 }
