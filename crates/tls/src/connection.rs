@@ -72,6 +72,16 @@ pub trait Connection: sealed::Side {
         self.common_ref().peer_closed
     }
 
+    /// Answers the peer's close_notify with ours (RFC 9846 §6.1: each party sends
+    /// close_notify before closing its write side); returns whether it did.
+    fn answer_close(&mut self) -> bool {
+        let due = self.peer_closed() && !self.is_closed();
+        if due {
+            self.close();
+        }
+        due
+    }
+
     /// The alert the peer sent, if any.
     fn peer_alert(&self) -> Option<AlertDescription> {
         self.common_ref().peer_alert

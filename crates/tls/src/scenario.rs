@@ -523,10 +523,7 @@ impl Endpoint for WebServer {
             self.response_sent = true;
             acted = true;
         }
-        if self.conn.peer_closed() && !self.conn.is_closed() {
-            self.conn.close();
-            acted = true;
-        }
+        acted |= self.conn.answer_close();
         d.events.extend(self.conn.take_events());
         acted
     }

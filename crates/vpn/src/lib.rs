@@ -490,10 +490,7 @@ impl Endpoint for Gateway<'_> {
             self.reply = gateway_forwards(d, self.params, &got, &mut self.conn, rng);
             acted = true;
         }
-        if self.conn.peer_closed() && !self.conn.is_closed() {
-            self.conn.close();
-            acted = true;
-        }
+        acted |= self.conn.answer_close();
         d.events.extend(self.conn.take_events());
         acted
     }
