@@ -437,6 +437,9 @@ fn run(
             Fail::Notice(Notice::new("ui.notice.unknown_scenario", &[("id", id)]))
         }
         RunError::BadParam { name } => Fail::Param(name),
+        RunError::Absent(family) => {
+            Fail::Notice(Notice::new("ui.notice.unknown_scenario", &[("id", family)]))
+        }
     })?;
     check_coverage(&t).map_err(|e| {
         Fail::Notice(Notice::new(

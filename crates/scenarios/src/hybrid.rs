@@ -1,40 +1,11 @@
 //! Hybrid-encryption scenarios.
 
 use cipherstage_hybrid::Params;
-use cipherstage_transcript::{Layer, Transcript};
+use cipherstage_transcript::Transcript;
 
-use crate::{ParamKind, ParamSpec, RunError, ScenarioInfo, Values, FLIP_ANY};
-
-const TEXT: ParamSpec = ParamSpec {
-    name: "text",
-    kind: ParamKind::Text,
-    default: "GET /grades HTTP/1.1",
-};
-const REPLY: ParamSpec = ParamSpec {
-    name: "reply",
-    kind: ParamKind::Text,
-    default: "200 OK: A+",
-};
-const FLIP: ParamSpec = ParamSpec {
-    name: "flip",
-    kind: ParamKind::Tamper,
-    default: "2:15",
-};
-
-pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
-    ScenarioInfo {
-        id: "hybrid",
-        protocol: "hybrid",
-        layer: Layer::Application,
-        params: &[TEXT, REPLY, FLIP_ANY],
-    },
-    ScenarioInfo {
-        id: "hybrid-tamper",
-        protocol: "hybrid",
-        layer: Layer::Application,
-        params: &[TEXT, REPLY, FLIP],
-    },
-];
+#[allow(unused_imports)]
+use crate::catalog::hybrid::*;
+use crate::{RunError, ScenarioInfo, Values};
 
 pub(crate) fn run(
     info: &ScenarioInfo,

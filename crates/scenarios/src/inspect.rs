@@ -3,7 +3,7 @@
 //! fingerprint as `ssh-keygen -l` prints it). Any malformed input is a typed
 //! error with the byte offset, never a panic.
 
-#[cfg_attr(not(all(feature = "tls", feature = "ssh")), allow(unused_imports))]
+#[cfg_attr(not(all(feature = "pki", feature = "ssh")), allow(unused_imports))]
 use cipherstage_transcript::{Field, FieldsBuilder, Protection, Value};
 
 /// Longest input accepted (a certificate chain is far shorter).
@@ -59,7 +59,7 @@ pub fn inspect(text: &str) -> Result<Inspected, InspectError> {
     }
 }
 
-#[cfg(feature = "tls")]
+#[cfg(feature = "pki")]
 fn certificate(pem: &str, lead: usize) -> Result<Inspected, InspectError> {
     use cipherstage_pki::pem::{decode, PemErrorKind};
     let (label, der) = decode(pem).map_err(|e| {
@@ -95,7 +95,7 @@ fn certificate(pem: &str, lead: usize) -> Result<Inspected, InspectError> {
 
 /// A certificate signing request: annotated, and its self-signature checked with
 /// the key inside (Ed25519 and ECDSA P-256).
-#[cfg(feature = "tls")]
+#[cfg(feature = "pki")]
 fn csr(der: Vec<u8>) -> Inspected {
     let mut b = FieldsBuilder::new(0);
     cipherstage_pki::der::annotate_csr(&mut b, &der, Protection::Plaintext);
@@ -115,7 +115,7 @@ fn csr(der: Vec<u8>) -> Inspected {
     }
 }
 
-#[cfg(not(feature = "tls"))]
+#[cfg(not(feature = "pki"))]
 fn certificate(_pem: &str, lead: usize) -> Result<Inspected, InspectError> {
     Err(err("inspect.error.unknown", lead))
 }
@@ -207,7 +207,7 @@ fn ssh_key(line: &str, lead: usize) -> Result<Inspected, InspectError> {
 }
 
 /// `YYYY-MM-DD hh:mm:ss UTC` of seconds since the epoch (civil-from-days, proleptic Gregorian).
-#[cfg(feature = "tls")]
+#[cfg(feature = "pki")]
 fn unix_date(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);

@@ -4,106 +4,11 @@
 use std::net::Ipv4Addr;
 
 use cipherstage_ipsec::{Algorithm, Inner, Mode, Params};
-use cipherstage_transcript::{Layer, Transcript};
+use cipherstage_transcript::Transcript;
 
-use crate::{bad, ExportFile, ParamKind, ParamSpec, RunError, ScenarioInfo, Values, FLIP_ANY};
-
-const ALGORITHM: ParamSpec = ParamSpec {
-    name: "esp_alg",
-    kind: ParamKind::Choice(&["aes128gcm", "aes256gcm", "chacha20poly1305"]),
-    default: "aes128gcm",
-};
-const MODE: ParamSpec = ParamSpec {
-    name: "esp_mode",
-    kind: ParamKind::Choice(&["transport", "tunnel"]),
-    default: "transport",
-};
-const INNER: ParamSpec = ParamSpec {
-    name: "inner_proto",
-    kind: ParamKind::Choice(&["http", "ping"]),
-    default: "http",
-};
-const PAYLOAD: ParamSpec = ParamSpec {
-    name: "inner_payload",
-    kind: ParamKind::Text,
-    default: "GET /intranet/ HTTP/1.1",
-};
-const MTU: ParamSpec = ParamSpec {
-    name: "mtu",
-    kind: ParamKind::Number,
-    default: "1500",
-};
-const fn addr(name: &'static str, default: &'static str) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind: ParamKind::Text,
-        default,
-    }
-}
-const HOST_A: ParamSpec = addr("addr_a", "192.0.2.10");
-const HOST_B: ParamSpec = addr("addr_b", "198.51.100.20");
-const CLIENT_A: ParamSpec = addr("addr_a", "10.1.0.10");
-const SERVER_B: ParamSpec = addr("addr_b", "10.2.0.20");
-const HOME_A: ParamSpec = addr("addr_a", "192.168.1.10");
-const FLIP: ParamSpec = ParamSpec {
-    name: "flip",
-    kind: ParamKind::Tamper,
-    default: "0:60",
-};
-const NAT: ParamSpec = ParamSpec {
-    name: "nat",
-    kind: ParamKind::Choice(&["on", "off"]),
-    default: "on",
-};
-
-pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
-    ScenarioInfo {
-        id: "ipsec-transport",
-        protocol: "ipsec",
-        layer: Layer::Network,
-        params: &[ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU, FLIP_ANY],
-    },
-    ScenarioInfo {
-        id: "ipsec-tunnel",
-        protocol: "ipsec",
-        layer: Layer::Network,
-        params: &[ALGORITHM, INNER, PAYLOAD, CLIENT_A, SERVER_B, MTU, FLIP_ANY],
-    },
-    ScenarioInfo {
-        id: "ipsec-compare",
-        protocol: "ipsec",
-        layer: Layer::Network,
-        params: &[ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU, FLIP_ANY],
-    },
-    ScenarioInfo {
-        id: "ipsec-replay",
-        protocol: "ipsec",
-        layer: Layer::Network,
-        params: &[
-            MODE, ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU, FLIP_ANY,
-        ],
-    },
-    ScenarioInfo {
-        id: "ipsec-tamper",
-        protocol: "ipsec",
-        layer: Layer::Network,
-        params: &[MODE, ALGORITHM, INNER, PAYLOAD, HOST_A, HOST_B, MTU, FLIP],
-    },
-    ScenarioInfo {
-        id: "ipsec-ah",
-        protocol: "ipsec",
-        layer: Layer::Network,
-        params: &[
-            NAT, ALGORITHM, INNER, PAYLOAD, HOME_A, HOST_B, MTU, FLIP_ANY,
-        ],
-    },
-    ScenarioInfo {
-        id: "ipsec-nat",
-        protocol: "ipsec",
-        layer: Layer::Network,
-        params: &[ALGORITHM, INNER, PAYLOAD, MTU, FLIP_ANY],
-    },
-];
+#[allow(unused_imports)]
+use crate::catalog::ipsec::*;
+use crate::{bad, ExportFile, RunError, ScenarioInfo, Values};
 
 fn has(info: &ScenarioInfo, name: &str) -> bool {
     info.params.iter().any(|p| p.name == name)
@@ -266,7 +171,7 @@ mod tests {
                 let mut need = vec![info.title_key(), info.summary_key()];
                 for p in info.params {
                     need.push(p.label_key());
-                    if let ParamKind::Choice(options) = p.kind {
+                    if let crate::ParamKind::Choice(options) = p.kind {
                         need.extend(options.iter().map(|o| format!("param.{}.{o}", p.name)));
                     }
                 }

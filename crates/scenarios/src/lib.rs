@@ -82,8 +82,13 @@ pub enum RunError {
         /// The parameter's name.
         name: String,
     },
+    /// This build does not link the scenario's family (its protocol id).
+    Absent(String),
 }
 
+pub mod catalog;
+pub mod formula;
+#[cfg(feature = "hybrid")]
 mod hybrid;
 pub mod inspect;
 #[cfg(feature = "ipsec")]
@@ -96,20 +101,22 @@ mod ssh;
 mod tls;
 #[cfg(feature = "vpn")]
 mod vpn;
+pub mod wire;
 
-/// A protocol left out of this build: no scenarios.
+/// A family left out of this build: its scenarios are listed (from [`catalog`]),
+/// but running one is an [`RunError::Absent`] naming the family, so a build that
+/// lacks a core says so instead of pretending the scenario does not exist.
 macro_rules! absent {
     ($($proto:ident: $feature:literal),*) => {$(
         #[cfg(not(feature = $feature))]
         mod $proto {
             use crate::{RunError, ScenarioInfo, Transcript, Values};
-            pub(crate) const SCENARIOS: &[ScenarioInfo] = &[];
             pub(crate) fn run(
                 info: &ScenarioInfo,
                 _v: &Values,
                 _seed: Option<u64>,
             ) -> Result<Transcript, RunError> {
-                Err(RunError::UnknownScenario(info.id.to_owned()))
+                Err(RunError::Absent(info.protocol.to_owned()))
             }
             #[allow(dead_code)]
             pub(crate) fn run_with_exports(
@@ -117,12 +124,12 @@ macro_rules! absent {
                 _v: &Values,
                 _seed: Option<u64>,
             ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
-                Err(RunError::UnknownScenario(info.id.to_owned()))
+                Err(RunError::Absent(info.protocol.to_owned()))
             }
         }
     )*};
 }
-absent!(ipsec: "ipsec", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
+absent!(hybrid: "hybrid", ipsec: "ipsec", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
 
 /// A scenario's transcript from its parsed parameters and seed.
 type RunFn = fn(&ScenarioInfo, &Values, Option<u64>) -> Result<Transcript, RunError>;
@@ -133,6 +140,10 @@ type ExportFn =
 /// One protocol family: its scenarios and the two ways to run one of them. The
 /// registry dispatches through this table, never on protocol names.
 struct Family {
+    /// The family's id: its feature, its worker module, every scenario's `protocol`.
+    id: &'static str,
+    /// Whether this build links its core.
+    linked: bool,
     scenarios: &'static [ScenarioInfo],
     run: RunFn,
     run_with_exports: ExportFn,
@@ -147,35 +158,57 @@ fn hybrid_with_exports(
     hybrid::run(info, v, seed).map(|t| (t, Vec::new()))
 }
 
+/// The families whose cores this build links (its features).
+pub fn linked_families() -> impl Iterator<Item = &'static str> {
+    FAMILIES.iter().filter(|f| f.linked).map(|f| f.id)
+}
+
+/// Every family id, in picker order: each is one WASM module in the worker.
+pub fn family_ids() -> impl Iterator<Item = &'static str> {
+    FAMILIES.iter().map(|f| f.id)
+}
+
 /// Every family, in the order the picker shows them.
 const FAMILIES: &[Family] = &[
     Family {
-        scenarios: hybrid::SCENARIOS,
+        id: "hybrid",
+        linked: cfg!(feature = "hybrid"),
+        scenarios: catalog::hybrid::SCENARIOS,
         run: hybrid::run,
         run_with_exports: hybrid_with_exports,
     },
     Family {
-        scenarios: tls::SCENARIOS,
+        id: "tls",
+        linked: cfg!(feature = "tls"),
+        scenarios: catalog::tls::SCENARIOS,
         run: tls::run,
         run_with_exports: tls::run_with_exports,
     },
     Family {
-        scenarios: ssh::SCENARIOS,
+        id: "ssh",
+        linked: cfg!(feature = "ssh"),
+        scenarios: catalog::ssh::SCENARIOS,
         run: ssh::run,
         run_with_exports: ssh::run_with_exports,
     },
     Family {
-        scenarios: ipsec::SCENARIOS,
+        id: "ipsec",
+        linked: cfg!(feature = "ipsec"),
+        scenarios: catalog::ipsec::SCENARIOS,
         run: ipsec::run,
         run_with_exports: ipsec::run_with_exports,
     },
     Family {
-        scenarios: vpn::SCENARIOS,
+        id: "vpn",
+        linked: cfg!(feature = "vpn"),
+        scenarios: catalog::vpn::SCENARIOS,
         run: vpn::run,
         run_with_exports: vpn::run_with_exports,
     },
     Family {
-        scenarios: smime::SCENARIOS,
+        id: "smime",
+        linked: cfg!(feature = "smime"),
+        scenarios: catalog::smime::SCENARIOS,
         run: smime::run,
         run_with_exports: smime::run_with_exports,
     },
@@ -204,6 +237,17 @@ pub(crate) const FLIP_ANY: ParamSpec = ParamSpec {
 };
 
 /// The byte to flip, if the scenario has a flip parameter and it is set.
+#[cfg_attr(
+    not(any(
+        feature = "hybrid",
+        feature = "tls",
+        feature = "ssh",
+        feature = "ipsec",
+        feature = "vpn",
+        feature = "smime"
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn tamper_param(
     info: &ScenarioInfo,
     v: &Values,
@@ -219,6 +263,17 @@ pub(crate) fn tamper_param(
 }
 
 /// A `flip` parameter, `message:offset` (the byte an attacker flips in flight).
+#[cfg_attr(
+    not(any(
+        feature = "hybrid",
+        feature = "tls",
+        feature = "ssh",
+        feature = "ipsec",
+        feature = "vpn",
+        feature = "smime"
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn parse_tamper(text: &str) -> Option<cipherstage_transcript::TamperAt> {
     let (m, o) = text.split_once(':')?;
     Some(cipherstage_transcript::TamperAt {
@@ -405,12 +460,57 @@ mod registry_tests {
         for k in cipherstage_tls::Kind::ALL {
             assert!(find(k.id()).is_some(), "{k:?}");
         }
-        for info in tls::SCENARIOS.iter().filter(|s| s.id != "tls-certificate") {
+        for info in catalog::tls::SCENARIOS
+            .iter()
+            .filter(|s| s.id != "tls-certificate")
+        {
             assert!(
                 cipherstage_tls::Kind::from_id(info.id).is_some(),
                 "{}",
                 info.id
             );
+        }
+    }
+
+    #[cfg(feature = "ssh")]
+    #[test]
+    fn the_ssh_catalogue_defaults_are_the_cores_values() {
+        // The catalogue writes them as literals so it links no core.
+        let default = |id: &str, name: &str| {
+            find(id)
+                .and_then(|i| i.params.iter().find(|p| p.name == name))
+                .map(|p| p.default)
+        };
+        assert_eq!(
+            default("ssh-password", "password"),
+            Some(cipherstage_ssh::scenario::SERVER_PASSWORD)
+        );
+        assert_eq!(
+            default("ssh-bastion", "forward_host"),
+            Some(cipherstage_ssh::bastion::WEB_ADDR)
+        );
+    }
+
+    #[test]
+    fn every_family_is_linked_in_the_full_build_and_every_scenario_names_one() {
+        let ids: Vec<_> = family_ids().collect();
+        for info in all() {
+            assert!(
+                ids.contains(&info.protocol),
+                "{}: {}",
+                info.id,
+                info.protocol
+            );
+        }
+        if cfg!(all(
+            feature = "hybrid",
+            feature = "tls",
+            feature = "ssh",
+            feature = "ipsec",
+            feature = "vpn",
+            feature = "smime"
+        )) {
+            assert_eq!(linked_families().count(), ids.len());
         }
     }
 
@@ -420,7 +520,7 @@ mod registry_tests {
         for s in cipherstage_ipsec::Story::ALL {
             assert!(find(s.id()).is_some(), "{s}");
         }
-        for info in ipsec::SCENARIOS {
+        for info in catalog::ipsec::SCENARIOS {
             assert!(
                 cipherstage_ipsec::Story::from_id(info.id).is_some(),
                 "{}",

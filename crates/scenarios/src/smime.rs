@@ -4,84 +4,11 @@
 use cipherstage_smime::envelope::Cipher;
 use cipherstage_smime::scenario::{Params, Signer};
 use cipherstage_smime::scenario_encrypted::{BobCert, Params as EncParams};
-use cipherstage_transcript::{Layer, Transcript};
+use cipherstage_transcript::Transcript;
 
-use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
-
-const SIGNER: ParamSpec = ParamSpec {
-    name: "signer",
-    kind: ParamKind::Choice(&["alice", "mallory"]),
-    default: "alice",
-};
-const SUBJECT: ParamSpec = ParamSpec {
-    name: "subject",
-    kind: ParamKind::Text,
-    default: "Lunch on Friday",
-};
-const BODY: ParamSpec = ParamSpec {
-    name: "body",
-    kind: ParamKind::Text,
-    default: "Hi Bob,\nshall we have lunch on Friday at noon?\nAlice",
-};
-
-const CONTENT_CIPHER: ParamSpec = ParamSpec {
-    name: "content_cipher",
-    kind: ParamKind::Choice(&["aes256-cbc", "aes256-gcm"]),
-    default: "aes256-cbc",
-};
-const BOB_CERT: ParamSpec = ParamSpec {
-    name: "bob_cert",
-    kind: ParamKind::Choice(&["issued", "missing", "wrong_eku", "lost_key"]),
-    default: "issued",
-};
-const KEY_CHECK: ParamSpec = ParamSpec {
-    name: "key_check",
-    kind: ParamKind::Choice(&["certificate", "none"]),
-    default: "certificate",
-};
-const ENC_SUBJECT: ParamSpec = ParamSpec {
-    name: "subject",
-    kind: ParamKind::Text,
-    default: "Salary review",
-};
-const ENC_BODY: ParamSpec = ParamSpec {
-    name: "body",
-    kind: ParamKind::Text,
-    default: "Hi Bob,\nthe new salary bands are attached to the HR system.\nAlice",
-};
-
-pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
-    ScenarioInfo {
-        id: "smime-signed",
-        protocol: "smime",
-        layer: Layer::Application,
-        params: &[SIGNER, SUBJECT, BODY, crate::FLIP_ANY],
-    },
-    ScenarioInfo {
-        id: "smime-encrypted",
-        protocol: "smime",
-        layer: Layer::Application,
-        params: &[
-            CONTENT_CIPHER,
-            BOB_CERT,
-            ENC_SUBJECT,
-            ENC_BODY,
-            crate::FLIP_ANY,
-        ],
-    },
-    ScenarioInfo {
-        id: "smime-signed-encrypted",
-        protocol: "smime",
-        layer: Layer::Application,
-        params: &[CONTENT_CIPHER, ENC_SUBJECT, ENC_BODY, crate::FLIP_ANY],
-    },
-    ScenarioInfo {
-        id: "smime-key-spoofing",
-        protocol: "smime",
-        layer: Layer::Application,
-        params: &[KEY_CHECK, ENC_SUBJECT, ENC_BODY],
-    },
-];
+#[allow(unused_imports)]
+use crate::catalog::smime::*;
+use crate::{bad, RunError, ScenarioInfo, Values};
 
 /// Subject and body, refused when they could inject header lines or control bytes.
 fn letter_text(v: &Values) -> Result<(String, String), RunError> {

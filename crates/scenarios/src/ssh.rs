@@ -1,100 +1,12 @@
 //! SSH scenarios: our client and our server (crates/ssh) over an in-memory link.
 
-use cipherstage_ssh::scenario::{Params, ScenarioKind, SERVER_PASSWORD};
+use cipherstage_ssh::scenario::{Params, ScenarioKind};
 use cipherstage_ssh::{kex, run as run_ssh};
-use cipherstage_transcript::{Layer, Transcript};
+use cipherstage_transcript::Transcript;
 
-use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values, FLIP_ANY};
-
-/// Cipher options, as shown in URLs (`param.cipher.<option>`).
-const CIPHERS: &[&str] = &["chacha20-poly1305", "aes256-gcm"];
-
-const CIPHER: ParamSpec = ParamSpec {
-    name: "cipher",
-    kind: ParamKind::Choice(CIPHERS),
-    default: "chacha20-poly1305",
-};
-const USER: ParamSpec = ParamSpec {
-    name: "user",
-    kind: ParamKind::Text,
-    default: "alice",
-};
-const COMMAND: ParamSpec = ParamSpec {
-    name: "command",
-    kind: ParamKind::Text,
-    default: "echo hello",
-};
-const PASSWORD: ParamSpec = ParamSpec {
-    name: "password",
-    kind: ParamKind::Text,
-    default: SERVER_PASSWORD,
-};
-const KEX: ParamSpec = ParamSpec {
-    name: "kex",
-    kind: ParamKind::Choice(&["curve25519-sha256", "ecdh-sha2-nistp256"]),
-    default: "curve25519-sha256",
-};
-const HOST_KEY: ParamSpec = ParamSpec {
-    name: "host_key",
-    kind: ParamKind::Choice(&["ssh-ed25519", "ecdsa-sha2-nistp256"]),
-    default: "ssh-ed25519",
-};
-/// Strict key exchange on or off: tshark 4.0 decrypts chacha20-poly1305 only without it.
-const STRICT: ParamSpec = ParamSpec {
-    name: "strict_kex",
-    kind: ParamKind::Choice(&["on", "off"]),
-    default: "on",
-};
-const FLIP: ParamSpec = ParamSpec {
-    name: "flip",
-    kind: ParamKind::Tamper,
-    // Message 12 is the client's encrypted publickey query; byte 20 is inside its ciphertext.
-    default: "12:20",
-};
-
-/// Where `ssh -L 8080:HOST:PORT` sends the forwarded connection (ssh-bastion).
-const FORWARD_HOST: ParamSpec = ParamSpec {
-    name: "forward_host",
-    kind: ParamKind::Text,
-    default: cipherstage_ssh::bastion::WEB_ADDR,
-};
-const FORWARD_PORT: ParamSpec = ParamSpec {
-    name: "forward_port",
-    kind: ParamKind::Number,
-    default: "80",
-};
-
-const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
-    ScenarioInfo {
-        id,
-        protocol: "ssh",
-        layer: Layer::Application,
-        params,
-    }
-}
-
-pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
-    info(
-        "ssh-pubkey",
-        &[CIPHER, KEX, HOST_KEY, USER, COMMAND, STRICT, FLIP_ANY],
-    ),
-    info("ssh-key-rejected", &[CIPHER, USER, FLIP_ANY]),
-    info("ssh-password", &[CIPHER, USER, PASSWORD, COMMAND, FLIP_ANY]),
-    info(
-        "ssh-first-connect",
-        &[CIPHER, HOST_KEY, USER, COMMAND, FLIP_ANY],
-    ),
-    info("ssh-hostkey-changed", &[CIPHER, HOST_KEY, USER, FLIP_ANY]),
-    info("ssh-tamper", &[CIPHER, FLIP, USER, COMMAND]),
-    info(
-        "ssh-bad-signature",
-        &[CIPHER, KEX, HOST_KEY, USER, FLIP_ANY],
-    ),
-    info(
-        "ssh-bastion",
-        &[CIPHER, USER, FORWARD_HOST, FORWARD_PORT, FLIP_ANY],
-    ),
-];
+#[allow(unused_imports)]
+use crate::catalog::ssh::*;
+use crate::{bad, RunError, ScenarioInfo, Values};
 
 pub(crate) fn run(
     info: &ScenarioInfo,

@@ -1,32 +1,11 @@
 //! The TLS VPN of the seed: packets to the office LAN inside mutual TLS.
 
-use cipherstage_transcript::{Layer, Transcript};
+use cipherstage_transcript::Transcript;
 use cipherstage_vpn::{LaptopCert, Params};
 
-use crate::{bad, ParamKind, ParamSpec, RunError, ScenarioInfo, Values};
-
-const CERT: ParamSpec = ParamSpec {
-    name: "vpn_cert",
-    kind: ParamKind::Choice(&["issued", "none", "untrusted"]),
-    default: "issued",
-};
-const TARGET: ParamSpec = ParamSpec {
-    name: "target",
-    kind: ParamKind::Text,
-    default: "10.0.0.5",
-};
-const PATH: ParamSpec = ParamSpec {
-    name: "path",
-    kind: ParamKind::Text,
-    default: "/payroll",
-};
-
-pub(crate) const SCENARIOS: &[ScenarioInfo] = &[ScenarioInfo {
-    id: "vpn-tls",
-    protocol: "vpn",
-    layer: Layer::Network,
-    params: &[CERT, TARGET, PATH, crate::FLIP_ANY],
-}];
+#[allow(unused_imports)]
+use crate::catalog::vpn::*;
+use crate::{bad, RunError, ScenarioInfo, Values};
 
 pub(crate) fn run(
     info: &ScenarioInfo,

@@ -2,10 +2,12 @@
 
 use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
+/// Serializes bytes as hex (`#[serde(with = "hexser")]`).
 pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&encode(bytes))
 }
 
+/// Deserializes hex into bytes.
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
     let text = String::deserialize(d)?;
     decode(&text).ok_or_else(|| D::Error::custom("expected an even number of hex digits"))

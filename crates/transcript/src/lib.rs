@@ -18,7 +18,7 @@
 mod coverage;
 pub mod driver;
 mod fields;
-mod hexser;
+pub mod hexser;
 mod model;
 pub mod rand;
 mod recorder;

@@ -1,0 +1,32 @@
+//! The TLS VPN scenario: id, layer, parameters.
+//!
+//! Metadata only: no protocol core is linked here, so the app can list and
+//! describe every scenario without the code that runs it.
+
+use cipherstage_transcript::Layer;
+
+#[allow(unused_imports)]
+use crate::{ParamKind, ParamSpec, ScenarioInfo, FLIP_ANY};
+
+pub(crate) const CERT: ParamSpec = ParamSpec {
+    name: "vpn_cert",
+    kind: ParamKind::Choice(&["issued", "none", "untrusted"]),
+    default: "issued",
+};
+pub(crate) const TARGET: ParamSpec = ParamSpec {
+    name: "target",
+    kind: ParamKind::Text,
+    default: "10.0.0.5",
+};
+pub(crate) const PATH: ParamSpec = ParamSpec {
+    name: "path",
+    kind: ParamKind::Text,
+    default: "/payroll",
+};
+
+pub(crate) const SCENARIOS: &[ScenarioInfo] = &[ScenarioInfo {
+    id: "vpn-tls",
+    protocol: "vpn",
+    layer: Layer::Network,
+    params: &[CERT, TARGET, PATH, FLIP_ANY],
+}];

@@ -1,0 +1,344 @@
+//! The worker boundary: what the app asks a protocol module and what it answers,
+//! as JSON text. The app links this module and the [`catalog`](crate::catalog)
+//! but no core; a worker module (crates/worker) links one family's core and
+//! answers with [`handle`]. Everything the app shows of a run crosses here: the
+//! transcript, the files made from the same run, and what only a core can compute
+//! (the HkdfLabel bytes of each HKDF-Expand-Label secret).
+
+use cipherstage_transcript::{Field, Transcript};
+use serde::{Deserialize, Serialize};
+
+use crate::RunError;
+
+/// The module that answers inspect requests (certificates and SSH keys).
+pub const INSPECT_MODULE: &str = "inspect";
+
+/// What the app asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Run a scenario with these parameters and seed (`None`: live randomness).
+    Run {
+        /// Scenario id.
+        id: String,
+        /// Given parameters (name, value); missing ones take their default.
+        params: Vec<(String, String)>,
+        /// Seed, or `None` for a live run.
+        seed: Option<u64>,
+    },
+    /// Read pasted text (a PEM certificate or CSR, an OpenSSH public key).
+    Inspect {
+        /// The text as pasted.
+        text: String,
+    },
+}
+
+impl Request {
+    /// The worker module that answers this request: the scenario's family, or the
+    /// inspect module. `None` for a scenario id the catalogue does not list.
+    pub fn module(&self) -> Option<&'static str> {
+        match self {
+            Request::Run { id, .. } => crate::find(id).map(|i| i.protocol),
+            Request::Inspect { .. } => Some(INSPECT_MODULE),
+        }
+    }
+
+    /// As JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// A file made from a run, as it crosses the boundary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct File {
+    /// Suggested file name.
+    pub name: String,
+    /// Media type.
+    pub mime: String,
+    /// Key of the button's label (`ui.export_pcapng`).
+    pub label: String,
+    /// Contents.
+    #[serde(with = "cipherstage_transcript::hexser")]
+    pub bytes: Vec<u8>,
+}
+
+impl From<crate::ExportFile> for File {
+    fn from(f: crate::ExportFile) -> Self {
+        File {
+            name: f.name,
+            mime: f.mime.to_owned(),
+            label: f.label.to_owned(),
+            bytes: f.bytes,
+        }
+    }
+}
+
+/// A run, with what the app cannot compute without the core.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ran {
+    /// The transcript.
+    pub transcript: Transcript,
+    /// The files made from this very run.
+    pub files: Vec<File>,
+    /// For each HKDF-Expand-Label secret (by event index), the HkdfLabel the key
+    /// schedule's own code builds from the recorded label, context and length.
+    pub hkdf_labels: Vec<HkdfLabel>,
+}
+
+/// The HkdfLabel behind one secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HkdfLabel {
+    /// Index of the secret's event.
+    pub event: usize,
+    /// The bytes.
+    #[serde(with = "cipherstage_transcript::hexser")]
+    pub bytes: Vec<u8>,
+}
+
+/// What was recognised in pasted text, ready to show like a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inspected {
+    /// Key of what it is (`inspect.kind.certificate`).
+    pub kind: String,
+    /// The binary form (DER, or the SSH key blob).
+    #[serde(with = "cipherstage_transcript::hexser")]
+    pub bytes: Vec<u8>,
+    /// Every byte explained.
+    pub fields: Vec<Field>,
+    /// Facts worth a line each: (key of the label, value).
+    pub facts: Vec<(String, String)>,
+}
+
+/// Why pasted text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectError {
+    /// Key of the reason (`inspect.error.bad_base64`).
+    pub key: String,
+    /// Byte offset in the pasted text where it was noticed.
+    pub offset: usize,
+}
+
+/// Why a run did not happen, as it crosses the boundary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Refusal {
+    /// No scenario has this id.
+    UnknownScenario {
+        /// The id asked for.
+        id: String,
+    },
+    /// A parameter's value does not parse.
+    BadParam {
+        /// The parameter's name.
+        name: String,
+    },
+    /// The module asked does not link the scenario's family.
+    Absent {
+        /// The family.
+        family: String,
+    },
+    /// The request was not one this module understands (a stale app, a bug).
+    Malformed,
+}
+
+impl From<RunError> for Refusal {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::UnknownScenario(id) => Refusal::UnknownScenario { id },
+            RunError::BadParam { name } => Refusal::BadParam { name },
+            RunError::Absent(family) => Refusal::Absent { family },
+        }
+    }
+}
+
+/// What a module answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Response {
+    /// The run.
+    Ran(Box<Ran>),
+    /// The run was refused.
+    Refused(Refusal),
+    /// The pasted text, explained.
+    Inspected(Box<Inspected>),
+    /// The pasted text could not be read.
+    InspectFailed(InspectError),
+}
+
+impl Response {
+    /// As JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// From JSON text; `None` if it is not a response (never a panic).
+    pub fn from_json(text: &str) -> Option<Response> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// Answers one request with this build's cores.
+pub fn answer(req: Request) -> Response {
+    match req {
+        Request::Run { id, params, seed } => match crate::run_with_exports(&id, &params, seed) {
+            Ok((transcript, files)) => {
+                let hkdf_labels = hkdf_labels(&transcript);
+                Response::Ran(Box::new(Ran {
+                    transcript,
+                    files: files.into_iter().map(File::from).collect(),
+                    hkdf_labels,
+                }))
+            }
+            Err(e) => Response::Refused(e.into()),
+        },
+        Request::Inspect { text } => inspect(&text),
+    }
+}
+
+/// Answers a request given as JSON text, with JSON text (what the worker calls).
+pub fn handle(request: &str) -> String {
+    match serde_json::from_str::<Request>(request) {
+        Ok(req) => answer(req),
+        Err(_) => Response::Refused(Refusal::Malformed),
+    }
+    .to_json()
+}
+
+#[cfg(feature = "tls")]
+fn hkdf_labels(t: &Transcript) -> Vec<HkdfLabel> {
+    t.events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match e {
+            cipherstage_transcript::Event::Secret(s) => {
+                crate::formula::Expansion::of(s).map(|x| HkdfLabel {
+                    event: i,
+                    bytes: x.hkdf_label(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(not(feature = "tls"))]
+fn hkdf_labels(_t: &Transcript) -> Vec<HkdfLabel> {
+    Vec::new()
+}
+
+#[cfg(any(feature = "pki", feature = "ssh"))]
+fn inspect(text: &str) -> Response {
+    match crate::inspect::inspect(text) {
+        Ok(found) => Response::Inspected(Box::new(Inspected {
+            kind: found.kind.to_owned(),
+            bytes: found.bytes,
+            fields: found.fields,
+            facts: found
+                .facts
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        })),
+        Err(e) => Response::InspectFailed(InspectError {
+            key: e.key.to_owned(),
+            offset: e.offset,
+        }),
+    }
+}
+
+#[cfg(not(any(feature = "pki", feature = "ssh")))]
+fn inspect(_text: &str) -> Response {
+    Response::Refused(Refusal::Absent {
+        family: INSPECT_MODULE.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_crosses_the_boundary_unchanged() {
+        let req = Request::Run {
+            id: "tls13".into(),
+            params: vec![("sni".into(), "shop.example.com".into())],
+            seed: Some(u64::MAX),
+        };
+        assert_eq!(req.module(), Some("tls"));
+        let back: Request = serde_json::from_str(&req.to_json()).unwrap();
+        assert_eq!(
+            back, req,
+            "a seed above 2^53 survives (JSON numbers in Rust, not JS)"
+        );
+        let Some(Response::Ran(ran)) = Response::from_json(&handle(&req.to_json())) else {
+            panic!("no run");
+        };
+        let (t, files) = crate::run_with_exports(
+            "tls13",
+            &[("sni".into(), "shop.example.com".into())],
+            Some(u64::MAX),
+        )
+        .unwrap();
+        assert_eq!(ran.transcript, t);
+        assert_eq!(ran.files.len(), files.len());
+        for (a, b) in ran.files.iter().zip(&files) {
+            assert_eq!(
+                (a.name.as_str(), a.bytes.as_slice()),
+                (b.name.as_str(), b.bytes.as_slice())
+            );
+        }
+        assert!(ran.hkdf_labels.len() > 5, "{}", ran.hkdf_labels.len());
+    }
+
+    #[test]
+    fn refusals_and_garbage_are_answers_not_panics() {
+        let bad = Request::Run {
+            id: "tls13".into(),
+            params: vec![("suite".into(), "ROT13".into())],
+            seed: Some(1),
+        };
+        assert_eq!(
+            Response::from_json(&handle(&bad.to_json())),
+            Some(Response::Refused(Refusal::BadParam {
+                name: "suite".into()
+            }))
+        );
+        for junk in ["", "{", "null", "{\"op\":\"run\"}", "{\"op\":\"fly\"}"] {
+            assert_eq!(
+                Response::from_json(&handle(junk)),
+                Some(Response::Refused(Refusal::Malformed)),
+                "{junk}"
+            );
+        }
+        let unknown = Request::Run {
+            id: "no-such".into(),
+            params: vec![],
+            seed: None,
+        };
+        assert_eq!(unknown.module(), None);
+        assert!(matches!(
+            Response::from_json(&handle(&unknown.to_json())),
+            Some(Response::Refused(Refusal::UnknownScenario { .. }))
+        ));
+    }
+
+    #[test]
+    fn inspect_answers_with_the_explained_bytes_or_the_offset() {
+        let r = answer(Request::Inspect {
+            text: "ssh-ed25519 AAAA!".into(),
+        });
+        assert!(
+            matches!(r, Response::InspectFailed(ref e) if e.key.starts_with("inspect.error.")),
+            "{r:?}"
+        );
+        let r = answer(Request::Inspect {
+            text: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl user@host".into(),
+        });
+        let Response::Inspected(found) = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(found.kind, "inspect.kind.ssh_public_key");
+        assert_eq!(found.bytes.len(), 51);
+    }
+}
