@@ -308,9 +308,10 @@ impl crate::session::Machine for Client {
         match &msg {
             Msg::Disconnect { reason, .. } => return Err(Error::Disconnected(*reason)),
             // Strict KEX already refused these during the first key exchange (session.rs).
-            Msg::Ignore { .. } | Msg::Unimplemented { .. } | Msg::UserauthBanner { .. } => {
-                return Ok(())
-            }
+            Msg::Ignore { .. }
+            | Msg::Unimplemented { .. }
+            | Msg::UserauthBanner { .. }
+            | Msg::ExtInfo { .. } => return Ok(()),
             Msg::Unknown { number, .. } if *number == num::EXT_INFO || *number == num::DEBUG => {
                 return Ok(())
             }
@@ -659,6 +660,7 @@ impl Client {
                 sender: 0,
                 window: WINDOW,
                 max_packet: MAX_PACKET,
+                rest: Vec::new(),
             },
             rng,
         )?;

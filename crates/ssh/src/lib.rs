@@ -14,6 +14,7 @@
 )]
 
 pub mod bastion;
+mod channel;
 pub mod client;
 pub mod kex;
 pub mod keys;

@@ -1,6 +1,12 @@
-//! The SSH server state machine: key exchange signed with its host key, user
-//! authentication against authorized keys or passwords, and a session channel
-//! whose `exec` runs in a tiny built-in demo shell (no process is started).
+//! The SSH server state machine: key exchange signed with its host key (with
+//! EXT_INFO server-sig-algs for clients that ask, RFC 8308), user authentication
+//! against authorized keys or passwords, and the connection protocol (RFC 4254)
+//! on any number of channels at once (up to [`crate::channel`]'s limit), each
+//! with its own window: session channels whose `exec` runs in a tiny built-in
+//! demo shell (no process is started), pty-req granted, env and other requests
+//! refused with CHANNEL_FAILURE, unknown channel types refused with
+//! CHANNEL_OPEN_FAILURE, global requests (keepalive@openssh.com) answered with
+//! REQUEST_FAILURE; the connection goes on after each.
 //!
 //! Port forwarding (RFC 4254 §7.2), sans-IO: once [`Server::allow_forwarding`] is
 //! on, a "direct-tcpip" CHANNEL_OPEN becomes a [`ChannelEvent::ForwardRequest`];
@@ -11,6 +17,7 @@
 use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::{ActorId, Event, FailReason};
 
+use crate::channel::{Channel, MAX_CHANNELS, WINDOW};
 use crate::client::signed_data;
 use crate::keys::{HostKey, PublicKey};
 pub use crate::session::Algorithms;
@@ -47,7 +54,7 @@ enum State {
     ExpectNewKeys,
     ExpectServiceRequest,
     Auth,
-    Connection { remote: Option<u32> },
+    Connection,
     Closed,
 }
 
@@ -81,26 +88,29 @@ pub enum ChannelEvent {
     },
 }
 
-/// Our receive window on a channel.
-const WINDOW: u32 = 2 * 1024 * 1024;
-
-/// One forwarding channel, from the request to both CLOSE messages.
+/// What a session channel is doing.
 #[derive(Debug)]
-struct Forward {
-    local: u32,
-    remote: u32,
-    /// Accepted (CHANNEL_OPEN_CONFIRMATION sent).
-    open: bool,
-    /// The peer's window and largest packet.
-    window: u32,
-    max_packet: u32,
-    pending: Vec<u8>,
-    eof_pending: bool,
-    eof_sent: bool,
-    close_pending: bool,
-    close_sent: bool,
-    /// Bytes received since our last window adjustment.
-    consumed: u32,
+enum Service {
+    /// Opened; no exec, shell or subsystem yet.
+    Idle,
+    /// Its command ran (the demo shell answered at once).
+    Done,
+    /// `cat`: every byte that arrives goes back, until EOF.
+    Cat,
+}
+
+/// What a channel is for.
+#[derive(Debug)]
+enum Kind {
+    Session(Service),
+    /// "direct-tcpip": the embedding relays it (see [`ChannelEvent`]).
+    Forward,
+}
+
+#[derive(Debug)]
+struct Chan {
+    c: Channel,
+    kind: Kind,
 }
 
 /// The SSH server.
@@ -110,10 +120,13 @@ pub struct Server {
     state: State,
     failures: u32,
     forwarding: bool,
-    forwards: Vec<Forward>,
+    channels: Vec<Chan>,
     next_channel: u32,
     events: Vec<ChannelEvent>,
 }
+
+/// The user signature algorithms this server verifies, as its EXT_INFO lists them.
+pub const SERVER_SIG_ALGS: &[&str] = &[crate::keys::ED25519, crate::keys::ECDSA_P256];
 
 /// Failed authentication attempts allowed before disconnecting (OpenSSH's MaxAuthTries
 /// default, counting every USERAUTH_FAILURE as OpenSSH does for "none" too).
@@ -137,7 +150,7 @@ impl Server {
             state: State::ExpectVersion,
             failures: 0,
             forwarding: false,
-            forwards: Vec::new(),
+            channels: Vec::new(),
             next_channel: 0,
             events: Vec::new(),
         }
@@ -154,10 +167,16 @@ impl Server {
         core::mem::take(&mut self.events)
     }
 
-    fn requested(&mut self, channel: u32) -> Result<&mut Forward, Error> {
-        self.forwards
+    /// Channels open now (sessions and forwards, until both CLOSE messages).
+    pub fn open_channels(&self) -> usize {
+        self.channels.len()
+    }
+
+    fn requested(&mut self, channel: u32) -> Result<&mut Channel, Error> {
+        self.channels
             .iter_mut()
-            .find(|f| f.local == channel)
+            .find(|c| c.c.local == channel && matches!(c.kind, Kind::Forward))
+            .map(|c| &mut c.c)
             .ok_or(Error::NoChannel)
     }
 
@@ -197,7 +216,7 @@ impl Server {
             return Err(Error::NoChannel);
         }
         let remote = f.remote;
-        self.forwards.retain(|f| f.local != channel);
+        self.channels.retain(|c| c.c.local != channel);
         self.s.send(
             &Msg::ChannelOpenFailure {
                 recipient: remote,
@@ -219,10 +238,10 @@ impl Server {
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<Outgoing>, Error> {
         let f = self.requested(channel)?;
-        if f.eof_pending || f.eof_sent || f.close_pending || f.close_sent {
+        if f.done_sending() {
             return Err(Error::NoChannel);
         }
-        f.pending.extend_from_slice(data);
+        f.push_data(None, data, None);
         self.flush(channel, rng)?;
         Ok(core::mem::take(&mut self.s.out))
     }
@@ -233,8 +252,7 @@ impl Server {
         channel: u32,
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<Outgoing>, Error> {
-        let f = self.requested(channel)?;
-        f.eof_pending = !f.eof_sent;
+        self.requested(channel)?.push_eof();
         self.flush(channel, rng)?;
         Ok(core::mem::take(&mut self.s.out))
     }
@@ -246,139 +264,275 @@ impl Server {
         channel: u32,
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<Outgoing>, Error> {
-        let f = self.requested(channel)?;
-        f.close_pending = !f.close_sent;
+        self.requested(channel)?.push_close();
         self.flush(channel, rng)?;
         Ok(core::mem::take(&mut self.s.out))
     }
 
-    /// Sends what the window allows on `channel`, then a queued EOF and CLOSE.
-    fn flush(&mut self, channel: u32, rng: &mut dyn RandomSource) -> Result<(), Error> {
-        let f = self.requested(channel)?;
-        if !f.open {
+    /// Sends what the window allows on channel `local`, then what is queued after it.
+    fn flush(&mut self, local: u32, rng: &mut dyn RandomSource) -> Result<(), Error> {
+        let Some(c) = self.channels.iter_mut().find(|c| c.c.local == local) else {
             return Ok(());
-        }
-        let mut packets =
-            crate::session::window_chunks(&mut f.pending, &mut f.window, f.max_packet, f.remote);
-        if f.pending.is_empty() {
-            if f.eof_pending {
-                f.eof_pending = false;
-                f.eof_sent = true;
-                packets.push(Msg::ChannelEof {
-                    recipient: f.remote,
-                });
-            }
-            if f.close_pending {
-                f.close_pending = false;
-                f.close_sent = true;
-                packets.push(Msg::ChannelClose {
-                    recipient: f.remote,
-                });
-            }
-        }
-        for m in &packets {
-            self.s.send(m, rng)?;
-        }
-        Ok(())
+        };
+        let packets = c.c.flush();
+        self.s.send_packets(packets, rng)
     }
 
-    /// Handles a message for a forwarding channel; gives back any other message.
-    fn forward_msg(&mut self, msg: Msg, rng: &mut dyn RandomSource) -> Result<Option<Msg>, Error> {
-        if let Msg::ChannelOpenDirectTcpip {
-            sender,
-            window,
-            max_packet,
-            target,
-        } = msg
-        {
-            let local = self.next_channel;
-            self.next_channel = self.next_channel.wrapping_add(1);
-            self.forwards.push(Forward {
-                local,
-                remote: sender,
-                open: false,
+    fn take_number(&mut self) -> u32 {
+        let n = self.next_channel;
+        self.next_channel = self.next_channel.wrapping_add(1);
+        n
+    }
+
+    /// Handles one connection-protocol message (RFC 4254): opens, requests, data,
+    /// EOF and CLOSE on any number of channels.
+    fn channel_msg(&mut self, msg: Msg, rng: &mut dyn RandomSource) -> Result<(), Error> {
+        match msg {
+            Msg::ChannelOpenDirectTcpip {
+                sender,
                 window,
                 max_packet,
-                pending: Vec::new(),
-                eof_pending: false,
-                eof_sent: false,
-                close_pending: false,
-                close_sent: false,
-                consumed: 0,
-            });
-            if self.forwarding {
-                self.events.push(ChannelEvent::ForwardRequest {
-                    channel: local,
-                    target,
+                target,
+            } => {
+                if self.channels.len() >= MAX_CHANNELS {
+                    return self.open_failure(sender, open_failure::RESOURCE_SHORTAGE, rng);
+                }
+                let local = self.take_number();
+                self.channels.push(Chan {
+                    c: Channel::new(local, sender, window, max_packet),
+                    kind: Kind::Forward,
                 });
-            } else {
-                let out = self.refuse_forward(
-                    local,
-                    open_failure::ADMINISTRATIVELY_PROHIBITED,
-                    "port forwarding is disabled",
-                    rng,
-                )?;
-                self.s.out = out;
+                if self.forwarding {
+                    self.events.push(ChannelEvent::ForwardRequest {
+                        channel: local,
+                        target,
+                    });
+                } else {
+                    let out = self.refuse_forward(
+                        local,
+                        open_failure::ADMINISTRATIVELY_PROHIBITED,
+                        "port forwarding is disabled",
+                        rng,
+                    )?;
+                    self.s.out = out;
+                }
+                Ok(())
             }
-            return Ok(None);
-        }
-        let recipient = match &msg {
-            Msg::ChannelData { recipient, .. }
-            | Msg::ChannelExtendedData { recipient, .. }
-            | Msg::ChannelWindowAdjust { recipient, .. }
-            | Msg::ChannelEof { recipient }
-            | Msg::ChannelClose { recipient }
-            | Msg::ChannelRequest { recipient, .. } => *recipient,
-            _ => return Ok(Some(msg)),
-        };
-        let Some(f) = self
-            .forwards
-            .iter_mut()
-            .find(|f| f.local == recipient && f.open)
-        else {
-            return Ok(Some(msg));
-        };
-        let remote = f.remote;
-        match msg {
-            Msg::ChannelData { data, .. } => {
-                f.consumed = f.consumed.saturating_add(data.len() as u32);
-                let adjust = (f.consumed >= WINDOW / 2).then(|| core::mem::take(&mut f.consumed));
-                self.events.push(ChannelEvent::Data {
-                    channel: recipient,
-                    data,
+            Msg::ChannelOpen {
+                kind,
+                sender,
+                window,
+                max_packet,
+                rest,
+            } => {
+                if kind != "session" || !rest.is_empty() {
+                    return self.open_failure(sender, open_failure::UNKNOWN_CHANNEL_TYPE, rng);
+                }
+                if self.channels.len() >= MAX_CHANNELS {
+                    return self.open_failure(sender, open_failure::RESOURCE_SHORTAGE, rng);
+                }
+                let local = self.take_number();
+                let mut c = Channel::new(local, sender, window, max_packet);
+                c.open = true;
+                self.channels.push(Chan {
+                    c,
+                    kind: Kind::Session(Service::Idle),
                 });
-                if let Some(bytes) = adjust {
+                self.s.send(
+                    &Msg::ChannelOpenConfirmation {
+                        recipient: sender,
+                        sender: local,
+                        window: WINDOW,
+                        max_packet: MAX_PACKET,
+                    },
+                    rng,
+                )
+            }
+            Msg::ChannelData {
+                recipient,
+                ref data,
+            }
+            | Msg::ChannelExtendedData {
+                recipient,
+                ref data,
+                ..
+            } => {
+                let Some(ch) = self.opened(recipient) else {
+                    return Ok(());
+                };
+                let adjust = ch.c.received(data.len());
+                if matches!(ch.kind, Kind::Session(Service::Cat)) {
+                    let code = match msg {
+                        Msg::ChannelExtendedData { code, .. } => Some(code),
+                        _ => None,
+                    };
+                    ch.c.push_data(code, data, None);
+                    if let Some(a) = adjust {
+                        self.s.send(&a, rng)?;
+                    }
+                    return self.flush(recipient, rng);
+                }
+                if matches!(ch.kind, Kind::Forward) && matches!(msg, Msg::ChannelData { .. }) {
+                    let Msg::ChannelData { data, .. } = msg else {
+                        return Ok(());
+                    };
+                    self.events.push(ChannelEvent::Data {
+                        channel: recipient,
+                        data,
+                    });
+                }
+                if let Some(a) = adjust {
+                    self.s.send(&a, rng)?;
+                }
+                Ok(())
+            }
+            Msg::ChannelWindowAdjust { recipient, bytes } => {
+                if let Some(ch) = self.opened(recipient) {
+                    ch.c.add_window(bytes);
+                    self.flush(recipient, rng)?;
+                }
+                Ok(())
+            }
+            Msg::ChannelEof { recipient } => {
+                if let Some(ch) = self.opened(recipient) {
+                    ch.c.peer_eof = true;
+                    match ch.kind {
+                        Kind::Forward => self.events.push(ChannelEvent::Eof { channel: recipient }),
+                        Kind::Session(Service::Cat) => {
+                            // Standard input ended: `cat` exits 0.
+                            ch.kind = Kind::Session(Service::Done);
+                            ch.c.push_exit(0);
+                            ch.c.push_eof();
+                            ch.c.push_close();
+                            return self.flush(recipient, rng);
+                        }
+                        Kind::Session(_) => {}
+                    }
+                }
+                Ok(())
+            }
+            Msg::ChannelClose { recipient } => {
+                let Some(i) = self
+                    .channels
+                    .iter()
+                    .position(|c| c.c.local == recipient && c.c.open)
+                else {
+                    return Ok(());
+                };
+                let ch = self.channels.remove(i);
+                if !ch.c.close_sent {
                     self.s.send(
-                        &Msg::ChannelWindowAdjust {
-                            recipient: remote,
-                            bytes,
+                        &Msg::ChannelClose {
+                            recipient: ch.c.remote,
                         },
                         rng,
                     )?;
                 }
-            }
-            Msg::ChannelWindowAdjust { bytes, .. } => {
-                f.window = f.window.saturating_add(bytes);
-                self.flush(recipient, rng)?;
-            }
-            Msg::ChannelEof { .. } => self.events.push(ChannelEvent::Eof { channel: recipient }),
-            Msg::ChannelClose { .. } => {
-                let close_sent = f.close_sent;
-                self.forwards.retain(|f| f.local != recipient);
-                if !close_sent {
-                    self.s.send(&Msg::ChannelClose { recipient: remote }, rng)?;
+                if matches!(ch.kind, Kind::Forward) {
+                    self.events
+                        .push(ChannelEvent::Closed { channel: recipient });
                 }
-                self.events
-                    .push(ChannelEvent::Closed { channel: recipient });
+                Ok(())
             }
             Msg::ChannelRequest {
-                want_reply: true, ..
-            } => self
-                .s
-                .send(&Msg::ChannelFailure { recipient: remote }, rng)?,
-            _ => {}
+                recipient,
+                want_reply,
+                kind,
+            } => self.channel_request(recipient, want_reply, kind, rng),
+            // Answers to requests we did not make with want_reply: nothing to do.
+            Msg::ChannelSuccess { .. } | Msg::ChannelFailure { .. } => Ok(()),
+            Msg::Unknown { .. } => self.s.send(
+                &Msg::Unimplemented {
+                    sequence: self.s.t.recv_seq.wrapping_sub(1),
+                },
+                rng,
+            ),
+            msg => Err(Error::Unexpected(msg.number())),
         }
-        Ok(None)
+    }
+
+    /// The open channel we number `local`.
+    fn opened(&mut self, local: u32) -> Option<&mut Chan> {
+        self.channels
+            .iter_mut()
+            .find(|c| c.c.local == local && c.c.open)
+    }
+
+    fn open_failure(
+        &mut self,
+        recipient: u32,
+        reason: u32,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(), Error> {
+        let description = match reason {
+            open_failure::RESOURCE_SHORTAGE => "too many channels",
+            _ => "unknown channel type",
+        };
+        self.s.send(
+            &Msg::ChannelOpenFailure {
+                recipient,
+                reason,
+                description: description.into(),
+                language: String::new(),
+            },
+            rng,
+        )
+    }
+
+    /// A CHANNEL_REQUEST (RFC 4254 §6): exec runs in the demo shell; pty-req is
+    /// granted (the demo shell draws no screen, so there is nothing to size); env,
+    /// shell, x11, agent forwarding and anything unknown are refused with
+    /// CHANNEL_FAILURE (when a reply is wanted) and the channel stays usable.
+    fn channel_request(
+        &mut self,
+        recipient: u32,
+        want_reply: bool,
+        kind: ChannelRequestKind,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(), Error> {
+        let hostname = self.cfg.hostname.clone();
+        let Some(ch) = self.opened(recipient) else {
+            return Ok(());
+        };
+        let remote = ch.c.remote;
+        let ok = match (&mut ch.kind, kind) {
+            (Kind::Session(service @ Service::Idle), ChannelRequestKind::Exec { command })
+                if command.trim() == "cat" =>
+            {
+                *service = Service::Cat;
+                true
+            }
+            (Kind::Session(service @ Service::Idle), ChannelRequestKind::Exec { command }) => {
+                *service = Service::Done;
+                let (out, err, status) = demo_shell(&command, &hostname);
+                if want_reply {
+                    self.s
+                        .send(&Msg::ChannelSuccess { recipient: remote }, rng)?;
+                }
+                let Some(ch) = self.opened(recipient) else {
+                    return Ok(());
+                };
+                ch.c.push_data(None, &out, None);
+                ch.c.push_data(Some(1), &err, None);
+                ch.c.push_exit(status);
+                ch.c.push_eof();
+                ch.c.push_close();
+                return self.flush(recipient, rng);
+            }
+            (Kind::Session(Service::Idle), ChannelRequestKind::Other { name, .. }) => {
+                name == "pty-req"
+            }
+            _ => false,
+        };
+        if want_reply {
+            let reply = if ok {
+                Msg::ChannelSuccess { recipient: remote }
+            } else {
+                Msg::ChannelFailure { recipient: remote }
+            };
+            self.s.send(&reply, rng)?;
+        }
+        Ok(())
     }
 
     /// Stable key of the state, for the UI.
@@ -390,7 +544,7 @@ impl Server {
             State::ExpectNewKeys => "ssh.state.expect_newkeys",
             State::ExpectServiceRequest => "ssh.state.expect_service_request",
             State::Auth => "ssh.state.auth",
-            State::Connection { .. } => "ssh.state.session",
+            State::Connection => "ssh.state.session",
             State::Closed => "ssh.state.closed",
         }
     }
@@ -443,7 +597,7 @@ impl crate::session::Machine for Server {
         match &msg {
             Msg::Disconnect { reason, .. } => return Err(Error::Disconnected(*reason)),
             // Strict KEX already refused these during the first key exchange (session.rs).
-            Msg::Ignore { .. } | Msg::Unimplemented { .. } => return Ok(()),
+            Msg::Ignore { .. } | Msg::Unimplemented { .. } | Msg::ExtInfo { .. } => return Ok(()),
             Msg::Unknown { number, .. } if *number == crate::wire::message::num::DEBUG => {
                 return Ok(())
             }
@@ -485,6 +639,19 @@ impl crate::session::Machine for Server {
                 )?;
                 self.s.send(&Msg::NewKeys, rng)?;
                 self.s.activate_send()?;
+                if self.s.peer_wants_ext_info {
+                    // RFC 8308 §2.4: right after our NEWKEYS; tells the client which
+                    // signature algorithms it may use for user authentication.
+                    self.s.send(
+                        &Msg::ExtInfo {
+                            extensions: vec![(
+                                "server-sig-algs".into(),
+                                SERVER_SIG_ALGS.join(",").into_bytes(),
+                            )],
+                        },
+                        rng,
+                    )?;
+                }
                 State::ExpectNewKeys
             }
             (State::ExpectNewKeys, Msg::NewKeys) => {
@@ -506,17 +673,18 @@ impl crate::session::Machine for Server {
                 },
             ) => {
                 if self.authenticate(&user, &service, method, rng, events)? {
-                    State::Connection { remote: None }
+                    State::Connection
                 } else if self.failures > MAX_AUTH_FAILURES {
                     State::Closed
                 } else {
                     State::Auth
                 }
             }
-            (State::Connection { remote }, msg) => match self.forward_msg(msg, rng)? {
-                Some(msg) => self.connection(remote, msg, rng)?,
-                None => State::Connection { remote },
-            },
+            (State::Connection, msg) => {
+                self.state = State::Connection;
+                self.channel_msg(msg, rng)?;
+                State::Connection
+            }
             (_, msg) => return Err(Error::Unexpected(msg.number())),
         };
         Ok(())
@@ -632,103 +800,11 @@ impl Server {
             _ => self.fail(rng),
         }
     }
-
-    fn connection(
-        &mut self,
-        remote: Option<u32>,
-        msg: Msg,
-        rng: &mut dyn RandomSource,
-    ) -> Result<State, Error> {
-        match (remote, msg) {
-            (None, Msg::ChannelOpen { kind, sender, .. }) => {
-                if kind != "session" {
-                    self.s.send(
-                        &Msg::ChannelOpenFailure {
-                            recipient: sender,
-                            reason: open_failure::UNKNOWN_CHANNEL_TYPE,
-                            description: "unknown channel type".into(),
-                            language: String::new(),
-                        },
-                        rng,
-                    )?;
-                    return Ok(State::Connection { remote: None });
-                }
-                let local = self.next_channel;
-                self.next_channel = self.next_channel.wrapping_add(1);
-                self.s.send(
-                    &Msg::ChannelOpenConfirmation {
-                        recipient: sender,
-                        sender: local,
-                        window: 2 * 1024 * 1024,
-                        max_packet: 32768,
-                    },
-                    rng,
-                )?;
-                Ok(State::Connection {
-                    remote: Some(sender),
-                })
-            }
-            (
-                Some(r),
-                Msg::ChannelRequest {
-                    want_reply,
-                    kind: ChannelRequestKind::Exec { command },
-                    ..
-                },
-            ) => {
-                if want_reply {
-                    self.s.send(&Msg::ChannelSuccess { recipient: r }, rng)?;
-                }
-                let (out, err, status) = demo_shell(&command, &self.cfg.hostname);
-                if !out.is_empty() {
-                    self.s.send(
-                        &Msg::ChannelData {
-                            recipient: r,
-                            data: out,
-                        },
-                        rng,
-                    )?;
-                }
-                if !err.is_empty() {
-                    self.s.send(
-                        &Msg::ChannelExtendedData {
-                            recipient: r,
-                            code: 1,
-                            data: err,
-                        },
-                        rng,
-                    )?;
-                }
-                self.s.send(
-                    &Msg::ChannelRequest {
-                        recipient: r,
-                        want_reply: false,
-                        kind: ChannelRequestKind::ExitStatus { status },
-                    },
-                    rng,
-                )?;
-                self.s.send(&Msg::ChannelEof { recipient: r }, rng)?;
-                self.s.send(&Msg::ChannelClose { recipient: r }, rng)?;
-                Ok(State::Connection { remote: Some(r) })
-            }
-            (Some(r), Msg::ChannelRequest { want_reply, .. }) => {
-                if want_reply {
-                    self.s.send(&Msg::ChannelFailure { recipient: r }, rng)?;
-                }
-                Ok(State::Connection { remote: Some(r) })
-            }
-            (Some(_), Msg::ChannelClose { .. }) => Ok(State::Closed),
-            (
-                remote,
-                Msg::ChannelEof { .. } | Msg::ChannelWindowAdjust { .. } | Msg::ChannelData { .. },
-            ) => Ok(State::Connection { remote }),
-            (_, msg) => Err(Error::Unexpected(msg.number())),
-        }
-    }
 }
 
 /// A few commands answered without starting a process: `echo`, `whoami`-free
 /// `hostname`, `true`, `false`; anything else is "not found" (status 127).
+/// (`cat`, which echoes the channel's input until EOF, is handled by the server.)
 pub fn demo_shell(command: &str, hostname: &str) -> (Vec<u8>, Vec<u8>, u32) {
     let command = command.trim();
     let (name, args) = command.split_once(' ').unwrap_or((command, ""));

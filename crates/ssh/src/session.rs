@@ -64,6 +64,10 @@ pub(crate) struct Session {
     pub out: Vec<Outgoing>,
     /// The client's KEXINIT cookie and X25519 private key (for an SSH key log).
     pub keylog: Option<([u8; 16], [u8; 32])>,
+    /// The peer guessed its first key-exchange packet wrong: drop it (RFC 4253 §7).
+    pub skip_guess: bool,
+    /// The peer's KEXINIT offered "ext-info-c" (RFC 8308 §2.1).
+    pub peer_wants_ext_info: bool,
 }
 
 /// An SSH endpoint's state machine as the shared receive loop drives it: the client
@@ -214,12 +218,42 @@ impl Session {
             kex_done: false,
             out: Vec::new(),
             keylog: None,
+            skip_guess: false,
+            peer_wants_ext_info: false,
         }
     }
 
     pub fn send(&mut self, msg: &Msg, rng: &mut dyn RandomSource) -> Result<(), Error> {
         let o = self.t.seal(msg, rng)?;
         self.out.push(o);
+        Ok(())
+    }
+
+    /// Sends what a channel flush produced.
+    pub fn send_packets(
+        &mut self,
+        packets: Vec<crate::channel::Packet>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(), Error> {
+        use crate::channel::Packet;
+        for p in packets {
+            match p {
+                Packet::Msg(m) => self.send(&m, rng)?,
+                Packet::Noted {
+                    recipient,
+                    data,
+                    note,
+                } => {
+                    let mut w = wire::Writer::new();
+                    w.msg_type(wire::message::num::CHANNEL_DATA, "ssh.msg.channel_data");
+                    w.u32("recipient_channel", recipient);
+                    w.string_group("channel_data", &data, note.fields);
+                    let (payload, fields) = w.finish();
+                    let o = self.t.seal_payload(note.label, &payload, fields, rng)?;
+                    self.out.push(o);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -280,10 +314,25 @@ impl Session {
 
     /// The next message, if a whole packet is buffered; enforces strict KEX.
     pub fn next_msg(&mut self, events: &mut Vec<Event>) -> Result<Option<Msg>, Error> {
-        let encrypted_before = self.kex_done;
-        let payload = match self.t.open() {
-            Ok(Some(p)) => p,
-            Ok(None) => return Ok(None),
+        loop {
+            let encrypted_before = self.kex_done;
+            let payload = match self.open_payload(events)? {
+                Some(p) => p,
+                None => return Ok(None),
+            };
+            // A wrongly guessed first key-exchange packet is ignored (RFC 4253 §7):
+            // the first message numbered 30–49 after KEXINIT.
+            if self.skip_guess && payload.first().is_some_and(|n| (30..=49).contains(n)) {
+                self.skip_guess = false;
+                continue;
+            }
+            return self.checked(&payload, encrypted_before).map(Some);
+        }
+    }
+
+    fn open_payload(&mut self, events: &mut Vec<Event>) -> Result<Option<Vec<u8>>, Error> {
+        match self.t.open() {
+            Ok(p) => Ok(p),
             Err(Error::Mac) => {
                 check(
                     events,
@@ -291,11 +340,15 @@ impl Session {
                     "ssh.check.packet_tag",
                     Some(FailReason::TagMismatch),
                 );
-                return Err(Error::Mac);
+                Err(Error::Mac)
             }
-            Err(e) => return Err(e),
-        };
-        let msg = Msg::parse(&payload)?;
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Parses a payload and enforces strict KEX.
+    fn checked(&mut self, payload: &[u8], encrypted_before: bool) -> Result<Msg, Error> {
+        let msg = Msg::parse(payload)?;
         let strict = self.negotiated.as_ref().is_some_and(|n| n.strict);
         if strict && !encrypted_before {
             // Strict KEX (OpenSSH PROTOCOL §1.10): nothing but KEX messages until NEWKEYS.
@@ -311,7 +364,7 @@ impl Session {
                 return Err(Error::Unexpected(n));
             }
         }
-        Ok(Some(msg))
+        Ok(msg)
     }
 
     /// Takes the peer's KEXINIT and negotiates.
@@ -335,6 +388,13 @@ impl Session {
             Side::Server => (&**peer, &*own),
         };
         let n = kex::negotiate(c, s).map_err(|e| Error::Negotiation(e.0))?;
+        // RFC 4253 §7: a guess is right when both sides' first key exchange and
+        // host key algorithms are the same (OpenSSH's proposals_match).
+        let first_same = |a: &[String], b: &[String]| a.first() == b.first();
+        self.skip_guess = peer.first_kex_follows
+            && !(first_same(&c.kex, &s.kex) && first_same(&c.host_key, &s.host_key));
+        self.peer_wants_ext_info =
+            self.side == Side::Server && peer.kex.iter().any(|k| k == "ext-info-c");
         if n.strict && !first {
             return Err(Error::Unexpected(wire::message::num::KEXINIT));
         }

@@ -178,6 +178,18 @@ impl Transport {
         let mut w = Writer::new();
         msg.emit(&mut w);
         let (payload, payload_fields) = w.finish();
+        self.seal_payload(msg.label(), &payload, payload_fields, rng)
+    }
+
+    /// Frames and protects one payload already emitted with its fields (a message
+    /// whose channel data carries a protocol of its own, such as SFTP).
+    pub fn seal_payload(
+        &mut self,
+        label: &'static str,
+        payload: &[u8],
+        payload_fields: Vec<Field>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Outgoing, Error> {
         let block = self.send.block();
         let aead = self.send_encrypted();
         let unpadded = 1 + payload.len() + if aead { 0 } else { 4 };
@@ -195,7 +207,7 @@ impl Transport {
         // The inner part: padding_length, payload, padding.
         let mut inner = Writer::new();
         inner.u8("padding_length", pad_len as u8);
-        inner.group("payload", &payload, payload_fields);
+        inner.group("payload", payload, payload_fields);
         inner.raw("padding", &padding, None, Protection::Plaintext);
         let (inner_bytes, inner_fields) = inner.finish();
 
@@ -217,7 +229,7 @@ impl Transport {
                 bytes.extend_from_slice(&inner_bytes);
                 all.extend(crate::wire::codec::shift(inner_fields, base));
                 return Ok(Outgoing {
-                    label: msg.label(),
+                    label,
                     bytes,
                     fields: all,
                 });
@@ -267,7 +279,7 @@ impl Transport {
             })
             .collect();
         Ok(Outgoing {
-            label: msg.label(),
+            label,
             bytes,
             fields,
         })

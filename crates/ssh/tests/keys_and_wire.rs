@@ -257,11 +257,33 @@ fn samples() -> Vec<Msg> {
             rest: vec![1],
         },
         Msg::RequestFailure,
+        Msg::RequestSuccess {
+            rest: vec![0, 0, 0x1f, 0x90],
+        },
+        Msg::ExtInfo {
+            extensions: vec![
+                (
+                    "server-sig-algs".into(),
+                    b"ssh-ed25519,ecdsa-sha2-nistp256".to_vec(),
+                ),
+                ("ping@openssh.com".into(), b"0".to_vec()),
+            ],
+        },
         Msg::ChannelOpen {
             kind: "session".into(),
             sender: 0,
             window: 2097152,
             max_packet: 32768,
+            rest: Vec::new(),
+        },
+        Msg::ChannelOpen {
+            kind: "x11".into(),
+            sender: 3,
+            window: 2097152,
+            max_packet: 32768,
+            rest: vec![
+                0, 0, 0, 9, b'1', b'2', b'7', b'.', b'0', b'.', b'0', b'.', b'1', 0, 0, 0x17, 0x70,
+            ],
         },
         Msg::ChannelOpenDirectTcpip {
             sender: 0,
@@ -369,22 +391,25 @@ fn every_message_round_trips_and_is_fully_explained() {
         // Trailing bytes are rejected; every truncation is a typed error, never a panic.
         let mut long = bytes.clone();
         long.push(0);
-        if !matches!(m, Msg::Unknown { .. } | Msg::GlobalRequest { .. })
-            && !matches!(
-                &m,
-                Msg::UserauthRequest {
-                    method: AuthMethod::Other { .. },
-                    ..
-                }
-            )
-            && !matches!(
-                &m,
-                Msg::ChannelRequest {
-                    kind: ChannelRequestKind::Other { .. },
-                    ..
-                }
-            )
-        {
+        if !matches!(
+            m,
+            Msg::Unknown { .. }
+                | Msg::GlobalRequest { .. }
+                | Msg::RequestSuccess { .. }
+                | Msg::ChannelOpen { .. }
+        ) && !matches!(
+            &m,
+            Msg::UserauthRequest {
+                method: AuthMethod::Other { .. },
+                ..
+            }
+        ) && !matches!(
+            &m,
+            Msg::ChannelRequest {
+                kind: ChannelRequestKind::Other { .. },
+                ..
+            }
+        ) {
             let e = Msg::parse(&long).unwrap_err();
             assert_eq!(e.kind, wire::DecodeErrorKind::TrailingBytes, "{m:?}");
             assert_eq!(e.offset, bytes.len());
@@ -683,6 +708,7 @@ fn direct_tcpip_open_is_rfc4254_7_2_byte_for_byte() {
         sender: 0,
         window: 1,
         max_packet: 2,
+        rest: Vec::new(),
     };
     assert_eq!(Msg::parse(&session.to_bytes()).unwrap(), session);
     let mut short = want[..want.len() - 4].to_vec();

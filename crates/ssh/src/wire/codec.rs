@@ -93,6 +93,11 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes(self.array()?))
     }
 
+    /// A big-endian uint64 (SFTP offsets and sizes).
+    pub fn u64(&mut self) -> Result<u64, DecodeError> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
     /// A string: uint32 length, then that many bytes.
     pub fn string(&mut self) -> Result<&'a [u8], DecodeError> {
         let n = self.u32()? as usize;
@@ -167,6 +172,8 @@ pub fn mpint(bytes: &[u8]) -> Vec<u8> {
 pub struct Writer {
     buf: Vec<u8>,
     fields: Vec<Field>,
+    /// Key prefix of the fields (`ssh` when unset; `sftp` for SFTP packets).
+    prefix: Option<&'static str>,
 }
 
 /// The key of a field id's name.
@@ -185,6 +192,22 @@ impl Writer {
         Writer::default()
     }
 
+    /// An empty writer whose field keys are `<prefix>.field.<id>` and
+    /// `<prefix>.explain.<id>` (a protocol carried inside SSH, such as SFTP).
+    pub fn with_prefix(prefix: &'static str) -> Self {
+        Writer {
+            prefix: Some(prefix),
+            ..Writer::default()
+        }
+    }
+
+    fn keys(&self, id: &str) -> (String, String) {
+        match self.prefix {
+            None => (name_key(id), explain_key(id)),
+            Some(p) => (format!("{p}.field.{id}"), format!("{p}.explain.{id}")),
+        }
+    }
+
     /// The bytes written.
     pub fn bytes(&self) -> &[u8] {
         &self.buf
@@ -199,12 +222,13 @@ impl Writer {
     pub fn raw(&mut self, id: &str, bytes: &[u8], value: Option<Value>, p: Protection) {
         let start = self.buf.len();
         self.buf.extend_from_slice(bytes);
+        let (name, explain) = self.keys(id);
         self.fields.push(Field {
-            name: name_key(id),
+            name,
             start,
             end: self.buf.len(),
             value,
-            explain: explain_key(id),
+            explain,
             protection: p,
             children: Vec::new(),
         });
@@ -248,6 +272,23 @@ impl Writer {
             Some(Value::Uint(v.into())),
             Protection::Plaintext,
         );
+    }
+
+    /// A uint64.
+    pub fn u64(&mut self, id: &str, v: u64) {
+        self.raw(
+            id,
+            &v.to_be_bytes(),
+            Some(Value::Uint(v)),
+            Protection::Plaintext,
+        );
+    }
+
+    /// Appends bytes with their fields (offsets relative to the bytes' start).
+    pub fn extend(&mut self, bytes: &[u8], fields: Vec<Field>) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(bytes);
+        self.fields.extend(shift(fields, start));
     }
 
     fn len_prefix(&mut self, n: usize) {
@@ -302,23 +343,34 @@ impl Writer {
 
     /// A string whose contents are themselves structured (a key or signature blob).
     pub fn nested(&mut self, id: &str, build: impl FnOnce(&mut Writer)) {
-        let mut inner = Writer::new();
+        let mut inner = Writer {
+            prefix: self.prefix,
+            ..Writer::default()
+        };
         build(&mut inner);
         let (bytes, fields) = inner.finish();
         self.len_prefix(bytes.len());
         self.group(id, &bytes, fields);
     }
 
+    /// A string whose contents come with their own fields (offsets relative to its
+    /// start): an SFTP packet inside CHANNEL_DATA.
+    pub fn string_group(&mut self, id: &str, bytes: &[u8], fields: Vec<Field>) {
+        self.len_prefix(bytes.len());
+        self.group(id, bytes, fields);
+    }
+
     /// A group of already-built fields (offsets relative to the group's start).
     pub fn group(&mut self, id: &str, bytes: &[u8], fields: Vec<Field>) {
         let start = self.buf.len();
         self.buf.extend_from_slice(bytes);
+        let (name, explain) = self.keys(id);
         self.fields.push(Field {
-            name: name_key(id),
+            name,
             start,
             end: self.buf.len(),
             value: None,
-            explain: explain_key(id),
+            explain,
             protection: Protection::Plaintext,
             children: shift(fields, start),
         });

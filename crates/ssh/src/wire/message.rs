@@ -210,12 +210,23 @@ pub enum Msg {
         want_reply: bool,
         rest: Vec<u8>,
     },
+    /// SSH_MSG_REQUEST_SUCCESS; `rest` holds request-specific data (a bound port).
+    RequestSuccess {
+        rest: Vec<u8>,
+    },
     RequestFailure,
+    /// SSH_MSG_EXT_INFO (RFC 8308 §2.3): extension names and values.
+    ExtInfo {
+        extensions: Vec<(String, Vec<u8>)>,
+    },
+    /// CHANNEL_OPEN of any type but "direct-tcpip"; `rest` holds the type-specific
+    /// fields (empty for "session").
     ChannelOpen {
         kind: String,
         sender: u32,
         window: u32,
         max_packet: u32,
+        rest: Vec<u8>,
     },
     /// CHANNEL_OPEN of type "direct-tcpip" (port forwarding, RFC 4254 §7.2).
     ChannelOpenDirectTcpip {
@@ -293,7 +304,9 @@ impl Msg {
             Msg::UserauthBanner { .. } => USERAUTH_BANNER,
             Msg::UserauthPkOk { .. } => USERAUTH_PK_OK,
             Msg::GlobalRequest { .. } => GLOBAL_REQUEST,
+            Msg::RequestSuccess { .. } => REQUEST_SUCCESS,
             Msg::RequestFailure => REQUEST_FAILURE,
+            Msg::ExtInfo { .. } => EXT_INFO,
             Msg::ChannelOpen { .. } | Msg::ChannelOpenDirectTcpip { .. } => CHANNEL_OPEN,
             Msg::ChannelOpenConfirmation { .. } => CHANNEL_OPEN_CONFIRMATION,
             Msg::ChannelOpenFailure { .. } => CHANNEL_OPEN_FAILURE,
@@ -335,7 +348,9 @@ impl Msg {
             Msg::UserauthBanner { .. } => "ssh.msg.userauth_banner",
             Msg::UserauthPkOk { .. } => "ssh.msg.userauth_pk_ok",
             Msg::GlobalRequest { .. } => "ssh.msg.global_request",
+            Msg::RequestSuccess { .. } => "ssh.msg.request_success",
             Msg::RequestFailure => "ssh.msg.request_failure",
+            Msg::ExtInfo { .. } => "ssh.msg.ext_info",
             Msg::ChannelOpen { .. } => "ssh.msg.channel_open",
             Msg::ChannelOpenDirectTcpip { .. } => "ssh.msg.channel_open_direct_tcpip",
             Msg::ChannelOpenConfirmation { .. } => "ssh.msg.channel_open_confirmation",
@@ -391,6 +406,21 @@ impl Msg {
                 w.u32("reserved", k.reserved);
             }
             Msg::NewKeys | Msg::UserauthSuccess | Msg::RequestFailure => {}
+            Msg::RequestSuccess { rest } => {
+                if !rest.is_empty() {
+                    w.raw("request_fields", rest, None, Protection::Plaintext);
+                }
+            }
+            Msg::ExtInfo { extensions } => {
+                w.u32("nr_extensions", extensions.len() as u32);
+                for (name, value) in extensions {
+                    w.text("extension_name", name);
+                    match core::str::from_utf8(value) {
+                        Ok(v) if name == "server-sig-algs" => w.text("server_sig_algs", v),
+                        _ => w.string("extension_value", value, Protection::Plaintext),
+                    }
+                }
+            }
             Msg::KexEcdhInit { client_public } => w.string("q_c", client_public, km),
             Msg::KexEcdhReply {
                 host_key,
@@ -460,11 +490,15 @@ impl Msg {
                 sender,
                 window,
                 max_packet,
+                rest,
             } => {
                 w.text("channel_type", kind);
                 w.u32("sender_channel", *sender);
                 w.u32("initial_window", *window);
                 w.u32("max_packet", *max_packet);
+                if !rest.is_empty() {
+                    w.raw("channel_fields", rest, None, Protection::Plaintext);
+                }
             }
             Msg::ChannelOpenDirectTcpip {
                 sender,
@@ -662,7 +696,19 @@ impl Msg {
                 want_reply: r.bool()?,
                 rest: r.rest().to_vec(),
             },
+            REQUEST_SUCCESS => Msg::RequestSuccess {
+                rest: r.rest().to_vec(),
+            },
             REQUEST_FAILURE => Msg::RequestFailure,
+            EXT_INFO => {
+                let n = r.u32()?;
+                let mut extensions = Vec::new();
+                for _ in 0..n {
+                    // Each entry reads at least 8 bytes, so the input bounds the loop.
+                    extensions.push((r.text()?, r.string()?.to_vec()));
+                }
+                Msg::ExtInfo { extensions }
+            }
             CHANNEL_OPEN => {
                 let kind = r.text()?;
                 let sender = r.u32()?;
@@ -686,6 +732,7 @@ impl Msg {
                         sender,
                         window,
                         max_packet,
+                        rest: r.rest().to_vec(),
                     }
                 }
             }
