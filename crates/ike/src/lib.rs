@@ -233,6 +233,22 @@ pub struct Established {
     pub nat: bool,
 }
 
+/// The non-ESP marker (RFC 3948 §2.2): four zero bytes before an IKE message sent on
+/// the NAT-T port, where a datagram without it is ESP. Peers on a port other than 500
+/// (strongSwan with a custom `charon.port`) frame every IKE message this way.
+pub const NON_ESP_MARKER: [u8; 4] = [0; 4];
+
+/// An IKE message framed for UDP port 4500: the non-ESP marker, then the message.
+pub fn frame_nat_t(message: &[u8]) -> Vec<u8> {
+    [&NON_ESP_MARKER[..], message].concat()
+}
+
+/// The IKE message inside a datagram received on the NAT-T port, or `None` when the
+/// datagram is ESP (its first four bytes, the SPI, are not zero).
+pub fn unframe_nat_t(datagram: &[u8]) -> Option<&[u8]> {
+    datagram.strip_prefix(&NON_ESP_MARKER[..])
+}
+
 /// NAT detection data: SHA-1(SPIi | SPIr | IP | Port) (§2.23).
 pub fn nat_hash(spi_i: &[u8; 8], spi_r: &[u8; 8], addr: Addr) -> Vec<u8> {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);

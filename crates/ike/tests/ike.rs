@@ -486,3 +486,14 @@ tests! {
         assert!(notes.iter().any(|n| matches!(n, Note::Check { what: "ike.check.nat_destination", failed: Some(_) })));
     }
 }
+
+tests! {
+    fn the_non_esp_marker_frames_ike_on_the_nat_t_port() {
+        let (_, _, sent, _) = run(1);
+        let framed = frame_nat_t(&sent[0].out.bytes);
+        assert_eq!(framed[..4], [0, 0, 0, 0]);
+        assert_eq!(unframe_nat_t(&framed), Some(&sent[0].out.bytes[..]));
+        // An ESP packet starts with its (non-zero) SPI: not IKE.
+        assert_eq!(unframe_nat_t(&[0x81, 0x56, 0x46, 0x68, 0, 0, 0, 1]), None);
+    }
+}

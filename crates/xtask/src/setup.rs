@@ -27,6 +27,14 @@ const APT_TEST: &[&str] = &[
     "openssh-server",  // sshd -i, a real SSH peer
     "openssh-client",  // ssh, ssh-keygen
     "openssl",         // s_server / s_client, a real TLS peer
+    // strongSwan's charon and swanctl, a real IKEv2 peer; the plugins it needs (gcm,
+    // openssl, curve25519, kernel-libipsec) are only recommended packages, so named.
+    "strongswan-charon",
+    "strongswan-swanctl",
+    "libstrongswan-standard-plugins",
+    "libstrongswan-extra-plugins",
+    "libcharon-extra-plugins",
+    "iproute2", // ip netns: the strongSwan test runs charon in its own namespace
 ];
 
 /// PATH with the npm tools (wasm-opt, playwright) and cargo's bin first.
