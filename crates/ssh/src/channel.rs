@@ -99,6 +99,14 @@ impl Channel {
         }
     }
 
+    /// The peer's CHANNEL_OPEN_CONFIRMATION: its number, window and largest packet.
+    pub fn confirm(&mut self, remote: u32, window: u32, max_packet: u32) {
+        self.remote = remote;
+        self.window = window;
+        self.max_packet = max_packet;
+        self.open = true;
+    }
+
     /// Whether nothing more may be queued.
     pub fn done_sending(&self) -> bool {
         self.eof_queued || self.close_queued

@@ -11,6 +11,7 @@ use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::{ActorId, Event, FailReason};
 use ring::agreement;
 
+use crate::channel::{Channel, Note, WINDOW};
 use crate::keys::{check_known_host, Ed25519Key, HostKeyStatus, KnownHost, PublicKey, ED25519};
 pub use crate::session::Algorithms;
 use crate::session::MAX_PACKET;
@@ -64,6 +65,10 @@ enum State {
     ExpectPkOk,
     ExpectAuthResult,
     ExpectChannelConfirmation,
+    /// The subsystem request is sent; CHANNEL_SUCCESS or CHANNEL_FAILURE comes next.
+    ExpectSubsystem {
+        remote: u32,
+    },
     Session {
         remote: u32,
     },
@@ -74,28 +79,34 @@ enum State {
     Closed,
 }
 
-/// Our receive window on a channel, and the amount after which it is topped up.
-const WINDOW: u32 = 2 * 1024 * 1024;
-
-/// The direct-tcpip side of the client: target, flow control, what is queued.
-#[derive(Debug, Default)]
+/// The byte-stream channel of the client (direct-tcpip, or a session running a
+/// subsystem such as sftp): target, flow control, what is queued.
+#[derive(Debug)]
 struct ForwardChannel {
     target: Option<DirectTcpip>,
-    /// Bytes the peer still lets us send (its window).
-    window: u32,
-    /// The peer's largest data packet.
-    max_packet: u32,
-    /// Bytes waiting for the channel to open or for window.
-    pending: Vec<u8>,
-    /// EOF to send once `pending` is out.
-    eof_pending: bool,
-    eof_sent: bool,
+    /// The subsystem to start on a session channel instead of a command.
+    subsystem: Option<String>,
+    /// Numbers, the peer's window, and what waits for the channel to open or for window.
+    chan: Channel,
     /// The peer sent EOF.
     peer_eof: bool,
-    /// Bytes received since our last window adjustment.
-    consumed: u32,
     /// The server's CHANNEL_OPEN_FAILURE (reason code, description).
     refused: Option<(u32, String)>,
+    /// The server answered the subsystem request with CHANNEL_FAILURE.
+    subsystem_refused: bool,
+}
+
+impl Default for ForwardChannel {
+    fn default() -> Self {
+        ForwardChannel {
+            target: None,
+            subsystem: None,
+            chan: Channel::new(0, 0, 0, 0),
+            peer_eof: false,
+            refused: None,
+            subsystem_refused: false,
+        }
+    }
 }
 
 /// The SSH client.
@@ -146,6 +157,7 @@ impl Client {
             State::ExpectPkOk => "ssh.state.expect_pk_ok",
             State::ExpectAuthResult => "ssh.state.expect_auth_result",
             State::ExpectChannelConfirmation => "ssh.state.expect_channel_confirmation",
+            State::ExpectSubsystem { .. } => "ssh.state.expect_subsystem",
             State::Session { .. } => "ssh.state.session",
             State::Forward { .. } => "ssh.state.forwarding",
             State::Closed => "ssh.state.closed",
@@ -159,7 +171,24 @@ impl Client {
         self.fwd.target = Some(target);
     }
 
-    /// Whether the direct-tcpip channel is open.
+    /// Starts subsystem `name` (such as "sftp") on the session channel instead of
+    /// running the command; its bytes then travel with [`Client::send_data`] /
+    /// [`Client::send_noted`] and [`Client::take_output`].
+    pub fn subsystem(&mut self, name: &str) {
+        self.fwd.subsystem = Some(name.to_owned());
+    }
+
+    /// Whether the server refused the subsystem (CHANNEL_FAILURE).
+    pub fn subsystem_refused(&self) -> bool {
+        self.fwd.subsystem_refused
+    }
+
+    /// Takes the bytes received so far on the channel.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.output)
+    }
+
+    /// Whether the direct-tcpip channel (or the subsystem's stream) is open.
     pub fn forward_open(&self) -> bool {
         matches!(self.state, State::Forward { .. })
     }
@@ -184,10 +213,32 @@ impl Client {
         data: &[u8],
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<Outgoing>, Error> {
-        if self.fwd.target.is_none() || self.fwd.eof_pending || self.fwd.eof_sent {
+        self.send(data, None, rng)
+    }
+
+    /// Like [`Client::send_data`] for bytes of a protocol of their own (an SFTP
+    /// packet): `label` and `fields` describe them inside the CHANNEL_DATA.
+    pub fn send_noted(
+        &mut self,
+        data: &[u8],
+        label: &'static str,
+        fields: Vec<cipherstage_transcript::Field>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        self.send(data, Some(Note { label, fields }), rng)
+    }
+
+    fn send(
+        &mut self,
+        data: &[u8],
+        note: Option<Note>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        let stream = self.fwd.target.is_some() || self.fwd.subsystem.is_some();
+        if !stream || self.fwd.chan.done_sending() {
             return Err(Error::NoChannel);
         }
-        self.fwd.pending.extend_from_slice(data);
+        self.fwd.chan.push_data(None, data, note);
         self.flush_forward(rng)?;
         Ok(core::mem::take(&mut self.s.out))
     }
@@ -195,31 +246,21 @@ impl Client {
     /// Sends EOF on the direct-tcpip channel after any queued data (our side of
     /// the TCP connection is done sending).
     pub fn send_eof(&mut self, rng: &mut dyn RandomSource) -> Result<Vec<Outgoing>, Error> {
-        if self.fwd.target.is_none() {
+        if self.fwd.target.is_none() && self.fwd.subsystem.is_none() {
             return Err(Error::NoChannel);
         }
-        self.fwd.eof_pending = !self.fwd.eof_sent;
+        self.fwd.chan.push_eof();
         self.flush_forward(rng)?;
         Ok(core::mem::take(&mut self.s.out))
     }
 
     /// Sends what the window allows of the queued forward data, then a queued EOF.
     fn flush_forward(&mut self, rng: &mut dyn RandomSource) -> Result<(), Error> {
-        let State::Forward { remote } = self.state else {
+        if !matches!(self.state, State::Forward { .. }) {
             return Ok(());
-        };
-        let f = &mut self.fwd;
-        let mut packets =
-            crate::session::window_chunks(&mut f.pending, &mut f.window, f.max_packet, remote);
-        if f.pending.is_empty() && f.eof_pending {
-            f.eof_pending = false;
-            f.eof_sent = true;
-            packets.push(Msg::ChannelEof { recipient: remote });
         }
-        for m in &packets {
-            self.s.send(m, rng)?;
-        }
-        Ok(())
+        let packets = self.fwd.chan.flush();
+        self.s.send_packets(packets, rng)
     }
 
     /// The command's standard output (or the forwarded connection's bytes) so far.
@@ -445,8 +486,7 @@ impl crate::session::Machine for Client {
                     ..
                 },
             ) if self.fwd.target.is_some() => {
-                self.fwd.window = window;
-                self.fwd.max_packet = max_packet;
+                self.fwd.chan.confirm(sender, window, max_packet);
                 self.state = State::Forward { remote: sender };
                 self.flush_forward(rng)?;
                 State::Forward { remote: sender }
@@ -461,6 +501,42 @@ impl crate::session::Machine for Client {
             ) if self.fwd.target.is_some() => {
                 self.fwd.refused = Some((reason, description));
                 State::Closed
+            }
+            (
+                State::ExpectChannelConfirmation,
+                Msg::ChannelOpenConfirmation {
+                    sender,
+                    window,
+                    max_packet,
+                    ..
+                },
+            ) if self.fwd.subsystem.is_some() => {
+                self.fwd.chan.confirm(sender, window, max_packet);
+                let name = self.fwd.subsystem.clone().unwrap_or_default();
+                self.s.send(
+                    &Msg::ChannelRequest {
+                        recipient: sender,
+                        want_reply: true,
+                        kind: ChannelRequestKind::Subsystem { name },
+                    },
+                    rng,
+                )?;
+                State::ExpectSubsystem { remote: sender }
+            }
+            (State::ExpectSubsystem { remote }, Msg::ChannelSuccess { .. }) => {
+                narrate(events, "ssh.narr.subsystem_started", &[]);
+                self.state = State::Forward { remote };
+                self.flush_forward(rng)?;
+                State::Forward { remote }
+            }
+            (State::ExpectSubsystem { remote }, Msg::ChannelFailure { .. }) => {
+                self.fwd.subsystem_refused = true;
+                self.s.send(&Msg::ChannelClose { recipient: remote }, rng)?;
+                State::Closed
+            }
+            (State::ExpectSubsystem { remote }, Msg::ChannelWindowAdjust { bytes, .. }) => {
+                self.fwd.chan.add_window(bytes);
+                State::ExpectSubsystem { remote }
             }
             (State::ExpectChannelConfirmation, Msg::ChannelOpenConfirmation { sender, .. }) => {
                 self.s.send(
@@ -536,20 +612,16 @@ impl Client {
         match msg {
             Msg::ChannelData { data, .. } => {
                 self.output.extend_from_slice(&data);
-                self.fwd.consumed = self.fwd.consumed.saturating_add(data.len() as u32);
-                if self.fwd.consumed >= WINDOW / 2 {
-                    let bytes = core::mem::take(&mut self.fwd.consumed);
-                    self.s.send(
-                        &Msg::ChannelWindowAdjust {
-                            recipient: remote,
-                            bytes,
-                        },
-                        rng,
-                    )?;
+                if let Some(adjust) = self.fwd.chan.received(data.len()) {
+                    self.s.send(&adjust, rng)?;
                 }
             }
+            Msg::ChannelRequest {
+                kind: ChannelRequestKind::ExitStatus { status },
+                ..
+            } => self.exit_status = Some(status),
             Msg::ChannelWindowAdjust { bytes, .. } => {
-                self.fwd.window = self.fwd.window.saturating_add(bytes);
+                self.fwd.chan.add_window(bytes);
                 self.state = State::Forward { remote };
                 self.flush_forward(rng)?;
             }

@@ -22,6 +22,7 @@ pub mod pcap;
 pub mod scenario;
 pub mod server;
 mod session;
+pub mod sftp;
 pub mod transport;
 pub mod wire;
 

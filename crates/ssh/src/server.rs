@@ -17,12 +17,13 @@
 use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::{ActorId, Event, FailReason};
 
-use crate::channel::{Channel, MAX_CHANNELS, WINDOW};
+use crate::channel::{Channel, Note, MAX_CHANNELS, WINDOW};
 use crate::client::signed_data;
 use crate::keys::{HostKey, PublicKey};
 pub use crate::session::Algorithms;
 use crate::session::MAX_PACKET;
 use crate::session::{check, Session, Side};
+use crate::sftp::{MemFs, SftpServer};
 use crate::transport::Outgoing;
 use crate::wire::message::open_failure;
 use crate::wire::{AuthMethod, ChannelRequestKind, DirectTcpip, Msg};
@@ -97,6 +98,8 @@ enum Service {
     Done,
     /// `cat`: every byte that arrives goes back, until EOF.
     Cat,
+    /// The "sftp" subsystem on the server's in-memory file system.
+    Sftp(Box<SftpServer>),
 }
 
 /// What a channel is for.
@@ -123,6 +126,8 @@ pub struct Server {
     channels: Vec<Chan>,
     next_channel: u32,
     events: Vec<ChannelEvent>,
+    /// The file system the "sftp" subsystem serves (none: the subsystem is refused).
+    files: Option<MemFs>,
 }
 
 /// The user signature algorithms this server verifies, as its EXT_INFO lists them.
@@ -153,7 +158,18 @@ impl Server {
             channels: Vec::new(),
             next_channel: 0,
             events: Vec::new(),
+            files: None,
         }
+    }
+
+    /// Serves the "sftp" subsystem on `fs` (shared by every channel).
+    pub fn serve_sftp(&mut self, fs: MemFs) {
+        self.files = Some(fs);
+    }
+
+    /// The file system the sftp subsystem serves, as it is now.
+    pub fn files(&self) -> Option<&MemFs> {
+        self.files.as_ref()
     }
 
     /// Surfaces "direct-tcpip" channel requests as [`ChannelEvent::ForwardRequest`]
@@ -357,10 +373,41 @@ impl Server {
                 ref data,
                 ..
             } => {
-                let Some(ch) = self.opened(recipient) else {
+                let Some(ch) = self
+                    .channels
+                    .iter_mut()
+                    .find(|c| c.c.local == recipient && c.c.open)
+                else {
                     return Ok(());
                 };
                 let adjust = ch.c.received(data.len());
+                if let (Kind::Session(Service::Sftp(sftp)), Some(fs)) =
+                    (&mut ch.kind, self.files.as_mut())
+                {
+                    match sftp.receive(fs, data) {
+                        Ok(replies) => {
+                            for r in replies {
+                                let (bytes, fields) = r.emit();
+                                let note = Note {
+                                    label: r.label(),
+                                    fields,
+                                };
+                                ch.c.push_data(None, &bytes, Some(note));
+                            }
+                        }
+                        // An impossible SFTP length: the subsystem ends, as sftp-server exits.
+                        Err(_) => {
+                            ch.kind = Kind::Session(Service::Done);
+                            ch.c.push_exit(1);
+                            ch.c.push_eof();
+                            ch.c.push_close();
+                        }
+                    }
+                    if let Some(a) = adjust {
+                        self.s.send(&a, rng)?;
+                    }
+                    return self.flush(recipient, rng);
+                }
                 if matches!(ch.kind, Kind::Session(Service::Cat)) {
                     let code = match msg {
                         Msg::ChannelExtendedData { code, .. } => Some(code),
@@ -398,8 +445,8 @@ impl Server {
                     ch.c.peer_eof = true;
                     match ch.kind {
                         Kind::Forward => self.events.push(ChannelEvent::Eof { channel: recipient }),
-                        Kind::Session(Service::Cat) => {
-                            // Standard input ended: `cat` exits 0.
+                        Kind::Session(Service::Cat | Service::Sftp(_)) => {
+                            // Standard input ended: `cat` (or sftp-server) exits 0.
                             ch.kind = Kind::Session(Service::Done);
                             ch.c.push_exit(0);
                             ch.c.push_eof();
@@ -491,6 +538,7 @@ impl Server {
         rng: &mut dyn RandomSource,
     ) -> Result<(), Error> {
         let hostname = self.cfg.hostname.clone();
+        let sftp = self.files.is_some();
         let Some(ch) = self.opened(recipient) else {
             return Ok(());
         };
@@ -518,6 +566,12 @@ impl Server {
                 ch.c.push_eof();
                 ch.c.push_close();
                 return self.flush(recipient, rng);
+            }
+            (Kind::Session(service @ Service::Idle), ChannelRequestKind::Subsystem { name })
+                if name == "sftp" && sftp =>
+            {
+                *service = Service::Sftp(Box::default());
+                true
             }
             (Kind::Session(Service::Idle), ChannelRequestKind::Other { name, .. }) => {
                 name == "pty-req"

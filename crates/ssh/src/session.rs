@@ -127,30 +127,6 @@ fn process<M: Machine>(
 /// Largest CHANNEL_DATA payload either side sends or accepts (the window granted too).
 pub(crate) const MAX_PACKET: u32 = 32768;
 
-/// CHANNEL_DATA messages for as much of `pending` as the peer's `window` allows, each
-/// at most its `max_packet` (RFC 4254 §5.2); takes what it sends off both.
-pub(crate) fn window_chunks(
-    pending: &mut Vec<u8>,
-    window: &mut u32,
-    max_packet: u32,
-    recipient: u32,
-) -> Vec<Msg> {
-    let mut packets = Vec::new();
-    while !pending.is_empty() && *window > 0 {
-        let n = pending
-            .len()
-            .min(*window as usize)
-            .min(max_packet.clamp(1, MAX_PACKET) as usize);
-        let chunk: Vec<u8> = pending.drain(..n).collect();
-        *window = window.saturating_sub(n as u32);
-        packets.push(Msg::ChannelData {
-            recipient,
-            data: chunk,
-        });
-    }
-    packets
-}
-
 pub(crate) fn narrate(events: &mut Vec<Event>, key: &str, args: &[(&str, String)]) {
     events.push(Event::Narration(Narration {
         key: key.to_owned(),

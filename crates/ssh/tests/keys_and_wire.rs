@@ -341,6 +341,13 @@ fn samples() -> Vec<Msg> {
         },
         Msg::ChannelRequest {
             recipient: 0,
+            want_reply: true,
+            kind: ChannelRequestKind::Subsystem {
+                name: "sftp".into(),
+            },
+        },
+        Msg::ChannelRequest {
+            recipient: 0,
             want_reply: false,
             kind: ChannelRequestKind::Other {
                 name: "eow@openssh.com".into(),

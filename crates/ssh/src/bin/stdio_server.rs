@@ -4,7 +4,10 @@
 //! authorized user key are the demo keys (`scenario::demo_key`); the session's
 //! `exec` runs in the built-in demo shell. Port forwarding (`ssh -W`, `ssh -L`) is
 //! relayed to loopback targets only (127.0.0.1, ::1, localhost); anything else is
-//! refused as administratively prohibited. For interop tests, not for real use.
+//! refused as administratively prohibited. The "sftp" subsystem serves the demo
+//! in-memory file system (`MemFs::demo`); with `CS_SFTP_DUMP=DIR` in the
+//! environment, its files are written under DIR when the connection ends (so a
+//! test can compare them). For interop tests, not for real use.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -15,6 +18,7 @@ use std::time::Duration;
 use cipherstage_ssh::kex;
 use cipherstage_ssh::scenario::{demo_host_key, demo_key};
 use cipherstage_ssh::server::{Algorithms, ChannelEvent, Server, ServerConfig};
+use cipherstage_ssh::sftp::MemFs;
 use cipherstage_ssh::wire::message::open_failure;
 use cipherstage_ssh::Outgoing;
 use cipherstage_transcript::rand::Live;
@@ -76,6 +80,30 @@ fn write_out(stdout: &mut impl Write, out: Vec<Outgoing>) {
     let _ = stdout.flush();
 }
 
+/// The time the demo file system stamps on files (2025-12-02 00:00 UTC).
+const DEMO_TIME: u32 = 1_764_633_600;
+
+/// Writes every file of the server's file system under `dir` (CS_SFTP_DUMP),
+/// afresh, after each change: OpenSSH ends a ProxyCommand with SIGHUP, so there
+/// is no last moment to do it in.
+fn dump(server: &Server, saved: &mut u64) {
+    let (Some(dir), Some(fs)) = (std::env::var_os("CS_SFTP_DUMP"), server.files()) else {
+        return;
+    };
+    if fs.changes() == *saved {
+        return;
+    }
+    *saved = fs.changes();
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, data) in fs.files() {
+        let target = std::path::Path::new(&dir).join(path.trim_start_matches('/'));
+        if let Some(parent) = target.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let _ = std::fs::write(target, data);
+    }
+}
+
 fn main() {
     let cipher = std::env::args()
         .nth(1)
@@ -106,6 +134,7 @@ fn main() {
         1,
     );
     server.allow_forwarding(true);
+    server.serve_sftp(MemFs::demo("alice", DEMO_TIME));
     let mut rng = Live;
     let mut events = Vec::new();
     let mut stdout = std::io::stdout().lock();
@@ -116,6 +145,7 @@ fn main() {
     let (tx, rx) = mpsc::channel::<Input>();
     pump(std::io::stdin(), tx.clone(), Input::Ssh, Input::SshEnd);
     let mut conns: BTreeMap<u32, TcpStream> = BTreeMap::new();
+    let mut saved = 0;
     // Read until the client hangs up: it sends DISCONNECT after the channels close.
     while let Ok(input) = rx.recv() {
         let out = match input {
@@ -134,10 +164,12 @@ fn main() {
             Err(cipherstage_ssh::Error::Disconnected(_)) => break,
             Err(e) => {
                 eprintln!("cipherstage-ssh server: {e:?}");
+                dump(&server, &mut saved);
                 std::process::exit(1);
             }
         }
         events.clear();
+        dump(&server, &mut saved);
         for ev in server.take_channel_events() {
             let out = match ev {
                 ChannelEvent::ForwardRequest { channel, target } => {
@@ -200,4 +232,5 @@ fn main() {
             }
         }
     }
+    dump(&server, &mut saved);
 }

@@ -128,6 +128,11 @@ pub enum ChannelRequestKind {
         /// The command line.
         command: String,
     },
+    /// "subsystem": start a named service such as "sftp" (RFC 4254 §6.5).
+    Subsystem {
+        /// The subsystem's name.
+        name: String,
+    },
     /// "exit-status": how the command ended.
     ExitStatus {
         /// The exit status.
@@ -363,6 +368,7 @@ impl Msg {
             Msg::ChannelRequest { kind, .. } => match kind {
                 ChannelRequestKind::Exec { .. } => "ssh.msg.channel_request_exec",
                 ChannelRequestKind::ExitStatus { .. } => "ssh.msg.channel_request_exit_status",
+                ChannelRequestKind::Subsystem { .. } => "ssh.msg.channel_request_subsystem",
                 ChannelRequestKind::Other { .. } => "ssh.msg.channel_request",
             },
             Msg::ChannelSuccess { .. } => "ssh.msg.channel_success",
@@ -575,6 +581,11 @@ impl Msg {
                         w.bool("want_reply", *want_reply);
                         w.u32("exit_status", *status);
                     }
+                    ChannelRequestKind::Subsystem { name } => {
+                        w.text("request_type", "subsystem");
+                        w.bool("want_reply", *want_reply);
+                        w.text("subsystem_name", name);
+                    }
                     ChannelRequestKind::Other { name, rest } => {
                         w.text("request_type", name);
                         w.bool("want_reply", *want_reply);
@@ -774,6 +785,7 @@ impl Msg {
                 let kind = match name.as_str() {
                     "exec" => ChannelRequestKind::Exec { command: r.text()? },
                     "exit-status" => ChannelRequestKind::ExitStatus { status: r.u32()? },
+                    "subsystem" => ChannelRequestKind::Subsystem { name: r.text()? },
                     _ => ChannelRequestKind::Other {
                         name,
                         rest: r.rest().to_vec(),
