@@ -24,6 +24,7 @@ mod initiator;
 pub mod keys;
 mod negotiate;
 mod responder;
+pub mod scenario;
 pub mod wire;
 
 use cipherstage_transcript::{FailReason, Field, Formula};
