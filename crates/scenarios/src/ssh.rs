@@ -1,6 +1,7 @@
 //! SSH scenarios: our client and our server (crates/ssh) over an in-memory link.
 
 use cipherstage_ssh::scenario::{Params, ScenarioKind};
+use cipherstage_ssh::transfer::{run_sftp, SftpStory, TransferParams};
 use cipherstage_ssh::{kex, run as run_ssh};
 use cipherstage_transcript::Transcript;
 
@@ -15,6 +16,9 @@ pub(crate) fn run(
 ) -> Result<Transcript, RunError> {
     if info.id == "ssh-bastion" {
         return run_bastion(info, v, seed);
+    }
+    if let Some(story) = sftp_story(info.id) {
+        return run_transfer(info, v, seed, story);
     }
     let kind = match info.id {
         "ssh-pubkey" => ScenarioKind::PublicKey,
@@ -99,6 +103,42 @@ fn run_bastion(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Tra
         tamper: crate::tamper_param(info, v)?,
     };
     Ok(cipherstage_ssh::bastion::run(info.id, &p, seed))
+}
+
+/// The SFTP story of a scenario id.
+fn sftp_story(id: &str) -> Option<SftpStory> {
+    match id {
+        "sftp-upload" => Some(SftpStory::Upload),
+        "sftp-download" => Some(SftpStory::Download),
+        "sftp-denied" => Some(SftpStory::Denied),
+        "sftp-resume" => Some(SftpStory::Resume),
+        _ => None,
+    }
+}
+
+/// sftp-*: file transfer on the sftp subsystem.
+fn run_transfer(
+    info: &ScenarioInfo,
+    v: &Values,
+    seed: Option<u64>,
+    story: SftpStory,
+) -> Result<Transcript, RunError> {
+    let user = v.text("user")?;
+    // The user names the home directory: one path segment of printable characters.
+    if user.is_empty()
+        || user.contains('/')
+        || user.chars().any(char::is_control)
+        || user == ".."
+        || user == "."
+    {
+        return Err(bad("user"));
+    }
+    let p = TransferParams {
+        cipher: cipher(v)?.into(),
+        user,
+        tamper: crate::tamper_param(info, v)?,
+    };
+    Ok(run_sftp(info.id, story, &p, seed))
 }
 
 /// The run as a pcapng capture (TCP port 22) and the key-log line that lets

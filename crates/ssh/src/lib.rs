@@ -23,6 +23,7 @@ pub mod scenario;
 pub mod server;
 mod session;
 pub mod sftp;
+pub mod transfer;
 pub mod transport;
 pub mod wire;
 

@@ -116,7 +116,7 @@ pub fn demo_host_key(algorithm: &str, label: &str) -> Option<HostKey> {
     }
 }
 
-const WIRE: Wire<'static> = Wire {
+pub(crate) const WIRE: Wire<'static> = Wire {
     link: LINK,
     protocol: "ssh",
     layer: Layer::Application,

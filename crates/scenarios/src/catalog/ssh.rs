@@ -96,4 +96,8 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         "ssh-bastion",
         &[CIPHER, USER, FORWARD_HOST, FORWARD_PORT, FLIP_ANY],
     ),
+    info("sftp-upload", &[CIPHER, USER, FLIP_ANY]),
+    info("sftp-download", &[CIPHER, USER, FLIP_ANY]),
+    info("sftp-denied", &[CIPHER, USER, FLIP_ANY]),
+    info("sftp-resume", &[CIPHER, USER, FLIP_ANY]),
 ];

@@ -1,0 +1,381 @@
+//! File transfer scenarios: our SSH client and server over the in-memory link,
+//! the client running SFTP jobs on the "sftp" subsystem against the server's
+//! in-memory file system. Every SFTP packet is a field tree inside the
+//! CHANNEL_DATA inside the encrypted SSH packet; Eve on the link sees only that
+//! the packets exist.
+
+use std::collections::VecDeque;
+
+use cipherstage_transcript::rand::{RandomSource, Source};
+use cipherstage_transcript::{
+    drive, Actor, Endpoint, Event, FailReason, Flow, Link, Recorder, Role, Stop, TamperAt,
+    Transcript, Transmit,
+};
+
+use crate::client::Client;
+use crate::scenario::{fail, peers, Params, Peer, EVE_WATCHES, MAX_ROUNDS, WIRE};
+use crate::server::Server;
+use crate::sftp::wire::status;
+use crate::sftp::{Job, MemFs, Outcome, SftpClient};
+use crate::transport::Outgoing;
+use crate::Error;
+
+const CLIENT: usize = 0;
+const SERVER: usize = 1;
+const EVE: usize = 2;
+
+/// The time the demo file system stamps on files (2025-12-02 00:00 UTC).
+pub const DEMO_TIME: u32 = 1_764_633_600;
+/// Bytes per SFTP READ or WRITE in the scenarios (small, so a transfer shows several).
+pub const CHUNK: usize = 1024;
+
+/// Which SFTP story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SftpStory {
+    /// A file from the laptop to `upload/`, then a listing of that directory.
+    Upload,
+    /// A listing of the home directory, then a download of the CSV report.
+    Download,
+    /// Three refusals: a file only root may read, a read-only file, a missing file.
+    Denied,
+    /// An upload interrupted earlier is continued at the size the server has.
+    Resume,
+}
+
+/// What the user can change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferParams {
+    /// The cipher the client offers (alone).
+    pub cipher: String,
+    /// The user name (the home directory is /home/USER).
+    pub user: String,
+    /// Eve's change, if any.
+    pub tamper: Option<TamperAt>,
+}
+
+impl Default for TransferParams {
+    fn default() -> Self {
+        TransferParams {
+            cipher: crate::kex::CHACHA.into(),
+            user: "alice".into(),
+            tamper: None,
+        }
+    }
+}
+
+/// The laptop's file for the upload stories: a short text, several chunks long.
+pub fn local_file() -> Vec<u8> {
+    let mut s = String::from("Quarterly report, Q3\n====================\n\n");
+    for (i, region) in ["North", "East", "South", "West", "Online"]
+        .iter()
+        .enumerate()
+    {
+        for m in ["July", "August", "September"] {
+            s.push_str(&format!(
+                "{region:<7} {m:<9} orders {:>5}  returns {:>3}\n",
+                1000 + i * 311 + m.len() * 17,
+                12 + i * 3 + m.len()
+            ));
+        }
+    }
+    s.push_str("\nAll figures are invented for this demonstration.\n");
+    s.into_bytes()
+}
+
+/// Where the resumed upload stopped last time (bytes the server already has).
+pub const RESUME_AT: usize = 700;
+
+/// The jobs of a story, and the file system the server starts with.
+pub fn story(story: SftpStory, user: &str) -> (Vec<Job>, MemFs) {
+    let mut fs = MemFs::demo(user, DEMO_TIME);
+    let data = local_file();
+    let jobs = match story {
+        SftpStory::Upload => vec![
+            Job::Upload {
+                remote: "upload/report-q3.txt".into(),
+                data,
+                resume: false,
+            },
+            Job::List {
+                dir: "upload".into(),
+            },
+        ],
+        SftpStory::Download => vec![
+            Job::List { dir: ".".into() },
+            Job::Download {
+                remote: "report.csv".into(),
+                have: Vec::new(),
+            },
+        ],
+        SftpStory::Denied => vec![
+            Job::Download {
+                remote: "secret.txt".into(),
+                have: Vec::new(),
+            },
+            Job::Upload {
+                remote: "/etc/motd".into(),
+                data: b"Hacked.\n".to_vec(),
+                resume: false,
+            },
+            Job::Download {
+                remote: "no-such-file.txt".into(),
+                have: Vec::new(),
+            },
+        ],
+        SftpStory::Resume => {
+            fs.add_file(
+                "upload/report-q3.txt",
+                0o644,
+                data.get(..RESUME_AT).unwrap_or_default().to_vec(),
+            );
+            vec![Job::Upload {
+                remote: "upload/report-q3.txt".into(),
+                data,
+                resume: true,
+            }]
+        }
+    };
+    (jobs, fs)
+}
+
+/// The laptop: our SSH client with an SFTP client on its subsystem channel.
+struct Laptop {
+    ssh: Client,
+    sftp: SftpClient,
+    queue: VecDeque<Outgoing>,
+    eof_sent: bool,
+    reported: usize,
+}
+
+impl Laptop {
+    fn send_all(
+        &mut self,
+        packets: Vec<crate::sftp::Packet>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(), Error> {
+        for p in packets {
+            let (bytes, fields) = p.emit();
+            let out = self.ssh.send_noted(&bytes, p.label(), fields, rng)?;
+            self.queue.extend(out);
+        }
+        Ok(())
+    }
+
+    /// Narrates each job's outcome once.
+    fn report(&mut self, d: &mut Recorder) {
+        let all = self.sftp.outcomes();
+        for o in all.get(self.reported..).unwrap_or_default() {
+            match o {
+                Outcome::Uploaded {
+                    remote,
+                    from,
+                    written,
+                } if *from > 0 => d.narrate(
+                    "sftp.narr.resumed",
+                    &[("path", remote), ("from", from), ("bytes", written)],
+                ),
+                Outcome::Uploaded {
+                    remote, written, ..
+                } => d.narrate(
+                    "sftp.narr.uploaded",
+                    &[("path", remote), ("bytes", written)],
+                ),
+                Outcome::Downloaded { remote, data, .. } => d.narrate(
+                    "sftp.narr.downloaded",
+                    &[("path", remote), ("bytes", &data.len())],
+                ),
+                Outcome::Listed { dir, names } => {
+                    let list = names
+                        .iter()
+                        .map(|n| n.filename.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    d.narrate("sftp.narr.listed", &[("dir", dir), ("names", &list)])
+                }
+                Outcome::Failed {
+                    path,
+                    code,
+                    message,
+                } => d.narrate(
+                    match *code {
+                        status::PERMISSION_DENIED => "sftp.narr.denied",
+                        status::NO_SUCH_FILE => "sftp.narr.no_such_file",
+                        _ => "sftp.narr.failed",
+                    },
+                    &[("path", path), ("code", code), ("message", message)],
+                ),
+            }
+        }
+        self.reported = all.len();
+    }
+}
+
+impl Endpoint for Laptop {
+    fn actor(&self) -> usize {
+        CLIENT
+    }
+
+    fn transmit(&mut self, _d: &mut Recorder) -> Vec<Transmit> {
+        self.queue
+            .pop_front()
+            .map(|o| Transmit {
+                to: SERVER,
+                wire: WIRE,
+                label: o.label.to_owned(),
+                bytes: o.bytes,
+                fields: o.fields,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn receive(
+        &mut self,
+        _from: usize,
+        bytes: &[u8],
+        d: &mut Recorder,
+        rng: &mut dyn RandomSource,
+    ) -> Flow {
+        let r = (|| {
+            let out = self.ssh.receive(bytes, rng, &mut d.events)?;
+            self.queue.extend(out);
+            let data = self.ssh.take_output();
+            if !data.is_empty() {
+                let replies = self.sftp.receive(&data).map_err(Error::Decode)?;
+                self.send_all(replies, rng)?;
+            }
+            if self.sftp.done() && !self.eof_sent && self.ssh.forward_open() {
+                self.eof_sent = true;
+                d.narrate("sftp.narr.done", &[]);
+                let out = self.ssh.send_eof(rng)?;
+                self.queue.extend(out);
+            }
+            Ok::<(), Error>(())
+        })();
+        self.report(d);
+        match r {
+            Ok(()) => Flow::Continue,
+            Err(e) => {
+                fail(d, CLIENT, &e);
+                Flow::Halt
+            }
+        }
+    }
+}
+
+/// Runs an SFTP story with `seed` (`None`: live randomness).
+pub fn run_sftp(
+    scenario: &str,
+    which: SftpStory,
+    p: &TransferParams,
+    seed: Option<u64>,
+) -> Transcript {
+    let mut rng = Source::from_seed(seed);
+    let mut d = Recorder::new(p.tamper, Some(EVE));
+    let (jobs, fs) = story(which, &p.user);
+    let expected = jobs.clone();
+    let _ = exchange(&mut d, &mut rng, p, jobs, fs, &expected);
+    let tampered = d
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Message(m) if m.tampered.is_some()));
+    if tampered && !d.events.iter().any(|e| matches!(e, Event::Alert(_))) {
+        d.narrate("ssh.narr.tamper_unnoticed", &[]);
+    }
+    Transcript {
+        scenario: scenario.to_owned(),
+        seed,
+        actors: vec![
+            Actor {
+                role: Role::Client,
+                name: "sftp.actor.laptop".into(),
+            },
+            Actor {
+                role: Role::Server,
+                name: "sftp.actor.server".into(),
+            },
+            Actor {
+                role: Role::Eavesdropper,
+                name: "ssh.actor.eve".into(),
+            },
+        ],
+        links: vec![Link {
+            a: CLIENT,
+            b: SERVER,
+            observers: vec![EVE],
+        }],
+        events: d.events,
+    }
+}
+
+fn exchange(
+    d: &mut Recorder,
+    rng: &mut Source,
+    p: &TransferParams,
+    jobs: Vec<Job>,
+    fs: MemFs,
+    expected: &[Job],
+) -> Result<(), ()> {
+    let params = Params {
+        cipher: p.cipher.clone(),
+        user: p.user.clone(),
+        ..Params::default()
+    };
+    let (mut ssh, mut server) = peers(&params).map_err(|e| fail(d, CLIENT, &e))?;
+    ssh.subsystem("sftp");
+    server.serve_sftp(fs);
+    d.narrate(
+        "sftp.narr.intro",
+        &[("user", &p.user), ("host", &crate::scenario::HOST)],
+    );
+    let mut sftp = SftpClient::new(jobs, CHUNK);
+    let mut first = ssh.start(rng).map_err(|e| fail(d, CLIENT, &e))?;
+    let init = sftp.start();
+    let (b, f) = init.emit();
+    // INIT waits in the channel's queue until the subsystem has started.
+    first.extend(
+        ssh.send_noted(&b, init.label(), f, rng)
+            .map_err(|e| fail(d, CLIENT, &e))?,
+    );
+    let mut laptop = Laptop {
+        ssh,
+        sftp,
+        queue: first.into(),
+        eof_sent: false,
+        reported: 0,
+    };
+    let first = server.start(rng).map_err(|e| fail(d, SERVER, &e))?;
+    let mut server = Peer::new(server, (SERVER, CLIENT), first);
+    let stop = drive(
+        &mut [&mut laptop, &mut server],
+        &mut { EVE_WATCHES },
+        d,
+        rng,
+        MAX_ROUNDS,
+    );
+    if let Stop::Halted { .. } = stop {
+        return Err(());
+    }
+    if laptop.ssh.subsystem_refused() {
+        d.narrate("sftp.narr.subsystem_refused", &[]);
+    }
+    verify(d, &server.machine, expected, laptop.sftp.outcomes());
+    Ok(())
+}
+
+/// The server's checks: each upload's file now holds exactly the laptop's bytes.
+fn verify(d: &mut Recorder, server: &Server, jobs: &[Job], outcomes: &[Outcome]) {
+    let Some(fs) = server.files() else {
+        return;
+    };
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        if let (Job::Upload { remote, data, .. }, Outcome::Uploaded { .. }) = (job, outcome) {
+            let same = fs.file(remote) == Some(data.as_slice());
+            d.check(
+                SERVER,
+                "sftp.check.file_identical",
+                (!same).then_some(FailReason::Malformed),
+            );
+        }
+    }
+}
