@@ -1,7 +1,7 @@
 //! SSH scenarios: our client and our server (crates/ssh) over an in-memory link.
 
 use cipherstage_ssh::scenario::{Params, ScenarioKind};
-use cipherstage_ssh::transfer::{run_sftp, SftpStory, TransferParams};
+use cipherstage_ssh::transfer::{run_scp, run_sftp, ScpStory, SftpStory, TransferParams};
 use cipherstage_ssh::{kex, run as run_ssh};
 use cipherstage_transcript::Transcript;
 
@@ -18,7 +18,12 @@ pub(crate) fn run(
         return run_bastion(info, v, seed);
     }
     if let Some(story) = sftp_story(info.id) {
-        return run_transfer(info, v, seed, story);
+        return run_transfer(info, v, seed, Story::Sftp(story));
+    }
+    match info.id {
+        "scp-upload" => return run_transfer(info, v, seed, Story::Scp(ScpStory::Upload)),
+        "scp-download" => return run_transfer(info, v, seed, Story::Scp(ScpStory::Download)),
+        _ => {}
     }
     let kind = match info.id {
         "ssh-pubkey" => ScenarioKind::PublicKey,
@@ -116,12 +121,18 @@ fn sftp_story(id: &str) -> Option<SftpStory> {
     }
 }
 
-/// sftp-*: file transfer on the sftp subsystem.
+/// A file transfer story: SFTP, or SCP's classic protocol.
+enum Story {
+    Sftp(SftpStory),
+    Scp(ScpStory),
+}
+
+/// sftp-* and scp-*: file transfer on the sftp subsystem or an `scp -t`/`-f` exec.
 fn run_transfer(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
-    story: SftpStory,
+    story: Story,
 ) -> Result<Transcript, RunError> {
     let user = v.text("user")?;
     // The user names the home directory: one path segment of printable characters.
@@ -138,7 +149,10 @@ fn run_transfer(
         user,
         tamper: crate::tamper_param(info, v)?,
     };
-    Ok(run_sftp(info.id, story, &p, seed))
+    Ok(match story {
+        Story::Sftp(s) => run_sftp(info.id, s, &p, seed),
+        Story::Scp(s) => run_scp(info.id, s, &p, seed),
+    })
 }
 
 /// The run as a pcapng capture (TCP port 22) and the key-log line that lets

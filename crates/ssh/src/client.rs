@@ -84,8 +84,8 @@ enum State {
 #[derive(Debug)]
 struct ForwardChannel {
     target: Option<DirectTcpip>,
-    /// The subsystem to start on a session channel instead of a command.
-    subsystem: Option<String>,
+    /// The subsystem (or streaming command) to start on a session channel.
+    subsystem: Option<ChannelRequestKind>,
     /// Numbers, the peer's window, and what waits for the channel to open or for window.
     chan: Channel,
     /// The peer sent EOF.
@@ -175,7 +175,17 @@ impl Client {
     /// running the command; its bytes then travel with [`Client::send_data`] /
     /// [`Client::send_noted`] and [`Client::take_output`].
     pub fn subsystem(&mut self, name: &str) {
-        self.fwd.subsystem = Some(name.to_owned());
+        self.fwd.subsystem = Some(ChannelRequestKind::Subsystem {
+            name: name.to_owned(),
+        });
+    }
+
+    /// Runs `command` on the session channel and carries its input and output as a
+    /// stream (as [`Client::subsystem`] does): `scp -t` / `scp -f`.
+    pub fn exec_stream(&mut self, command: &str) {
+        self.fwd.subsystem = Some(ChannelRequestKind::Exec {
+            command: command.to_owned(),
+        });
     }
 
     /// Whether the server refused the subsystem (CHANNEL_FAILURE).
@@ -512,19 +522,23 @@ impl crate::session::Machine for Client {
                 },
             ) if self.fwd.subsystem.is_some() => {
                 self.fwd.chan.confirm(sender, window, max_packet);
-                let name = self.fwd.subsystem.clone().unwrap_or_default();
+                let kind = self.fwd.subsystem.clone().ok_or(Error::Internal)?;
                 self.s.send(
                     &Msg::ChannelRequest {
                         recipient: sender,
                         want_reply: true,
-                        kind: ChannelRequestKind::Subsystem { name },
+                        kind,
                     },
                     rng,
                 )?;
                 State::ExpectSubsystem { remote: sender }
             }
             (State::ExpectSubsystem { remote }, Msg::ChannelSuccess { .. }) => {
-                narrate(events, "ssh.narr.subsystem_started", &[]);
+                let key = match self.fwd.subsystem {
+                    Some(ChannelRequestKind::Exec { .. }) => "ssh.narr.exec_started",
+                    _ => "ssh.narr.subsystem_started",
+                };
+                narrate(events, key, &[]);
                 self.state = State::Forward { remote };
                 self.flush_forward(rng)?;
                 State::Forward { remote }

@@ -20,6 +20,7 @@ pub mod kex;
 pub mod keys;
 pub mod pcap;
 pub mod scenario;
+pub mod scp;
 pub mod server;
 mod session;
 pub mod sftp;

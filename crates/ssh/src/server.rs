@@ -20,6 +20,7 @@ use cipherstage_transcript::{ActorId, Event, FailReason};
 use crate::channel::{Channel, Note, MAX_CHANNELS, WINDOW};
 use crate::client::signed_data;
 use crate::keys::{HostKey, PublicKey};
+use crate::scp::{self, Piece, ScpSink, ScpSource};
 pub use crate::session::Algorithms;
 use crate::session::MAX_PACKET;
 use crate::session::{check, Session, Side};
@@ -100,6 +101,10 @@ enum Service {
     Cat,
     /// The "sftp" subsystem on the server's in-memory file system.
     Sftp(Box<SftpServer>),
+    /// `scp -t` receiving into the file system.
+    ScpSink(Box<ScpSink>),
+    /// `scp -f` sending from it.
+    ScpSource(Box<ScpSource>),
 }
 
 /// What a channel is for.
@@ -408,6 +413,22 @@ impl Server {
                     }
                     return self.flush(recipient, rng);
                 }
+                let scp = match (&mut ch.kind, self.files.as_mut()) {
+                    (Kind::Session(Service::ScpSink(sink)), Some(fs)) => {
+                        Some(sink.receive(fs, data))
+                    }
+                    (Kind::Session(Service::ScpSource(src)), Some(fs)) => {
+                        Some(src.receive(fs, data))
+                    }
+                    _ => None,
+                };
+                if let Some(step) = scp {
+                    scp_step(ch, step);
+                    if let Some(a) = adjust {
+                        self.s.send(&a, rng)?;
+                    }
+                    return self.flush(recipient, rng);
+                }
                 if matches!(ch.kind, Kind::Session(Service::Cat)) {
                     let code = match msg {
                         Msg::ChannelExtendedData { code, .. } => Some(code),
@@ -443,8 +464,23 @@ impl Server {
             Msg::ChannelEof { recipient } => {
                 if let Some(ch) = self.opened(recipient) {
                     ch.c.peer_eof = true;
-                    match ch.kind {
+                    match &mut ch.kind {
                         Kind::Forward => self.events.push(ChannelEvent::Eof { channel: recipient }),
+                        Kind::Session(Service::ScpSink(sink)) => {
+                            let status = sink.finish();
+                            ch.kind = Kind::Session(Service::Done);
+                            ch.c.push_exit(status);
+                            ch.c.push_eof();
+                            ch.c.push_close();
+                            return self.flush(recipient, rng);
+                        }
+                        Kind::Session(Service::ScpSource(_)) => {
+                            ch.kind = Kind::Session(Service::Done);
+                            ch.c.push_exit(1);
+                            ch.c.push_eof();
+                            ch.c.push_close();
+                            return self.flush(recipient, rng);
+                        }
                         Kind::Session(Service::Cat | Service::Sftp(_)) => {
                             // Standard input ended: `cat` (or sftp-server) exits 0.
                             ch.kind = Kind::Session(Service::Done);
@@ -544,6 +580,33 @@ impl Server {
         };
         let remote = ch.c.remote;
         let ok = match (&mut ch.kind, kind) {
+            (Kind::Session(service @ Service::Idle), ChannelRequestKind::Exec { command })
+                if sftp && scp::parse_command(&command).is_some() =>
+            {
+                if want_reply {
+                    self.s
+                        .send(&Msg::ChannelSuccess { recipient: remote }, rng)?;
+                }
+                let Some(ch) = self.opened(recipient) else {
+                    return Ok(());
+                };
+                if let Kind::Session(service) = &mut ch.kind {
+                    match scp::parse_command(&command) {
+                        Some(scp::Mode::Sink { target, recursive }) => {
+                            let sink = ScpSink::new(&target, recursive);
+                            let first = sink.start();
+                            let bytes = first.bytes.clone();
+                            ch.c.push_data(None, &bytes, Some(note(first)));
+                            *service = Service::ScpSink(Box::new(sink));
+                        }
+                        Some(scp::Mode::Source { path }) => {
+                            *service = Service::ScpSource(Box::new(ScpSource::new(&path)));
+                        }
+                        None => {}
+                    }
+                }
+                return self.flush(recipient, rng);
+            }
             (Kind::Session(service @ Service::Idle), ChannelRequestKind::Exec { command })
                 if command.trim() == "cat" =>
             {
@@ -853,6 +916,28 @@ impl Server {
             }
             _ => self.fail(rng),
         }
+    }
+}
+
+/// Channel data that is an SCP message.
+fn note(p: Piece) -> Note {
+    Note {
+        label: p.label,
+        fields: p.fields,
+    }
+}
+
+/// Queues what an scp step produced; ends the channel when scp exits.
+fn scp_step(ch: &mut Chan, step: scp::Step) {
+    for p in step.out {
+        let bytes = p.bytes.clone();
+        ch.c.push_data(None, &bytes, Some(note(p)));
+    }
+    if let Some(status) = step.exit {
+        ch.kind = Kind::Session(Service::Done);
+        ch.c.push_exit(status);
+        ch.c.push_eof();
+        ch.c.push_close();
     }
 }
 

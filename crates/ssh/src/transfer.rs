@@ -14,6 +14,7 @@ use cipherstage_transcript::{
 
 use crate::client::Client;
 use crate::scenario::{fail, peers, Params, Peer, EVE_WATCHES, MAX_ROUNDS, WIRE};
+use crate::scp::ScpClient;
 use crate::server::Server;
 use crate::sftp::wire::status;
 use crate::sftp::{Job, MemFs, Outcome, SftpClient};
@@ -138,32 +139,81 @@ pub fn story(story: SftpStory, user: &str) -> (Vec<Job>, MemFs) {
     (jobs, fs)
 }
 
-/// The laptop: our SSH client with an SFTP client on its subsystem channel.
+/// Which SCP story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScpStory {
+    /// `scp -O report-q3.txt server:upload/`: the remote runs `scp -t upload/`.
+    Upload,
+    /// `scp -O server:report.csv .`: the remote runs `scp -f report.csv`.
+    Download,
+}
+
+/// What runs on the laptop's channel.
+enum App {
+    Sftp(SftpClient),
+    Scp(ScpClient),
+}
+
+/// The laptop: our SSH client with an SFTP or SCP client on its channel.
 struct Laptop {
     ssh: Client,
-    sftp: SftpClient,
+    app: App,
     queue: VecDeque<Outgoing>,
     eof_sent: bool,
     reported: usize,
 }
 
 impl Laptop {
-    fn send_all(
+    fn send_noted(
         &mut self,
-        packets: Vec<crate::sftp::Packet>,
+        bytes: &[u8],
+        label: &'static str,
+        fields: Vec<cipherstage_transcript::Field>,
         rng: &mut dyn RandomSource,
     ) -> Result<(), Error> {
-        for p in packets {
-            let (bytes, fields) = p.emit();
-            let out = self.ssh.send_noted(&bytes, p.label(), fields, rng)?;
-            self.queue.extend(out);
+        let out = self.ssh.send_noted(bytes, label, fields, rng)?;
+        self.queue.extend(out);
+        Ok(())
+    }
+
+    /// Takes the channel's bytes into the application; sends its answer.
+    fn on_data(&mut self, data: &[u8], rng: &mut dyn RandomSource) -> Result<(), Error> {
+        let pieces: Vec<(Vec<u8>, &'static str, Vec<cipherstage_transcript::Field>)> =
+            match &mut self.app {
+                App::Sftp(sftp) => sftp
+                    .receive(data)
+                    .map_err(Error::Decode)?
+                    .into_iter()
+                    .map(|p| {
+                        let (b, f) = p.emit();
+                        (b, p.label(), f)
+                    })
+                    .collect(),
+                App::Scp(scp) => scp
+                    .receive(data)
+                    .into_iter()
+                    .map(|p| (p.bytes, p.label, p.fields))
+                    .collect(),
+            };
+        for (b, label, f) in pieces {
+            self.send_noted(&b, label, f, rng)?;
         }
         Ok(())
     }
 
+    fn done(&self) -> bool {
+        match &self.app {
+            App::Sftp(s) => s.done(),
+            App::Scp(s) => s.done(),
+        }
+    }
+
     /// Narrates each job's outcome once.
     fn report(&mut self, d: &mut Recorder) {
-        let all = self.sftp.outcomes();
+        let App::Sftp(sftp) = &self.app else {
+            return;
+        };
+        let all = sftp.outcomes();
         for o in all.get(self.reported..).unwrap_or_default() {
             match o {
                 Outcome::Uploaded {
@@ -241,12 +291,15 @@ impl Endpoint for Laptop {
             self.queue.extend(out);
             let data = self.ssh.take_output();
             if !data.is_empty() {
-                let replies = self.sftp.receive(&data).map_err(Error::Decode)?;
-                self.send_all(replies, rng)?;
+                self.on_data(&data, rng)?;
             }
-            if self.sftp.done() && !self.eof_sent && self.ssh.forward_open() {
+            if self.done() && !self.eof_sent && self.ssh.forward_open() {
                 self.eof_sent = true;
-                d.narrate("sftp.narr.done", &[]);
+                let key = match self.app {
+                    App::Sftp(_) => "sftp.narr.done",
+                    App::Scp(_) => "scp.narr.done",
+                };
+                d.narrate(key, &[]);
                 let out = self.ssh.send_eof(rng)?;
                 self.queue.extend(out);
             }
@@ -270,11 +323,59 @@ pub fn run_sftp(
     p: &TransferParams,
     seed: Option<u64>,
 ) -> Transcript {
+    let (jobs, fs) = story(which, &p.user);
+    run_app(scenario, p, seed, Plan::Sftp(jobs), fs)
+}
+
+/// Runs an SCP story (`scp -O`) with `seed`.
+pub fn run_scp(
+    scenario: &str,
+    which: ScpStory,
+    p: &TransferParams,
+    seed: Option<u64>,
+) -> Transcript {
+    let fs = MemFs::demo(&p.user, DEMO_TIME);
+    let plan = match which {
+        ScpStory::Upload => Plan::ScpUpload {
+            target: "upload/".into(),
+            name: "report-q3.txt".into(),
+            data: local_file(),
+        },
+        ScpStory::Download => Plan::ScpDownload {
+            path: "report.csv".into(),
+        },
+    };
+    run_app(scenario, p, seed, plan, fs)
+}
+
+/// What the laptop is to do.
+#[derive(Debug, Clone)]
+enum Plan {
+    Sftp(Vec<Job>),
+    ScpUpload {
+        target: String,
+        name: String,
+        data: Vec<u8>,
+    },
+    ScpDownload {
+        path: String,
+    },
+}
+
+fn run_app(
+    scenario: &str,
+    p: &TransferParams,
+    seed: Option<u64>,
+    plan: Plan,
+    fs: MemFs,
+) -> Transcript {
     let mut rng = Source::from_seed(seed);
     let mut d = Recorder::new(p.tamper, Some(EVE));
-    let (jobs, fs) = story(which, &p.user);
-    let expected = jobs.clone();
-    let _ = exchange(&mut d, &mut rng, p, jobs, fs, &expected);
+    let (laptop, server) = match plan {
+        Plan::Sftp(_) => ("sftp.actor.laptop", "sftp.actor.server"),
+        _ => ("scp.actor.laptop", "scp.actor.server"),
+    };
+    let _ = exchange(&mut d, &mut rng, p, plan, fs);
     let tampered = d
         .events
         .iter()
@@ -288,11 +389,11 @@ pub fn run_sftp(
         actors: vec![
             Actor {
                 role: Role::Client,
-                name: "sftp.actor.laptop".into(),
+                name: laptop.into(),
             },
             Actor {
                 role: Role::Server,
-                name: "sftp.actor.server".into(),
+                name: server.into(),
             },
             Actor {
                 role: Role::Eavesdropper,
@@ -308,13 +409,14 @@ pub fn run_sftp(
     }
 }
 
+type Opening = Vec<(Vec<u8>, &'static str, Vec<cipherstage_transcript::Field>)>;
+
 fn exchange(
     d: &mut Recorder,
     rng: &mut Source,
     p: &TransferParams,
-    jobs: Vec<Job>,
+    plan: Plan,
     fs: MemFs,
-    expected: &[Job],
 ) -> Result<(), ()> {
     let params = Params {
         cipher: p.cipher.clone(),
@@ -322,24 +424,63 @@ fn exchange(
         ..Params::default()
     };
     let (mut ssh, mut server) = peers(&params).map_err(|e| fail(d, CLIENT, &e))?;
-    ssh.subsystem("sftp");
     server.serve_sftp(fs);
-    d.narrate(
-        "sftp.narr.intro",
-        &[("user", &p.user), ("host", &crate::scenario::HOST)],
-    );
-    let mut sftp = SftpClient::new(jobs, CHUNK);
+    let host: &dyn core::fmt::Display = &crate::scenario::HOST;
+    let (app, opening): (App, Opening) = match &plan {
+        Plan::Sftp(jobs) => {
+            ssh.subsystem("sftp");
+            d.narrate("sftp.narr.intro", &[("user", &p.user), ("host", host)]);
+            let mut sftp = SftpClient::new(jobs.clone(), CHUNK);
+            let init = sftp.start();
+            let (b, f) = init.emit();
+            (App::Sftp(sftp), vec![(b, init.label(), f)])
+        }
+        Plan::ScpUpload { target, name, data } => {
+            let command = format!("scp -t {target}");
+            ssh.exec_stream(&command);
+            d.narrate(
+                "scp.narr.intro_upload",
+                &[
+                    ("user", &p.user),
+                    ("host", host),
+                    ("file", name),
+                    ("command", &command),
+                ],
+            );
+            (App::Scp(ScpClient::upload(name, data.clone())), Vec::new())
+        }
+        Plan::ScpDownload { path } => {
+            let command = format!("scp -f {path}");
+            ssh.exec_stream(&command);
+            d.narrate(
+                "scp.narr.intro_download",
+                &[
+                    ("user", &p.user),
+                    ("host", host),
+                    ("file", path),
+                    ("command", &command),
+                ],
+            );
+            let scp = ScpClient::download();
+            let first = scp
+                .start()
+                .into_iter()
+                .map(|p| (p.bytes, p.label, p.fields))
+                .collect();
+            (App::Scp(scp), first)
+        }
+    };
     let mut first = ssh.start(rng).map_err(|e| fail(d, CLIENT, &e))?;
-    let init = sftp.start();
-    let (b, f) = init.emit();
-    // INIT waits in the channel's queue until the subsystem has started.
-    first.extend(
-        ssh.send_noted(&b, init.label(), f, rng)
-            .map_err(|e| fail(d, CLIENT, &e))?,
-    );
+    // The first bytes wait in the channel's queue until the subsystem or command has started.
+    for (b, label, f) in opening {
+        first.extend(
+            ssh.send_noted(&b, label, f, rng)
+                .map_err(|e| fail(d, CLIENT, &e))?,
+        );
+    }
     let mut laptop = Laptop {
         ssh,
-        sftp,
+        app,
         queue: first.into(),
         eof_sent: false,
         reported: 0,
@@ -359,7 +500,34 @@ fn exchange(
     if laptop.ssh.subsystem_refused() {
         d.narrate("sftp.narr.subsystem_refused", &[]);
     }
-    verify(d, &server.machine, expected, laptop.sftp.outcomes());
+    match (&plan, &laptop.app) {
+        (Plan::Sftp(jobs), App::Sftp(sftp)) => verify(d, &server.machine, jobs, sftp.outcomes()),
+        (Plan::ScpUpload { target, name, data }, App::Scp(scp)) => match &scp.error {
+            Some(e) => d.narrate("scp.narr.error", &[("message", e)]),
+            None => {
+                d.narrate(
+                    "scp.narr.uploaded",
+                    &[("file", name), ("bytes", &data.len())],
+                );
+                let path = format!("{}/{name}", target.trim_end_matches('/'));
+                let same =
+                    server.machine.files().and_then(|fs| fs.file(&path)) == Some(data.as_slice());
+                d.check(
+                    SERVER,
+                    "sftp.check.file_identical",
+                    (!same).then_some(FailReason::Malformed),
+                );
+            }
+        },
+        (Plan::ScpDownload { path }, App::Scp(scp)) => match &scp.error {
+            Some(e) => d.narrate("scp.narr.error", &[("message", e)]),
+            None => d.narrate(
+                "scp.narr.downloaded",
+                &[("file", path), ("bytes", &scp.received.len())],
+            ),
+        },
+        _ => {}
+    }
     Ok(())
 }
 

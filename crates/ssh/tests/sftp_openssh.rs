@@ -519,3 +519,84 @@ fn our_sftp_client_against_the_sftp_server_binary() {
     require(SFTP_SERVER);
     our_client_against(SFTP_SERVER);
 }
+
+/// The real `scp -O` (the classic protocol: exec `scp -t` / `scp -f`) against
+/// our server: up, down, -p (T lines), -r (D/E lines), and the refusals with
+/// the messages scp prints.
+#[test]
+fn openssh_scp_classic_protocol_against_our_server() {
+    require(SCP);
+    let dir = temp_dir("scpO");
+    let scp = |args: &[&std::ffi::OsStr]| {
+        let mut cmd = Command::new(SCP);
+        cmd.arg("-O");
+        to_our_server(&mut cmd, &dir);
+        cmd.args(args);
+        run(cmd, Duration::from_secs(60))
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let up = blob(90_000, 7);
+    let up_path = dir.join("up.bin");
+    std::fs::write(&up_path, &up).unwrap();
+    let o = scp(&[up_path.as_os_str(), &os("alice@server.example:upload/")]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let remote = dir.join("remote/home/alice");
+    assert_eq!(std::fs::read(remote.join("upload/up.bin")).unwrap(), up);
+    // -p sends a T line first; -r a directory with D … E.
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("a.txt"), b"first\n").unwrap();
+    std::fs::write(tree.join("sub/b.txt"), b"second\n").unwrap();
+    let o = scp(&[
+        &os("-p"),
+        &os("-r"),
+        tree.as_os_str(),
+        &os("alice@server.example:upload/"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read(remote.join("upload/tree/a.txt")).unwrap(),
+        b"first\n"
+    );
+    assert_eq!(
+        std::fs::read(remote.join("upload/tree/sub/b.txt")).unwrap(),
+        b"second\n"
+    );
+    // Down.
+    let down = dir.join("report.csv");
+    let o = scp(&[&os("alice@server.example:report.csv"), down.as_os_str()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read(&down).unwrap(),
+        MemFs::demo("alice", 0).file("report.csv").unwrap()
+    );
+    // Refusals: the exit status and our messages.
+    let x = dir.join("x");
+    let o = scp(&[&os("alice@server.example:secret.txt"), x.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("scp: secret.txt: Permission denied"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = scp(&[&os("alice@server.example:no-such-file"), x.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("scp: no-such-file: No such file or directory"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!x.exists());
+    let o = scp(&[up_path.as_os_str(), &os("alice@server.example:/etc/motd")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("scp: /etc/motd: Permission denied"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("remote/etc/motd")).unwrap(),
+        MemFs::demo("alice", 0).file("/etc/motd").unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -187,3 +187,57 @@ fn a_flipped_byte_in_an_sftp_packet_fails_the_tag() {
         .iter()
         .any(|e| matches!(e, Event::Alert(a) if a.key == "ssh.alert.mac_error")));
 }
+
+fn run_scp_story(
+    story: cipherstage_ssh::transfer::ScpStory,
+    cipher: &str,
+    seed: u64,
+) -> Transcript {
+    let p = TransferParams {
+        cipher: cipher.into(),
+        ..TransferParams::default()
+    };
+    cipherstage_ssh::transfer::run_scp("scp-test", story, &p, Some(seed))
+}
+
+#[test]
+fn scp_upload_and_download_run_the_classic_protocol() {
+    use cipherstage_ssh::transfer::ScpStory;
+    for cipher in [kex::CHACHA, kex::AES256_GCM] {
+        let t = run_scp_story(ScpStory::Upload, cipher, 1);
+        check_coverage(&t).unwrap();
+        assert_eq!(t, run_scp_story(ScpStory::Upload, cipher, 1));
+        let l = labels(&t);
+        let scp: Vec<&str> = l
+            .iter()
+            .copied()
+            .filter(|l| l.starts_with("scp."))
+            .collect();
+        // The sink's \0, C line, \0, data + \0, \0.
+        assert_eq!(
+            scp,
+            [
+                "scp.msg.ok",
+                "scp.msg.file_header",
+                "scp.msg.ok",
+                "scp.msg.file_data",
+                "scp.msg.ok"
+            ],
+            "{l:?}"
+        );
+        assert!(l.contains(&"ssh.msg.channel_request_exec"));
+        assert!(t.events.iter().any(|e| matches!(e, Event::Check(c)
+            if c.what == "sftp.check.file_identical" && c.outcome == Outcome::Passed)));
+        let header = t
+            .messages()
+            .find(|m| m.label == "scp.msg.file_header")
+            .unwrap();
+        assert!(has_field(&header.fields, "scp.field.size"));
+
+        let t = run_scp_story(ScpStory::Download, cipher, 1);
+        check_coverage(&t).unwrap();
+        let n = narr(&t);
+        assert!(n.iter().any(|(k, _)| k == "scp.narr.downloaded"), "{n:?}");
+        assert!(!t.events.iter().any(|e| matches!(e, Event::Alert(_))));
+    }
+}

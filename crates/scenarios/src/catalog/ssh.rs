@@ -100,4 +100,6 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     info("sftp-download", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-denied", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-resume", &[CIPHER, USER, FLIP_ANY]),
+    info("scp-upload", &[CIPHER, USER, FLIP_ANY]),
+    info("scp-download", &[CIPHER, USER, FLIP_ANY]),
 ];
