@@ -28,7 +28,7 @@ const EVE: usize = 2;
 /// The time the demo file system stamps on files (2025-12-02 00:00 UTC).
 pub const DEMO_TIME: u32 = 1_764_633_600;
 /// Bytes per SFTP READ or WRITE in the scenarios (small, so a transfer shows several).
-pub const CHUNK: usize = 1024;
+pub const CHUNK: usize = 256;
 
 /// Which SFTP story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -88,7 +88,8 @@ fn upload_and_resume_leave_the_laptops_bytes_on_the_server() {
         .iter()
         .filter(|l| **l == "sftp.msg.write")
         .count();
-    assert_eq!(writes, local_file().len().div_ceil(1024));
+    assert_eq!(writes, local_file().len().div_ceil(256));
+    assert!(writes >= 3);
     let n = narr(&t);
     assert!(n.iter().any(|(k, a)| k == "sftp.narr.uploaded"
         && a.contains(&("bytes".into(), local_file().len().to_string()))));

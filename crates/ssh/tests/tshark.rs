@@ -125,3 +125,62 @@ fn tshark_4_0_cannot_follow_chacha20_after_strict_kex_so_export_offers_non_stric
         "tshark now decrypts chacha20 after strict KEX"
     );
 }
+
+/// sftp-upload (aes256-gcm, strict KEX) decrypted by tshark, whose SFTP dissector
+/// reads the packets inside the channel data: INIT, OPEN, WRITE, CLOSE.
+#[test]
+fn tshark_decrypts_our_sftp_upload_and_reads_the_sftp_packets() {
+    use cipherstage_ssh::transfer::{run_sftp, SftpStory, TransferParams};
+    let t = run_sftp(
+        "sftp-upload",
+        SftpStory::Upload,
+        &TransferParams {
+            cipher: kex::AES256_GCM.into(),
+            ..TransferParams::default()
+        },
+        Some(4),
+    );
+    let dir = std::env::temp_dir().join(format!("cs-ssh-tshark-sftp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cap = dir.join("sftp.pcapng");
+    let keys = dir.join("sftp.keylog");
+    std::fs::write(&cap, pcap::to_pcapng(&t, 0, PORT)).unwrap();
+    std::fs::write(&keys, pcap::keylog(&t, 0).unwrap()).unwrap();
+    let detail = tshark(&[
+        "-r".to_owned(),
+        cap.display().to_string(),
+        "-d".into(),
+        format!("tcp.port=={PORT},ssh"),
+        "-o".into(),
+        format!("ssh.keylog_file:{}", keys.display()),
+        "-V".into(),
+    ]);
+    if std::env::var_os("KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("kept {}", dir.display());
+    }
+    assert!(!detail.contains("[MAC Status: Bad]"), "{detail}");
+    assert!(
+        detail.contains("SFTP SSH_FXP_INIT (1) version 3"),
+        "{detail}"
+    );
+    for t in [
+        "INIT", "VERSION", "REALPATH", "NAME", "OPEN", "HANDLE", "WRITE", "STATUS", "CLOSE",
+        "OPENDIR", "READDIR",
+    ] {
+        let line = format!("SFTP packet type: SSH_FXP_{t} (");
+        assert!(detail.contains(&line), "{t} missing:\n{detail}");
+    }
+    // What tshark reads out of the decrypted SFTP packets is what we sent.
+    let file = cipherstage_ssh::transfer::local_file();
+    assert!(
+        detail.contains(&format!("SFTP data length: {}", file.len().min(256))),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("SFTP name long name: -rw-r--r--    1 alice    alice"),
+        "{detail}"
+    );
+    assert!(detail.contains("[MAC Status: Good]"), "{detail}");
+}
