@@ -239,6 +239,15 @@ pub fn notify_key(v: u16) -> &'static str {
     }
 }
 
+/// The notify type's name as RFC 7296 writes it (`NO_PROPOSAL_CHOSEN`), the same in
+/// every language; its number for a type we do not name.
+pub fn notify_name(v: u16) -> String {
+    notify_key(v)
+        .strip_prefix("ike.value.")
+        .filter(|n| !n.starts_with("unknown"))
+        .map_or_else(|| v.to_string(), str::to_ascii_uppercase)
+}
+
 /// ID types (§3.5).
 pub mod id_type {
     /// A single IPv4 address.

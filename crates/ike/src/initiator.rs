@@ -306,7 +306,7 @@ impl Initiator {
                 if *ty < 16384 {
                     self.notes.push(Note::Say {
                         key: "ike.narr.error_notify",
-                        args: vec![("notify", consts::notify_key(*ty).to_owned())],
+                        args: vec![("notify", consts::notify_name(*ty))],
                     });
                     return (self.fail(*ty), Err(Error::Syntax));
                 }
@@ -560,7 +560,7 @@ impl Initiator {
                 Payload::Notify { ty, .. } if *ty < 16384 => {
                     self.notes.push(Note::Say {
                         key: "ike.narr.error_notify",
-                        args: vec![("notify", consts::notify_key(*ty).to_owned())],
+                        args: vec![("notify", consts::notify_name(*ty))],
                     });
                     return (self.fail(*ty), Err(Error::Syntax));
                 }

@@ -90,6 +90,8 @@ pub mod catalog;
 pub mod formula;
 #[cfg(feature = "hybrid")]
 mod hybrid;
+#[cfg(feature = "ike")]
+mod ike;
 pub mod inspect;
 #[cfg(feature = "ipsec")]
 mod ipsec;
@@ -129,7 +131,7 @@ macro_rules! absent {
         }
     )*};
 }
-absent!(hybrid: "hybrid", ipsec: "ipsec", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
+absent!(hybrid: "hybrid", ike: "ike", ipsec: "ipsec", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
 
 /// A scenario's transcript from its parsed parameters and seed.
 type RunFn = fn(&ScenarioInfo, &Values, Option<u64>) -> Result<Transcript, RunError>;
@@ -199,6 +201,13 @@ const FAMILIES: &[Family] = &[
         run_with_exports: ipsec::run_with_exports,
     },
     Family {
+        id: "ike",
+        linked: cfg!(feature = "ike"),
+        scenarios: catalog::ike::SCENARIOS,
+        run: ike::run,
+        run_with_exports: ike::run_with_exports,
+    },
+    Family {
         id: "vpn",
         linked: cfg!(feature = "vpn"),
         scenarios: catalog::vpn::SCENARIOS,
@@ -243,6 +252,7 @@ pub(crate) const FLIP_ANY: ParamSpec = ParamSpec {
         feature = "tls",
         feature = "ssh",
         feature = "ipsec",
+        feature = "ike",
         feature = "vpn",
         feature = "smime"
     )),
@@ -269,6 +279,7 @@ pub(crate) fn tamper_param(
         feature = "tls",
         feature = "ssh",
         feature = "ipsec",
+        feature = "ike",
         feature = "vpn",
         feature = "smime"
     )),
@@ -507,6 +518,7 @@ mod registry_tests {
             feature = "tls",
             feature = "ssh",
             feature = "ipsec",
+            feature = "ike",
             feature = "vpn",
             feature = "smime"
         )) {

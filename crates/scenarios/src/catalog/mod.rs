@@ -4,6 +4,7 @@
 //! behind its feature) live beside this module and run in the worker.
 
 pub(crate) mod hybrid;
+pub(crate) mod ike;
 pub(crate) mod ipsec;
 pub(crate) mod smime;
 pub(crate) mod ssh;
