@@ -26,6 +26,7 @@ const APT_TEST: &[&str] = &[
     "tshark",          // decrypts our exported captures in interop tests
     "openssh-server",  // sshd -i, a real SSH peer
     "openssh-client",  // ssh, ssh-keygen
+    "putty-tools",     // plink, psftp, pscp, puttygen: PuTTY 0.78 as a real SSH client
     "openssl",         // s_server / s_client, a real TLS peer
     // strongSwan's charon and swanctl, a real IKEv2 peer; the plugins it needs (gcm,
     // openssl, curve25519, kernel-libipsec) are only recommended packages, so named.
