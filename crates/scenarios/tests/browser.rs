@@ -20,6 +20,7 @@ const SAMPLE: &[&str] = &[
     "tls13",
     "ssh-pubkey",
     "ipsec-tunnel",
+    "ikev2-remote-access",
     "vpn-tls",
     "smime-signed",
 ];
