@@ -312,7 +312,7 @@ fn a_missing_unknown_or_malformed_source_is_caught() {
 
 #[test]
 fn hkdf_expand_label_shown_with_this_runs_inputs_recomputes_every_such_secret() {
-    use cipherstage_app::components::detail::Expansion;
+    use cipherstage_app::components::detail::{Call, Expansion};
     use cipherstage_transcript::Event;
     let mut checked = 0;
     for info in scenarios::all() {
@@ -363,7 +363,7 @@ fn hkdf_expand_label_shown_with_this_runs_inputs_recomputes_every_such_secret() 
 
 #[test]
 fn ssh_keys_and_hybrid_keys_shown_with_this_runs_label_recompute_every_such_secret() {
-    use cipherstage_app::components::detail::Labelled;
+    use cipherstage_app::components::detail::{Call, Labelled};
     use cipherstage_app::i18n::Lang;
     use cipherstage_transcript::Event;
     let (mut ssh, mut hybrid) = (0, 0);

@@ -7,6 +7,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod bridge;
 pub mod components;
 pub mod hooks;
 pub mod i18n;
@@ -27,6 +28,8 @@ use crate::state::{Action, State, SPEEDS};
 /// Installs the panic page and mounts the app on `<main id="app">`.
 pub fn start() {
     web::install_panic_page();
+    // The loader fetched the page's catalogue beside the app.
+    web::install_loaded_catalogue();
     if web::bench_requested() {
         web::bench();
         return;
@@ -141,6 +144,33 @@ pub fn App() -> Html {
         });
     }
 
+    // The worker runs every scenario: post what the state asks for, and hand its
+    // progress and answer back tagged with the request's generation.
+    {
+        let dispatch = state.dispatcher();
+        let pending = state.pending.clone();
+        let generation = pending.as_ref().map(|p| p.generation);
+        use_effect_with(generation, move |_| {
+            if let Some(p) = pending {
+                let g = p.generation;
+                bridge::post(&p.request, move |h| dispatch.dispatch(Action::Worker(g, h)));
+            }
+        });
+    }
+
+    // The catalogue chunks this page needs (the base, and the open scenario's
+    // family's) are fetched when missing; until they arrive the loading screen
+    // shows. The loader brought the page language's base.
+    let texts_arrived = use_force_update();
+    let module = state.scenario.map(|i| i.protocol);
+    {
+        let lang = state.lang;
+        let arrived = texts_arrived.clone();
+        use_effect_with((lang, module), move |(lang, module)| {
+            web::fetch_texts(*lang, *module, move || arrived.force_update());
+        });
+    }
+
     // Autoplay.
     {
         let dispatch = state.dispatcher();
@@ -157,8 +187,19 @@ pub fn App() -> Html {
 
     let dispatch = state.dispatcher();
     let lang = state.lang;
+    if !i18n::missing(lang, module).is_empty() {
+        return html! {
+            <div class="loading" role="status">
+                <span class="spinner" aria-hidden="true"></span>
+                <span>{ "…" }</span>
+            </div>
+        };
+    }
     let body = if state.transcript.is_some() {
         html! { <Stage state={state.clone()} /> }
+    } else if state.scenario.is_some() {
+        // Opening: the worker is loading the family's module or running it.
+        html! { <main class="opening" id="opening"></main> }
     } else {
         html! { <Picker state={state.clone()} /> }
     };
@@ -175,6 +216,9 @@ pub fn App() -> Html {
             }
             if let Some(n) = &state.notice {
                 <NoticeBar notice={n.clone()} lang={lang} dispatch={dispatch.clone()} />
+            }
+            if state.pending.is_some() {
+                <components::busy::Busy state={state.clone()} />
             }
             { body }
             if state.help {

@@ -2,8 +2,11 @@
 
 use std::rc::Rc;
 
-use cipherstage_scenarios::{self as scenarios, ExportFile, ParamKind, RunError, ScenarioInfo};
+use cipherstage_scenarios::wire::{File, HkdfLabel, Ran, Refusal, Request, Response};
+use cipherstage_scenarios::{self as scenarios, ParamKind, ScenarioInfo};
 use cipherstage_transcript::{check_coverage, Event, Transcript};
+
+use crate::bridge::Heard;
 use yew::Reducible;
 
 use crate::i18n::Lang;
@@ -103,7 +106,13 @@ pub struct State {
     /// The run being shown.
     pub transcript: Option<Rc<Transcript>>,
     /// The files made from that same run (captures, keys, certificates).
-    pub exports: Rc<Vec<ExportFile>>,
+    pub exports: Rc<Vec<File>>,
+    /// The HkdfLabel of each HKDF-Expand-Label secret of that run, from its core.
+    pub hkdf_labels: Rc<Vec<HkdfLabel>>,
+    /// The run the worker is making, if any (the last good run stays on screen).
+    pub pending: Option<Pending>,
+    /// Numbers requests, so an answer to a superseded one is ignored.
+    pub generation: u64,
     /// Whether the transcript came from a JSON file.
     pub imported: bool,
     /// Index of the current event.
@@ -195,6 +204,45 @@ pub enum Action {
     FullscreenChanged(bool),
     /// Leave presenter mode (its visible exit control).
     ExitPresenter,
+    /// The worker said something about request `generation`.
+    Worker(u64, Heard),
+    /// Stop the run in progress (the worker is terminated).
+    Cancel,
+}
+
+/// A run the worker is making for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    /// Which request this is (see [`State::generation`]).
+    pub generation: u64,
+    /// What was asked.
+    pub request: Request,
+    /// What the answer is for.
+    pub purpose: Purpose,
+    /// How far it is: `None` until the worker reports (its module may be loading).
+    pub progress: Option<f64>,
+    /// The field selected when a flip asked for this run: the new run keeps it, so
+    /// the flipped byte stays selected (and focused) on the same step.
+    pub keep_selection: Option<Vec<usize>>,
+}
+
+/// What a run's answer is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    /// Opening a scenario from a link: a refused value is dropped and named, and
+    /// the scenario is asked again without it.
+    Open {
+        /// What the link asked for and does not get.
+        dropped: Vec<Notice>,
+        /// The step the link asked for (`at=` 1-based or old `step=`), as parsed.
+        step: Option<Result<usize, String>>,
+        /// That part of the link as written (`at=40`), for the notice if it is dropped.
+        asked: String,
+        /// Whether a flip the run could not make was already dropped.
+        flip_dropped: bool,
+    },
+    /// A re-run after a change: a refusal keeps the last good run on screen.
+    Rerun,
 }
 
 impl Action {
@@ -233,6 +281,9 @@ impl State {
             seed: Some(DEFAULT_SEED),
             transcript: None,
             exports: Rc::default(),
+            hkdf_labels: Rc::default(),
+            pending: None,
+            generation: 0,
             imported: false,
             step: 0,
             playing: false,
@@ -288,62 +339,169 @@ impl State {
                 ));
             }
         }
-        // A value the scenario refuses falls back to its default; each refusal
-        // drops one given parameter, so this ends.
-        let (t, files) = loop {
-            match run(info, &s.params, s.seed) {
-                Ok(done) => break done,
-                Err(Fail::Param(name)) if s.params.iter().any(|(n, _)| *n == name) => {
-                    let value = s.param(&name);
-                    s.params.retain(|(n, _)| *n != name);
-                    dropped.push(Notice::new(
-                        "ui.notice.drop.param",
-                        &[("name", name), ("value", value)],
-                    ));
-                }
-                Err(Fail::Param(name)) => {
-                    s.notice = Some(Notice::new("ui.notice.bad_param", &[("name", name)]));
-                    s.params.clear();
-                    return s;
-                }
-                Err(Fail::Notice(n)) => {
-                    s.notice = Some(n);
-                    s.params.clear();
-                    return s;
-                }
-            }
-        };
-        // A flip the run could not make as asked is dropped: the scenario runs with
-        // its default flip (none, or the one a *-tamper scenario starts with).
-        let (t, files) = match unapplied_flip(info, &s.params, &t) {
-            Some(part) => {
-                s.params.retain(|(n, _)| n != "flip");
-                dropped.push(part);
-                run(info, &s.params, s.seed).unwrap_or((t, files))
-            }
-            None => (t, files),
-        };
-        let last = t.events.len().saturating_sub(1);
-        match step_index(u) {
-            Some(Ok(n)) if n <= last => s.step = n,
-            Some(Ok(_)) | Some(Err(_)) => {
-                let asked =
-                    u.at.as_ref()
-                        .map(|v| format!("at={v}"))
-                        .or_else(|| u.step.as_ref().map(|v| format!("step={v}")))
-                        .unwrap_or_default();
-                dropped.push(Notice::new(
-                    "ui.notice.drop.step",
-                    &[("step", asked), ("max", t.events.len().to_string())],
-                ));
-            }
-            None => {}
-        }
-        s.notice = Notice::dropped(dropped);
         s.scenario = Some(info);
-        s.transcript = Some(Rc::new(t));
-        s.exports = Rc::new(files);
+        let asked =
+            u.at.as_ref()
+                .map(|v| format!("at={v}"))
+                .or_else(|| u.step.as_ref().map(|v| format!("step={v}")))
+                .unwrap_or_default();
+        s.ask(Purpose::Open {
+            dropped,
+            step: step_index(u),
+            asked,
+            flip_dropped: false,
+        });
         s
+    }
+
+    /// Asks the worker for a run of the open scenario with the current parameters.
+    fn ask(&mut self, purpose: Purpose) {
+        let Some(info) = self.scenario else { return };
+        self.generation += 1;
+        self.pending = Some(Pending {
+            generation: self.generation,
+            request: Request::Run {
+                id: info.id.to_owned(),
+                params: self.params.clone(),
+                seed: self.seed,
+            },
+            purpose,
+            progress: None,
+            keep_selection: None,
+        });
+    }
+
+    /// The open scenario could not be opened: back to the map, saying why.
+    fn not_opened(&mut self, notice: Notice) {
+        self.notice = Some(notice);
+        self.params.clear();
+        self.scenario = None;
+        self.transcript = None;
+        self.exports = Rc::default();
+        self.hkdf_labels = Rc::default();
+    }
+
+    /// Applies the worker's answer to a run asked for `purpose`.
+    fn answered(&mut self, purpose: Purpose, response: Response) {
+        let Some(info) = self.scenario else { return };
+        let ran = match response {
+            Response::Ran(ran) => match check_coverage(&ran.transcript) {
+                Ok(()) => ran,
+                Err(e) => {
+                    let n =
+                        Notice::new("ui.notice.unexplained", &[("offset", e.offset.to_string())]);
+                    match purpose {
+                        Purpose::Open { .. } => self.not_opened(n),
+                        Purpose::Rerun => self.notice = Some(n),
+                    }
+                    return;
+                }
+            },
+            Response::Refused(why) => return self.refused(purpose, why),
+            Response::Inspected(_) | Response::InspectFailed(_) => {
+                return self.refused(purpose, Refusal::Malformed)
+            }
+        };
+        match purpose {
+            Purpose::Open {
+                mut dropped,
+                step,
+                asked,
+                flip_dropped,
+            } => {
+                // A flip the run could not make as asked is dropped: the scenario runs
+                // with its default flip (none, or the one a *-tamper scenario starts with).
+                if !flip_dropped {
+                    if let Some(part) = unapplied_flip(info, &self.params, &ran.transcript) {
+                        self.params.retain(|(n, _)| n != "flip");
+                        dropped.push(part);
+                        return self.ask(Purpose::Open {
+                            dropped,
+                            step,
+                            asked,
+                            flip_dropped: true,
+                        });
+                    }
+                }
+                let last = ran.transcript.events.len().saturating_sub(1);
+                self.step = 0;
+                match step {
+                    Some(Ok(n)) if n <= last => self.step = n,
+                    Some(_) => dropped.push(Notice::new(
+                        "ui.notice.drop.step",
+                        &[
+                            ("step", asked),
+                            ("max", ran.transcript.events.len().to_string()),
+                        ],
+                    )),
+                    None => {}
+                }
+                self.notice = Notice::dropped(dropped);
+                self.show(*ran);
+            }
+            Purpose::Rerun => {
+                self.step = self.step.min(ran.transcript.events.len().saturating_sub(1));
+                self.notice = unapplied_flip(info, &self.params, &ran.transcript)
+                    .and_then(|part| Notice::dropped(vec![part]));
+                self.show(*ran);
+            }
+        }
+    }
+
+    fn show(&mut self, ran: Ran) {
+        self.transcript = Some(Rc::new(ran.transcript));
+        self.exports = Rc::new(ran.files);
+        self.hkdf_labels = Rc::new(ran.hkdf_labels);
+        self.selected = None;
+    }
+
+    /// A run was refused: a link's bad value is dropped and the scenario asked
+    /// again; a change's bad value is named and the last good run stays.
+    fn refused(&mut self, purpose: Purpose, why: Refusal) {
+        match (purpose, why) {
+            (
+                Purpose::Open {
+                    mut dropped,
+                    step,
+                    asked,
+                    flip_dropped,
+                },
+                Refusal::BadParam { name },
+            ) if self.params.iter().any(|(n, _)| *n == name) => {
+                let value = self.param(&name);
+                self.params.retain(|(n, _)| *n != name);
+                dropped.push(Notice::new(
+                    "ui.notice.drop.param",
+                    &[("name", name), ("value", value)],
+                ));
+                self.ask(Purpose::Open {
+                    dropped,
+                    step,
+                    asked,
+                    flip_dropped,
+                });
+            }
+            (purpose, why) => {
+                let n = match why {
+                    Refusal::BadParam { name } => {
+                        Notice::new("ui.notice.bad_param", &[("name", name)])
+                    }
+                    Refusal::UnknownScenario { id } => {
+                        Notice::new("ui.notice.unknown_scenario", &[("id", id)])
+                    }
+                    Refusal::Absent { family } => {
+                        Notice::new("ui.notice.worker_failed", &[("why", family)])
+                    }
+                    Refusal::Malformed => {
+                        Notice::new("ui.notice.worker_failed", &[("why", "request".into())])
+                    }
+                };
+                match purpose {
+                    Purpose::Open { .. } => self.not_opened(n),
+                    Purpose::Rerun => self.notice = Some(n),
+                }
+            }
+        }
     }
 
     /// The URL state this view should be shared as.
@@ -398,56 +556,8 @@ impl State {
     }
 
     fn rerun(&mut self) {
-        let Some(info) = self.scenario else { return };
-        match run(info, &self.params, self.seed) {
-            Ok((t, files)) => {
-                self.step = self.step.min(t.events.len().saturating_sub(1));
-                self.notice = unapplied_flip(info, &self.params, &t)
-                    .and_then(|part| Notice::dropped(vec![part]));
-                self.transcript = Some(Rc::new(t));
-                self.exports = Rc::new(files);
-                self.selected = None;
-            }
-            // Keep the last good run on screen; say what is wrong with the input.
-            Err(Fail::Param(name)) => {
-                self.notice = Some(Notice::new("ui.notice.bad_param", &[("name", name)]))
-            }
-            Err(Fail::Notice(n)) => self.notice = Some(n),
-        }
+        self.ask(Purpose::Rerun);
     }
-}
-
-/// Why a run did not happen.
-enum Fail {
-    /// The scenario refused this parameter's value.
-    Param(String),
-    /// Anything else, said as a notice.
-    Notice(Notice),
-}
-
-/// Runs a scenario in this tab (real bytes, computed here) and checks its coverage;
-/// the files it offers come from the same run.
-fn run(
-    info: &ScenarioInfo,
-    params: &[(String, String)],
-    seed: Option<u64>,
-) -> Result<(Transcript, Vec<ExportFile>), Fail> {
-    let (t, files) = scenarios::run_with_exports(info.id, params, seed).map_err(|e| match e {
-        RunError::UnknownScenario(id) => {
-            Fail::Notice(Notice::new("ui.notice.unknown_scenario", &[("id", id)]))
-        }
-        RunError::BadParam { name } => Fail::Param(name),
-        RunError::Absent(family) => {
-            Fail::Notice(Notice::new("ui.notice.unknown_scenario", &[("id", family)]))
-        }
-    })?;
-    check_coverage(&t).map_err(|e| {
-        Fail::Notice(Notice::new(
-            "ui.notice.unexplained",
-            &[("offset", e.offset.to_string())],
-        ))
-    })?;
-    Ok((t, files))
 }
 
 /// A flip (`message:offset`) that the run did not carry out, said as what was
@@ -523,6 +633,8 @@ impl Reducible for State {
         }
         // A flip re-runs the scenario but stays on the byte it was made from.
         let flipping = matches!(&action, Action::SetParam(n, _) if n == "flip");
+        // The selection a flip's run brings back when it arrives on the same step.
+        let mut restore: Option<Vec<usize>> = None;
         match action {
             Action::Open(id) => {
                 let u = UrlState {
@@ -535,7 +647,12 @@ impl Reducible for State {
                     ..UrlState::default()
                 };
                 let (fullscreen, hint, asks) = (s.fullscreen, s.fullscreen_hint, s.fullscreen_asks);
+                let generation = s.generation;
                 s = State::from_url(&u, s.lang);
+                s.generation += generation;
+                if let Some(p) = s.pending.as_mut() {
+                    p.generation = s.generation;
+                }
                 s.fullscreen = fullscreen;
                 s.fullscreen_hint = hint;
                 s.fullscreen_asks = asks;
@@ -543,7 +660,9 @@ impl Reducible for State {
             Action::Picker => {
                 s.scenario = None;
                 s.transcript = None;
+                s.pending = None;
                 s.exports = Rc::default();
+                s.hkdf_labels = Rc::default();
                 s.imported = false;
                 s.playing = false;
                 s.params.clear();
@@ -585,7 +704,9 @@ impl Reducible for State {
                 Ok(t) => match check_coverage(&t) {
                     Ok(()) => {
                         s.scenario = None;
+                        s.pending = None;
                         s.exports = Rc::default();
+                        s.hkdf_labels = Rc::default();
                         s.imported = true;
                         s.step = 0;
                         s.playing = false;
@@ -656,6 +777,46 @@ impl Reducible for State {
             }
             // Leaving full screen (Esc, F11, the browser's own control) leaves
             // presenter mode too, so the chrome-less layout never stays behind.
+            Action::Worker(generation, heard) => {
+                let Some(p) = s.pending.clone() else {
+                    return self;
+                };
+                if p.generation != generation {
+                    return self;
+                }
+                match heard {
+                    Heard::Progress(f) => {
+                        if let Some(p) = s.pending.as_mut() {
+                            p.progress = f;
+                        }
+                        return Rc::new(s);
+                    }
+                    Heard::Failed(why) => {
+                        s.pending = None;
+                        let n = Notice::new("ui.notice.worker_failed", &[("why", why)]);
+                        match p.purpose {
+                            Purpose::Open { .. } => s.not_opened(n),
+                            Purpose::Rerun => s.notice = Some(n),
+                        }
+                    }
+                    Heard::Answer(r) => {
+                        s.pending = None;
+                        s.answered(p.purpose, r);
+                        if s.step == self.step {
+                            restore = p.keep_selection;
+                        }
+                    }
+                }
+            }
+            Action::Cancel => {
+                if let Some(p) = s.pending.take() {
+                    if matches!(p.purpose, Purpose::Open { .. }) && s.transcript.is_none() {
+                        s.not_opened(Notice::new("ui.notice.cancelled", &[]));
+                    } else {
+                        s.notice = Some(Notice::new("ui.notice.cancelled", &[]));
+                    }
+                }
+            }
             Action::FullscreenChanged(on) => {
                 // The handler reads the page's state when it runs, so a quick exit can
                 // make the "entered" event read false too: leaving counts whenever
@@ -670,6 +831,11 @@ impl Reducible for State {
         }
         if flipping && s.step == self.step {
             s.selected = self.selected.clone();
+            if let Some(p) = s.pending.as_mut() {
+                p.keep_selection = self.selected.clone();
+            }
+        } else if restore.is_some() {
+            s.selected = restore;
         } else if !action_kind_keeps_selection(&s, &self) {
             s.selected = None;
         }

@@ -341,8 +341,10 @@ pub fn bench_requested() -> bool {
         .contains("bench=")
 }
 
-/// Runs one scenario `n` times (seeds 0..n, as the native bench does) and
-/// writes microseconds per run into `#bench-result[data-us]`.
+/// Runs one scenario `n` times (seeds 0..n, as the native bench does) in the
+/// worker, in the module of its family, and writes microseconds per run into
+/// `#bench-result[data-us]` (the worker times the loop; loading the module is not
+/// counted).
 pub fn bench() {
     let search = gloo::utils::window()
         .location()
@@ -355,29 +357,95 @@ pub fn bench() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200)
         .clamp(1, 100_000);
-    let doc = gloo::utils::document();
-    let Some(app) = doc.get_element_by_id("app") else {
+    let module = if id.starts_with("esp:") {
+        Some("ipsec")
+    } else {
+        cipherstage_scenarios::find(&id).map(|i| i.protocol)
+    };
+    let Some(module) = module else {
+        if let Some(app) = gloo::utils::document().get_element_by_id("app") {
+            app.set_text_content(Some(&format!("bench: cannot run {id:?}")));
+        }
         return;
     };
-    let perf = gloo::utils::window().performance();
-    let now = || perf.as_ref().map_or(0.0, |p| p.now());
-    let text = match cipherstage_scenarios::bench_once(&id, 1) {
-        None => format!("bench: cannot run {id:?}"),
-        Some(()) => {
-            let start = now();
-            for i in 0..n {
-                std::hint::black_box(cipherstage_scenarios::bench_once(&id, u64::from(i)));
-            }
-            let us = (now() - start) * 1000.0 / f64::from(n);
-            app.set_inner_html("");
-            if let Ok(pre) = doc.create_element("pre") {
-                pre.set_id("bench-result");
-                let _ = pre.set_attribute("data-us", &format!("{us:.3}"));
-                pre.set_text_content(Some(&format!("{id}: {us:.1} µs per run ({n} runs)")));
-                let _ = app.append_child(&pre);
-            }
+    crate::bridge::bench(module, &id.clone(), n, move |ms| {
+        let doc = gloo::utils::document();
+        let Some(app) = doc.get_element_by_id("app") else {
             return;
+        };
+        let Some(ms) = ms else {
+            app.set_text_content(Some(&format!("bench: cannot run {id:?}")));
+            return;
+        };
+        let us = ms * 1000.0 / f64::from(n);
+        app.set_inner_html("");
+        if let Ok(pre) = doc.create_element("pre") {
+            pre.set_id("bench-result");
+            let _ = pre.set_attribute("data-us", &format!("{us:.3}"));
+            pre.set_text_content(Some(&format!("{id}: {us:.1} µs per run ({n} runs)")));
+            let _ = app.append_child(&pre);
         }
+    });
+}
+
+/// Installs the catalogue the loader fetched beside the app
+/// (`window.cipherstageCatalogue = {lang, text}`), if it did.
+pub fn install_loaded_catalogue() {
+    let w: wasm_bindgen::JsValue = gloo::utils::window().into();
+    let Ok(c) = js_sys::Reflect::get(&w, &"cipherstageCatalogue".into()) else {
+        return;
     };
-    app.set_text_content(Some(&text));
+    let get = |k: &str| {
+        js_sys::Reflect::get(&c, &k.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    if let (Some(lang), Some(text)) = (get("lang"), get("text")) {
+        if let Some(lang) = Lang::from_code(&lang) {
+            let _ = crate::i18n::install(lang, "base", text);
+        }
+    }
+}
+
+thread_local! {
+    /// Chunks being fetched, so two renders never fetch one twice.
+    static IN_FLIGHT: std::cell::RefCell<Vec<(Lang, &'static str)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Fetches and installs, side by side, the catalogue chunks of `lang` that a page
+/// showing `module`'s scenarios lacks (their files are named in the manifest);
+/// `done` runs after each arrives. A chunk that fails to arrive stays missing.
+pub fn fetch_texts(lang: Lang, module: Option<&'static str>, done: impl Fn() + Clone + 'static) {
+    let manifest = crate::bridge::manifest();
+    for chunk in crate::i18n::missing(lang, module) {
+        let busy = IN_FLIGHT.with(|f| {
+            let mut f = f.borrow_mut();
+            let busy = f.contains(&(lang, chunk));
+            if !busy {
+                f.push((lang, chunk));
+            }
+            busy
+        });
+        if busy {
+            continue;
+        }
+        let file = manifest
+            .as_ref()
+            .and_then(|m| m.get("catalogues")?.get(lang.code())?.get(chunk)?.as_str())
+            .map(str::to_owned);
+        let done = done.clone();
+        yew::platform::spawn_local(async move {
+            if let Some(file) = file {
+                if let Ok(resp) = gloo::net::http::Request::get(&file).send().await {
+                    if resp.ok() {
+                        if let Ok(text) = resp.text().await {
+                            let _ = crate::i18n::install(lang, chunk, text);
+                        }
+                    }
+                }
+            }
+            IN_FLIGHT.with(|f| f.borrow_mut().retain(|x| *x != (lang, chunk)));
+            done();
+        });
+    }
 }

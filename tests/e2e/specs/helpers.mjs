@@ -29,4 +29,6 @@ export async function counter(page) {
 export async function open(page, query) {
   await page.goto(`/${query}`);
   await page.waitForSelector('.shell');
+  // A scenario runs in the worker: wait until it is on stage (or refused).
+  await page.waitForFunction(() => !document.getElementById('opening'));
 }

@@ -126,6 +126,7 @@ test('a flipped byte makes the receiver reject the message with a tag mismatch',
   await expect(page.locator('.check-detail.fail')).toContainText('authentication tag mismatch');
   // Flip a header byte instead, from the inspector: the type byte no longer decodes.
   await page.goto('/?s=hybrid-tamper&lang=en');
+  await page.waitForSelector('#stage');
   for (let i = 0; i < 40 && !(await page.locator('#hex .b.p-enc').count()); i++) await page.keyboard.press('ArrowRight');
   await page.locator('#hex .b').first().click();
   await page.click('#flip-here');
@@ -246,21 +247,47 @@ test('old links with step= open the step they opened before; new links say at=',
   await expect.poll(async () => (await counter(page)).cur).toBe(6);
 });
 
-test('the built site works under a sub-path and makes no request after load', async ({ page }) => {
+test('the built site works under a sub-path; after the first paint it asks only for its own files, and nothing once they are here', async ({ page }) => {
   const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
   await page.goto('/sub/path/?s=hybrid&lang=en');
   await page.waitForSelector('#stage');
-  page.on('request', (r) => requests.push(r.url()));
+  // The build's own files, as its manifest names them (content-hashed).
+  const manifest = JSON.parse(await page.locator('#cipherstage-build').textContent());
+  const own = new Set([
+    manifest.app.js, manifest.app.wasm, manifest.worker,
+    ...Object.values(manifest.catalogues).flatMap((chunks) => Object.values(chunks)),
+    ...Object.values(manifest.modules).flatMap((m) => [m.js, m.wasm]),
+  ]);
+  expect(own.size).toBeGreaterThan(10);
+  const first = requests.length;
   for (let i = 0; i < 30; i++) await page.keyboard.press('ArrowRight');
   await page.fill('[data-param="text"]', 'changed');
   await page.locator('[data-param="text"]').dispatchEvent('change');
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
   await page.keyboard.press('l');
-  expect(requests).toEqual([]);
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ja');
+  await expect(page.locator('#caption')).not.toContainText('⟦');
+  const later = requests.slice(first).map((u) => new URL(u));
+  for (const u of later) {
+    expect(u.origin).toBe(new URL(page.url()).origin);
+    expect(u.pathname.startsWith('/sub/path/'), u.href).toBe(true);
+    expect(own.has(u.pathname.slice('/sub/path/'.length)), u.href).toBe(true);
+  }
+  // The other language's catalogue (its base and this family's chunk) came when it
+  // was asked for, once each.
+  for (const chunk of [manifest.catalogues.ja.base, manifest.catalogues.ja.hybrid]) {
+    expect(later.filter((u) => u.pathname.endsWith(chunk))).toHaveLength(1);
+  }
   // Once loaded it works offline: a live re-run and stepping need nothing from the network.
+  requests.length = 0;
   await page.context().setOffline(true);
   await page.check('#live');
   await page.keyboard.press('End');
   await expect(page.locator('#caption')).toBeVisible();
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press('l');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   expect(requests).toEqual([]);
 });
 

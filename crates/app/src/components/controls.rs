@@ -92,10 +92,10 @@ pub fn Controls(p: &ControlsProps) -> Html {
         let exports = exports.clone();
         let onclick = Callback::from(move |_: MouseEvent| {
             if let Some(f) = exports.get(i) {
-                web::download(&f.name, f.mime, &f.bytes);
+                web::download(&f.name, &f.mime, &f.bytes);
             }
         });
-        let label = t(lang, f.label);
+        let label = t(lang, &f.label);
         html! { <button class="export-file" data-file={f.name.clone()} onclick={onclick}>{ label }</button> }
     });
     let play_label = if s.playing { "ui.pause" } else { "ui.play" };

@@ -1,12 +1,10 @@
 //! The current step in words and bytes: a caption, then the message inspector,
 //! the secret with its formula, the check with its outcome, or the alert.
 
-use cipherstage_tls::keys::{hkdf_label, Hash};
-// The cores' own derivations, so a formula written out with this run's inputs can be
-// recomputed by the code that computed the secret.
-use cipherstage_hybrid::hkdf;
-use cipherstage_ssh::kex;
-use cipherstage_transcript::{Event, Outcome, Role, Secret};
+// Reading a secret's recorded derivation needs no core; its HkdfLabel bytes come
+// from the worker, built by the TLS key schedule's own code (`wire::Ran`).
+pub use cipherstage_scenarios::formula::{Expansion, Labelled};
+use cipherstage_transcript::{Event, Outcome, Role};
 use yew::prelude::*;
 
 use super::inspector::Inspector;
@@ -69,10 +67,12 @@ pub fn Detail(p: &DetailProps) -> Html {
                     }
                     if let Some(f) = Expansion::of(sec) {
                         <p class="formula" id="formula-this-run">{ format!("{}: {}", t(lang, "ui.this_run_inputs"), f.call(lang)) }</p>
-                        <dl class="inputs">
-                            <dt>{ "HkdfLabel" }</dt>
-                            <dd><code class="hex-block">{ cipherstage_transcript::hex_encode(&f.hkdf_label()) }</code></dd>
-                        </dl>
+                        if let Some(label) = s.hkdf_labels.iter().find(|l| l.event == s.step) {
+                            <dl class="inputs">
+                                <dt>{ "HkdfLabel" }</dt>
+                                <dd><code class="hex-block">{ cipherstage_transcript::hex_encode(&label.bytes) }</code></dd>
+                            </dl>
+                        }
                     } else if let Some(f) = Labelled::of(sec) {
                         <p class="formula" id="formula-this-run">{ format!("{}: {}", t(lang, "ui.this_run_inputs"), f.call(lang)) }</p>
                     }
@@ -148,70 +148,14 @@ fn input_text(bytes: &[u8]) -> String {
     }
 }
 
-/// A TLS secret made by HKDF-Expand-Label (directly or as Derive-Secret), with the
-/// label, context and length this run used: the formula written out with them, and
-/// the HkdfLabel built by the key schedule's own code (`cipherstage_tls::keys`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expansion<'a> {
-    /// Derive-Secret (the context is a transcript hash) or plain HKDF-Expand-Label.
-    pub derive: bool,
-    /// The secret expanded from.
-    pub secret: &'a [u8],
-    /// The label, without the "tls13 " prefix HkdfLabel adds.
-    pub label: &'a [u8],
-    /// The context (a transcript hash, a ticket nonce, or empty).
-    pub context: &'a [u8],
-    /// The output length: the length of the secret shown.
-    pub len: usize,
+/// A derivation written out with this run's inputs, in the reader's language.
+pub trait Call {
+    /// The formula with this run's label, context and length written in.
+    fn call(&self, lang: Lang) -> String;
 }
 
-impl<'a> Expansion<'a> {
-    /// The expansion behind `sec`, if its formula is one.
-    pub fn of(sec: &'a Secret) -> Option<Self> {
-        let derive = match sec.formula.key.as_str() {
-            "tls.formula.derive_secret" => true,
-            "tls.formula.hkdf_expand_label" => false,
-            _ => return None,
-        };
-        let input = |name: &str| {
-            sec.formula
-                .inputs
-                .iter()
-                .find(|i| i.name == name)
-                .map(|i| i.bytes.as_slice())
-        };
-        let context = if derive {
-            input("tls.input.transcript_hash")?
-        } else {
-            input("tls.input.context").unwrap_or_default()
-        };
-        Some(Expansion {
-            derive,
-            secret: input("tls.input.secret")?,
-            label: input("tls.input.label")?,
-            context,
-            len: sec.bytes.len(),
-        })
-    }
-
-    /// HkdfLabel = length ‖ "tls13 " + label ‖ context, as the key schedule builds it.
-    pub fn hkdf_label(&self) -> Vec<u8> {
-        hkdf_label(self.label, self.context, self.len)
-    }
-
-    /// HKDF-Expand(secret, HkdfLabel, length) with the suite's hash (known from the
-    /// secret's length): what the secret must equal.
-    pub fn recompute(&self) -> Option<Vec<u8>> {
-        let hash = match self.secret.len() {
-            32 => Hash::Sha256,
-            48 => Hash::Sha384,
-            _ => return None,
-        };
-        Some(hash.expand(self.secret, &self.hkdf_label(), self.len))
-    }
-
-    /// The formula with this run's label, context and length written in.
-    pub fn call(&self, lang: Lang) -> String {
+impl Call for Expansion<'_> {
+    fn call(&self, lang: Lang) -> String {
         let label = format!("\"{}\"", String::from_utf8_lossy(self.label));
         let secret = tr(lang, "tls.input.secret");
         let context = if self.context.is_empty() {
@@ -233,85 +177,8 @@ impl<'a> Expansion<'a> {
     }
 }
 
-/// A secret whose formula takes a label chosen by the core: an SSH key A–F
-/// (RFC 4253 §7.2, the letter) or a hybrid-demo key or IV (HKDF-Expand with a text
-/// label), with the inputs this run recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Labelled<'a> {
-    /// HASH(K ‖ H ‖ letter ‖ session_id), extended: `k` is K as the mpint recorded.
-    SshKey {
-        /// K, mpint-encoded.
-        k: &'a [u8],
-        /// The exchange hash H.
-        h: &'a [u8],
-        /// The letter, A to F.
-        letter: u8,
-        /// The session id.
-        session_id: &'a [u8],
-        /// Bytes derived.
-        len: usize,
-    },
-    /// HKDF-Expand(PRK, label, length).
-    HkdfExpand {
-        /// The pseudorandom key.
-        prk: &'a [u8],
-        /// The label, used as HKDF's info.
-        label: &'a [u8],
-        /// Bytes derived.
-        len: usize,
-    },
-}
-
-impl<'a> Labelled<'a> {
-    /// The labelled derivation behind `sec`, if its formula is one.
-    pub fn of(sec: &'a Secret) -> Option<Self> {
-        let input = |name: &str| {
-            sec.formula
-                .inputs
-                .iter()
-                .find(|i| i.name == name)
-                .map(|i| i.bytes.as_slice())
-        };
-        let len = sec.bytes.len();
-        match sec.formula.key.as_str() {
-            "ssh.formula.derive_key" => Some(Labelled::SshKey {
-                k: input("ssh.input.k")?,
-                h: input("ssh.input.h")?,
-                letter: *input("ssh.input.letter")?.first()?,
-                session_id: input("ssh.input.session_id")?,
-                len,
-            }),
-            "formula.hkdf_expand" => Some(Labelled::HkdfExpand {
-                prk: input("input.prk")?,
-                label: input("input.label")?,
-                len,
-            }),
-            _ => None,
-        }
-    }
-
-    /// The secret recomputed by the core's own function from these inputs.
-    pub fn recompute(&self) -> Option<Vec<u8>> {
-        match *self {
-            Labelled::SshKey {
-                k,
-                h,
-                letter,
-                session_id,
-                len,
-            } => {
-                // The recorded K is an mpint: 4-byte length, then the integer with a 0x00
-                // in front when its top bit is set; kex::derive takes the bare integer.
-                let body = k.get(4..)?;
-                let bare = body.strip_prefix(&[0u8]).unwrap_or(body);
-                Some(kex::derive(bare, h, letter, session_id, len))
-            }
-            Labelled::HkdfExpand { prk, label, len } => hkdf::expand(prk, label, len),
-        }
-    }
-
-    /// The formula with this run's label and length written in.
-    pub fn call(&self, lang: Lang) -> String {
+impl Call for Labelled<'_> {
+    fn call(&self, lang: Lang) -> String {
         match *self {
             Labelled::SshKey { letter, len, .. } => {
                 let first = format!(

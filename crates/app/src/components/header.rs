@@ -67,7 +67,7 @@ pub fn Header(p: &HeaderProps) -> Html {
                 // The accessible name starts with the visible text (axe: label-content-name-mismatch).
                 <button id="lang-switch" onclick={switch} lang={lang.other().code()}
                     title={t(lang, "ui.switch_lang")}>
-                    { t(lang.other(), "ui.lang_name") }
+                    { lang.other().name() }
                 </button>
             </nav>
         </header>

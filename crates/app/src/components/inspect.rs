@@ -2,8 +2,11 @@
 //! every byte explained, like a message. Bad input gets a translated error with
 //! the byte offset; nothing breaks and nothing leaves the page.
 
-use cipherstage_scenarios::inspect::{inspect, InspectError, Inspected};
+use cipherstage_scenarios::inspect::MAX_INPUT;
+use cipherstage_scenarios::wire::{InspectError, Inspected, Request, Response, INSPECT_MODULE};
 use cipherstage_transcript::{Layer, Message};
+
+use crate::bridge::{self, Heard};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -36,16 +39,63 @@ pub fn Inspect(p: &InspectProps) -> Html {
             }
         })
     };
+    // Read in the worker (its inspect module links the certificate and SSH key
+    // annotators); an answer to an older paste is dropped.
+    let asked = use_mut_ref(|| 0u32);
+    // The explanations come with the inspect module's catalogue chunks.
+    let arrived = use_force_update();
     let go = {
+        let arrived = arrived.clone();
         let text = text.clone();
         let result = result.clone();
-        Callback::from(move |_: MouseEvent| result.set(Some(inspect(&text))))
+        let asked = asked.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mine = {
+                let mut n = asked.borrow_mut();
+                *n = n.wrapping_add(1);
+                *n
+            };
+            if text.len() > MAX_INPUT {
+                result.set(Some(Err(InspectError {
+                    key: "inspect.error.too_long".into(),
+                    offset: MAX_INPUT,
+                })));
+                return;
+            }
+            let result = result.clone();
+            let asked = asked.clone();
+            let arrived = arrived.clone();
+            crate::web::fetch_texts(lang, Some(INSPECT_MODULE), move || arrived.force_update());
+            bridge::post(
+                &Request::Inspect {
+                    text: (*text).clone(),
+                },
+                move |h| {
+                    if *asked.borrow() != mine {
+                        return;
+                    }
+                    let shown = match h {
+                        Heard::Progress(_) => return,
+                        Heard::Answer(Response::Inspected(found)) => Ok(*found),
+                        Heard::Answer(Response::InspectFailed(e)) => Err(e),
+                        Heard::Answer(_) | Heard::Failed(_) => Err(InspectError {
+                            key: "inspect.error.unavailable".into(),
+                            offset: 0,
+                        }),
+                    };
+                    result.set(Some(shown));
+                },
+            );
+        })
     };
     let shown = match &*result {
         None => html! {},
+        Some(_) if !crate::i18n::missing(lang, Some(INSPECT_MODULE)).is_empty() => html! {
+            <p class="notice" role="status">{ t(lang, "ui.busy.loading") }</p>
+        },
         Some(Err(e)) => html! {
             <p class="notice" role="alert" id="inspect-error">
-                { tr_args(lang, e.key, &[]) }{ " " }
+                { tr_args(lang, &e.key, &[]) }{ " " }
                 { tr_args(lang, "ui.inspect.at_offset", &[("offset".into(), e.offset.to_string())]) }
             </p>
         },
@@ -56,14 +106,14 @@ pub fn Inspect(p: &InspectProps) -> Html {
                 link: 0,
                 protocol: "inspect".into(),
                 layer: Layer::Application,
-                label: found.kind.into(),
+                label: found.kind.clone(),
                 bytes: found.bytes.clone(),
                 fields: found.fields.clone(),
                 tampered: None,
             };
             html! {
                 <div class="inspect-result" id="inspect-result">
-                    <h3>{ t(lang, found.kind) }</h3>
+                    <h3>{ t(lang, &found.kind) }</h3>
                     <dl class="facts">
                         { for found.facts.iter().map(|(k, v)| html! { <><dt>{ t(lang, k) }</dt><dd><code>{ v.clone() }</code></dd></> }) }
                     </dl>

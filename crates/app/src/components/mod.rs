@@ -1,5 +1,6 @@
 //! One component per file, each with its own `Props`.
 
+pub mod busy;
 pub mod controls;
 pub mod detail;
 pub mod header;

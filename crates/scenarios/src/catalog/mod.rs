@@ -10,3 +10,26 @@ pub(crate) mod smime;
 pub(crate) mod ssh;
 pub(crate) mod tls;
 pub(crate) mod vpn;
+
+/// The catalogue chunks (files under `crates/app/i18n/<lang>/`, by stem) each
+/// worker module's transcripts use besides the base every page has: the app
+/// fetches them when a scenario of the family opens, so the map page carries
+/// titles only, however many protocols join. A test runs every scenario and
+/// checks each key it shows is in the base or in these.
+pub const TEXTS: &[(&str, &[&str])] = &[
+    ("hybrid", &["hybrid"]),
+    ("tls", &["tls", "pki"]),
+    ("ssh", &["ssh"]),
+    ("ipsec", &["ipsec"]),
+    ("vpn", &["vpn", "tls", "pki", "ipsec"]),
+    ("smime", &["smime", "pki", "tls"]),
+    ("inspect", &["inspect", "pki", "ssh"]),
+];
+
+/// The chunks module `module` needs (none for an unknown one).
+pub fn texts(module: &str) -> &'static [&'static str] {
+    TEXTS
+        .iter()
+        .find(|(m, _)| *m == module)
+        .map_or(&[], |(_, t)| t)
+}
