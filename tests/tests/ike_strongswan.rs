@@ -123,6 +123,8 @@ fn outside_netns(name: &str) -> bool {
         "inside {}:\n{text}",
         ns.0
     );
+    // Shown with --nocapture: what the run inside printed.
+    println!("{text}");
     true
 }
 
@@ -718,5 +720,95 @@ fn charon_initiates_to_our_responder_and_both_hold_the_same_keys() {
         last("encryption responder key"),
         est.child.key_r,
         "CHILD_SA r→i"
+    );
+}
+
+#[test]
+fn a_ping_through_the_tunnel_reaches_charons_side_and_its_reply_opens_with_our_keys() {
+    use cipherstage_packets::{icmpv4, ipv4, IpProtocol, Ipv4Addr};
+    if outside_netns(
+        "a_ping_through_the_tunnel_reaches_charons_side_and_its_reply_opens_with_our_keys",
+    ) {
+        return;
+    }
+    let conn = RESPONDER_CONN
+        .replace("PROPOSALS", "aes256gcm16-prfsha256-x25519")
+        .replace("ESP", "aes256gcm16");
+    let charon = Charon::start("ping", &conn);
+    let (sock, local, remote) = endpoints(&charon);
+    let i = initiate(
+        &sock,
+        remote,
+        config(local, remote, Encr::AesGcm256, Group::Curve25519),
+        31,
+    );
+    let est = i
+        .established()
+        .unwrap_or_else(|| panic!("not established; charon:\n{}", charon.log()));
+    let (addr, _) = est.assigned.expect("an address from charon's pool");
+    // An echo request from our virtual address to the gateway's office-LAN address,
+    // in ESP tunnel mode inside UDP (charon forces encapsulation off port 500).
+    let (src, dst) = (Ipv4Addr::from(addr), Ipv4Addr::new(10, 0, 0, 1));
+    let icmp = icmpv4::Repr {
+        request: true,
+        ident: 0x4b45,
+        seq: 1,
+    }
+    .emit(b"cipherstage through strongSwan");
+    let inner = ipv4::Repr::new(src, dst, IpProtocol::Icmp, icmp.len(), 7).packet(&icmp);
+    let mut out = est.child.esp_i_to_r().unwrap();
+    let sealed = out.seal(4, &inner, [7; 8]).unwrap();
+    let to = std::net::SocketAddr::from((remote.ip, remote.port));
+    sock.send_to(&sealed.bytes, to).unwrap();
+    // charon's libipsec opens it, the namespace's kernel answers the ping, and the reply
+    // comes back sealed with the responder-to-initiator key.
+    let mut back = est.child.esp_r_to_i().unwrap();
+    let mut buf = vec![0u8; 65_536];
+    let mut reply = None;
+    for _ in 0..5 {
+        let Ok((n, _)) = sock.recv_from(&mut buf) else {
+            break;
+        };
+        if unframe_nat_t(&buf[..n]).is_some() {
+            continue; // an IKE message (none expected), not ESP
+        }
+        reply = Some(
+            back.open(&buf[..n])
+                .expect("the reply opens with our r→i key"),
+        );
+        break;
+    }
+    let reply = reply.unwrap_or_else(|| panic!("no ESP reply; charon:\n{}", charon.log()));
+    assert_eq!(reply.spi, est.child.spi_i, "sent to the SPI we chose");
+    let ip = ipv4::Packet::new_checked(&reply.payload[..]).unwrap();
+    assert_eq!((ip.src_addr(), ip.dst_addr()), (dst, src));
+    assert_eq!(ip.protocol(), IpProtocol::Icmp);
+    let echo = icmpv4::Packet::new_checked(ip.payload()).unwrap();
+    let r = icmpv4::Repr::parse(&echo).unwrap();
+    assert!(!r.request && r.ident == 0x4b45 && r.seq == 1, "{r:?}");
+    assert_eq!(echo.data(), b"cipherstage through strongSwan");
+    // charon counted one packet of our inner packet's length each way on this CHILD_SA.
+    let sas = charon.swanctl(&["--list-sas"]);
+    let line = |dir: &str, spi: u32| {
+        sas.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(&format!("{dir} {spi:08x},")))
+            .unwrap_or_else(|| panic!("no {dir} line for {spi:08x}:\n{sas}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let n = inner.len();
+    assert!(
+        sas.contains("INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-256"),
+        "{sas}"
+    );
+    assert!(
+        line("in ", est.child.spi_r).contains(&format!(", {n} bytes, 1 packets")),
+        "{sas}"
+    );
+    assert!(
+        line("out", est.child.spi_i).contains(&format!(", {n} bytes, 1 packets")),
+        "{sas}"
     );
 }
