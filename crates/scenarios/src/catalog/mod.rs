@@ -23,6 +23,7 @@ pub const TEXTS: &[(&str, &[&str])] = &[
     ("ipsec", &["ipsec"]),
     ("vpn", &["vpn", "tls", "pki", "ipsec"]),
     ("smime", &["smime", "pki", "tls"]),
+    ("ike", &["ike", "ipsec"]),
     ("inspect", &["inspect", "pki", "ssh"]),
 ];
 
