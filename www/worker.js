@@ -47,7 +47,9 @@ self.onmessage = async (e) => {
       self.postMessage({ id, benched: ok ? performance.now() - t0 : null });
       return;
     }
-    self.postMessage({ id, answer: m.handle(msg.request) });
+    // A heavy scene reports how far it is; the page shows a progress bar.
+    const report = (fraction) => self.postMessage({ id, progress: fraction });
+    self.postMessage({ id, answer: m.handle_reporting(msg.request, report) });
   } catch (err) {
     self.postMessage({ id, error: String(err && err.message ? err.message : err) });
   }

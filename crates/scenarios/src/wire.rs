@@ -196,6 +196,34 @@ pub fn answer(req: Request) -> Response {
     }
 }
 
+/// Who hears a run's progress.
+type Reporter = Box<dyn FnMut(f64)>;
+
+thread_local! {
+    static PROGRESS: std::cell::RefCell<Option<Reporter>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Reports how far the run in progress is (0 to 1): a heavy scene's runner calls
+/// this as it goes, and the worker posts it to the page's progress bar. Outside
+/// [`handle_reporting`] it does nothing.
+pub fn report_progress(fraction: f64) {
+    PROGRESS.with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut() {
+            if let Some(f) = p.as_mut() {
+                f(fraction.clamp(0.0, 1.0));
+            }
+        }
+    });
+}
+
+/// [`handle`], with `report` hearing each [`report_progress`] of the run.
+pub fn handle_reporting(request: &str, report: impl FnMut(f64) + 'static) -> String {
+    PROGRESS.with(|p| *p.borrow_mut() = Some(Box::new(report)));
+    let answer = handle(request);
+    PROGRESS.with(|p| *p.borrow_mut() = None);
+    answer
+}
+
 /// Answers a request given as JSON text, with JSON text (what the worker calls).
 pub fn handle(request: &str) -> String {
     match serde_json::from_str::<Request>(request) {
@@ -321,6 +349,36 @@ mod tests {
             Response::from_json(&handle(&unknown.to_json())),
             Some(Response::Refused(Refusal::UnknownScenario { .. }))
         ));
+    }
+
+    #[test]
+    fn progress_reaches_the_reporter_only_while_it_listens() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let heard = Rc::new(RefCell::new(Vec::new()));
+        report_progress(0.5); // nobody listens: nothing happens
+        let h = heard.clone();
+        let req = Request::Inspect {
+            text: String::new(),
+        }
+        .to_json();
+        let out = handle_reporting(&req, move |f| h.borrow_mut().push(f));
+        assert!(out.contains("inspect_failed"), "{out}");
+        report_progress(2.0);
+        assert!(
+            heard.borrow().is_empty(),
+            "no runner reported; none after the run"
+        );
+        PROGRESS.with(|p| {
+            *p.borrow_mut() = Some(Box::new({
+                let h = heard.clone();
+                move |f| h.borrow_mut().push(f)
+            }))
+        });
+        report_progress(2.0);
+        report_progress(-1.0);
+        PROGRESS.with(|p| *p.borrow_mut() = None);
+        assert_eq!(*heard.borrow(), vec![1.0, 0.0], "clamped to 0..1");
     }
 
     #[test]

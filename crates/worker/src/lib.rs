@@ -15,6 +15,18 @@ pub fn handle(request: &str) -> String {
     cipherstage_scenarios::wire::handle(request)
 }
 
+/// [`handle`], calling `report(fraction)` as a heavy scene reports its progress
+/// (the worker posts each to the page's progress bar).
+#[wasm_bindgen]
+pub fn handle_reporting(request: &str, report: js_sys::Function) -> String {
+    cipherstage_scenarios::wire::handle_reporting(request, move |f| {
+        let _ = report.call1(
+            &wasm_bindgen::JsValue::NULL,
+            &wasm_bindgen::JsValue::from_f64(f),
+        );
+    })
+}
+
 /// The families this module links, comma-separated (the loader checks it is the
 /// module it asked for).
 #[wasm_bindgen]
