@@ -119,6 +119,8 @@ pub struct Client {
     exit_status: Option<u32>,
     accepted_host_key: Option<PublicKey>,
     fwd: ForwardChannel,
+    rekey: Rekey,
+    rekey_after: Option<u64>,
 }
 
 impl core::fmt::Debug for Client {
@@ -142,6 +144,8 @@ impl Client {
             exit_status: None,
             accepted_host_key: None,
             fwd: ForwardChannel::default(),
+            rekey: Rekey::Idle,
+            rekey_after: None,
         }
     }
 
@@ -354,7 +358,6 @@ impl crate::session::Machine for Client {
         rng: &mut dyn RandomSource,
         events: &mut Vec<Event>,
     ) -> Result<(), Error> {
-        let me = self.s.me;
         // Messages that may come at any time once encrypted.
         match &msg {
             Msg::Disconnect { reason, .. } => return Err(Error::Disconnected(*reason)),
@@ -374,6 +377,14 @@ impl crate::session::Machine for Client {
             }
             _ => {}
         }
+        let msg = if self.s.kex_done {
+            match self.rekey_msg(msg, rng, events)? {
+                Some(msg) => msg,
+                None => return Ok(()),
+            }
+        } else {
+            msg
+        };
         let state = core::mem::replace(&mut self.state, State::Closed);
         self.state = match (state, msg) {
             (State::ExpectKexInit, msg @ Msg::KexInit(_)) => {
@@ -403,30 +414,12 @@ impl crate::session::Machine for Client {
                     signature,
                 },
             ) => {
-                let key = PublicKey::from_blob(&host_key).map_err(|_| Error::BadHostSignature)?;
-                let negotiated = self.s.negotiated.as_ref().map(|n| n.host_key.name.as_str());
-                if negotiated != Some(key.algorithm()) {
-                    return Err(Error::BadHostSignature);
-                }
-                let h = self.s.finish_kex(
-                    private,
-                    &private_bytes,
-                    &server_public,
-                    &host_key,
-                    &q_c,
-                    &server_public,
-                    events,
-                )?;
-                if !key.verify(&h, &signature) {
-                    check(
-                        events,
-                        me,
-                        "ssh.check.host_signature",
-                        Some(FailReason::BadSignature),
-                    );
-                    return Err(Error::BadHostSignature);
-                }
-                check(events, me, "ssh.check.host_signature", None);
+                let reply = EcdhReply {
+                    host_key,
+                    server_public,
+                    signature,
+                };
+                let key = self.ecdh_reply(private, &private_bytes, &q_c, reply, events)?;
                 self.check_host_key(&key, events)?;
                 self.accepted_host_key = Some(key);
                 self.s.send(&Msg::NewKeys, rng)?;
@@ -569,11 +562,173 @@ impl crate::session::Machine for Client {
             (State::Forward { remote }, msg) => self.forward_msg(remote, msg, rng)?,
             (_, msg) => return Err(Error::Unexpected(msg.number())),
         };
-        Ok(())
+        self.maybe_rekey(rng, events)
     }
 }
 
+/// The three fields of KEX_ECDH_REPLY.
+struct EcdhReply {
+    host_key: Vec<u8>,
+    server_public: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+/// A key re-exchange after the first (RFC 4253 §9), initiated by either side.
+enum Rekey {
+    Idle,
+    /// Our KEXINIT is out; the server's is next.
+    Sent,
+    /// Our ECDH_INIT is out.
+    ExpectEcdhReply {
+        private: agreement::EphemeralPrivateKey,
+        private_bytes: [u8; 32],
+        q_c: Vec<u8>,
+    },
+    /// Our NEWKEYS is out; the server's is next.
+    ExpectNewKeys,
+}
+
 impl Client {
+    /// Starts a key re-exchange itself once `bytes` have been sent and received
+    /// together since the last one (as OpenSSH's RekeyLimit).
+    pub fn rekey_after_bytes(&mut self, bytes: u64) {
+        self.rekey_after = Some(bytes.max(1024));
+    }
+
+    /// Key exchanges finished on this connection (1 after the first).
+    pub fn key_exchanges(&self) -> u32 {
+        self.s.exchanges
+    }
+
+    /// K, H and the keys from the server's ECDH reply, after checking the host
+    /// key's type and its signature over H; returns the host key.
+    fn ecdh_reply(
+        &mut self,
+        private: agreement::EphemeralPrivateKey,
+        private_bytes: &[u8; 32],
+        q_c: &[u8],
+        r: EcdhReply,
+        events: &mut Vec<Event>,
+    ) -> Result<PublicKey, Error> {
+        let me = self.s.me;
+        let key = PublicKey::from_blob(&r.host_key).map_err(|_| Error::BadHostSignature)?;
+        let negotiated = self.s.negotiated.as_ref().map(|n| n.host_key.name.as_str());
+        if negotiated != Some(key.algorithm()) {
+            return Err(Error::BadHostSignature);
+        }
+        let h = self.s.finish_kex(
+            private,
+            private_bytes,
+            &r.server_public,
+            &r.host_key,
+            q_c,
+            &r.server_public,
+            events,
+        )?;
+        if !key.verify(&h, &r.signature) {
+            check(
+                events,
+                me,
+                "ssh.check.host_signature",
+                Some(FailReason::BadSignature),
+            );
+            return Err(Error::BadHostSignature);
+        }
+        check(events, me, "ssh.check.host_signature", None);
+        Ok(key)
+    }
+
+    /// A message of a re-exchange; gives back any other message.
+    fn rekey_msg(
+        &mut self,
+        msg: Msg,
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<Option<Msg>, Error> {
+        let rekey = core::mem::replace(&mut self.rekey, Rekey::Idle);
+        self.rekey = match (rekey, msg) {
+            (r @ (Rekey::Idle | Rekey::Sent), msg @ Msg::KexInit(_)) => {
+                if matches!(r, Rekey::Idle) {
+                    self.s
+                        .start_rekey(&self.cfg.algorithms.clone(), rng, events)?;
+                }
+                self.s.peer_kexinit(&msg, events)?;
+                let (private, private_bytes, q_c) = self.s.ephemeral(rng, events)?;
+                self.s.send(
+                    &Msg::KexEcdhInit {
+                        client_public: q_c.clone(),
+                    },
+                    rng,
+                )?;
+                Rekey::ExpectEcdhReply {
+                    private,
+                    private_bytes,
+                    q_c,
+                }
+            }
+            (
+                Rekey::ExpectEcdhReply {
+                    private,
+                    private_bytes,
+                    q_c,
+                },
+                Msg::KexEcdhReply {
+                    host_key,
+                    server_public,
+                    signature,
+                },
+            ) => {
+                let reply = EcdhReply {
+                    host_key,
+                    server_public,
+                    signature,
+                };
+                let key = self.ecdh_reply(private, &private_bytes, &q_c, reply, events)?;
+                // The same host key as at the first exchange, or the connection ends.
+                if self.accepted_host_key.as_ref() != Some(&key) {
+                    return Err(Error::HostKeyChanged);
+                }
+                self.s.send(&Msg::NewKeys, rng)?;
+                self.s.activate_send()?;
+                self.s.release_held(rng)?;
+                self.flush_forward(rng)?;
+                Rekey::ExpectNewKeys
+            }
+            (Rekey::ExpectNewKeys, Msg::NewKeys) => {
+                self.s.activate_recv()?;
+                narrate(events, "ssh.narr.rekey_done", &[]);
+                Rekey::Idle
+            }
+            (Rekey::ExpectEcdhReply { .. } | Rekey::ExpectNewKeys, msg) => {
+                return Err(Error::Unexpected(msg.number()))
+            }
+            (_, msg @ (Msg::KexEcdhReply { .. } | Msg::NewKeys)) => {
+                return Err(Error::Unexpected(msg.number()))
+            }
+            (r, msg) => {
+                self.rekey = r;
+                return Ok(Some(msg));
+            }
+        };
+        Ok(None)
+    }
+
+    /// Starts a re-exchange when the limit is reached (once logged in).
+    fn maybe_rekey(
+        &mut self,
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let due = self.rekey_after.is_some_and(|n| self.s.since_kex >= n);
+        let connected = matches!(self.state, State::Session { .. } | State::Forward { .. });
+        if due && connected && matches!(self.rekey, Rekey::Idle) {
+            self.s
+                .start_rekey(&self.cfg.algorithms.clone(), rng, events)?;
+            self.rekey = Rekey::Sent;
+        }
+        Ok(())
+    }
+
     fn session_msg(
         &mut self,
         remote: u32,

@@ -23,7 +23,7 @@ use crate::keys::{HostKey, PublicKey};
 use crate::scp::{self, Piece, ScpSink, ScpSource};
 pub use crate::session::Algorithms;
 use crate::session::MAX_PACKET;
-use crate::session::{check, Session, Side};
+use crate::session::{check, narrate, Session, Side};
 use crate::sftp::{MemFs, SftpServer};
 use crate::transport::Outgoing;
 use crate::wire::message::open_failure;
@@ -133,6 +133,22 @@ pub struct Server {
     events: Vec<ChannelEvent>,
     /// The file system the "sftp" subsystem serves (none: the subsystem is refused).
     files: Option<MemFs>,
+    /// Where a re-exchange of keys stands (RFC 4253 §9).
+    rekey: Rekey,
+    /// Start a re-exchange after this many bytes each way together.
+    rekey_after: Option<u64>,
+}
+
+/// A key re-exchange after the first (RFC 4253 §9), initiated by either side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rekey {
+    Idle,
+    /// Our KEXINIT is out; the client's is next.
+    Sent,
+    /// Both KEXINITs are out; the client's ECDH_INIT is next.
+    ExpectEcdhInit,
+    /// Our NEWKEYS is out; the client's is next.
+    ExpectNewKeys,
 }
 
 /// The user signature algorithms this server verifies, as its EXT_INFO lists them.
@@ -164,7 +180,107 @@ impl Server {
             next_channel: 0,
             events: Vec::new(),
             files: None,
+            rekey: Rekey::Idle,
+            rekey_after: None,
         }
+    }
+
+    /// Starts a key re-exchange itself once `bytes` have been sent and received
+    /// together since the last one (as OpenSSH's RekeyLimit).
+    pub fn rekey_after_bytes(&mut self, bytes: u64) {
+        self.rekey_after = Some(bytes.max(1024));
+    }
+
+    /// Key exchanges finished on this connection (1 after the first, more after re-keying).
+    pub fn key_exchanges(&self) -> u32 {
+        self.s.exchanges
+    }
+
+    /// Starts a re-exchange when the limit is reached.
+    fn maybe_rekey(
+        &mut self,
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let due = self.rekey_after.is_some_and(|n| self.s.since_kex >= n);
+        if due && self.rekey == Rekey::Idle && matches!(self.state, State::Connection) {
+            self.s.start_rekey(&self.cfg.algorithms, rng, events)?;
+            self.rekey = Rekey::Sent;
+        }
+        Ok(())
+    }
+
+    /// The ECDH reply of a key exchange: ephemeral key, K, H, keys, the host key's
+    /// signature over H, then NEWKEYS and the new keys for what we send.
+    fn kex_reply(
+        &mut self,
+        client_public: &[u8],
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let (private, private_bytes, q_s) = self.s.ephemeral(rng, events)?;
+        let k_s = self.cfg.host_key.public().blob();
+        let h = self.s.finish_kex(
+            private,
+            &private_bytes,
+            client_public,
+            &k_s,
+            client_public,
+            &q_s,
+            events,
+        )?;
+        let signer = self.cfg.forge_with.as_ref().unwrap_or(&self.cfg.host_key);
+        let signature = signer.sign(&h, rng).ok_or(Error::Random)?;
+        self.s.send(
+            &Msg::KexEcdhReply {
+                host_key: k_s,
+                server_public: q_s,
+                signature,
+            },
+            rng,
+        )?;
+        self.s.send(&Msg::NewKeys, rng)?;
+        self.s.activate_send()
+    }
+
+    /// A message of a re-exchange; gives back any other message.
+    fn rekey_msg(
+        &mut self,
+        msg: Msg,
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<Option<Msg>, Error> {
+        match (self.rekey, msg) {
+            (Rekey::Idle | Rekey::Sent, msg @ Msg::KexInit(_)) => {
+                if self.rekey == Rekey::Idle {
+                    self.s.start_rekey(&self.cfg.algorithms, rng, events)?;
+                }
+                self.s.peer_kexinit(&msg, events)?;
+                self.rekey = Rekey::ExpectEcdhInit;
+            }
+            (Rekey::ExpectEcdhInit, Msg::KexEcdhInit { client_public }) => {
+                self.kex_reply(&client_public, rng, events)?;
+                self.s.release_held(rng)?;
+                for local in self.channels.iter().map(|c| c.c.local).collect::<Vec<_>>() {
+                    self.flush(local, rng)?;
+                }
+                self.rekey = Rekey::ExpectNewKeys;
+            }
+            (Rekey::ExpectNewKeys, Msg::NewKeys) => {
+                self.s.activate_recv()?;
+                narrate(events, "ssh.narr.rekey_done", &[]);
+                self.rekey = Rekey::Idle;
+            }
+            // After its KEXINIT the client sends only key-exchange messages until NEWKEYS.
+            (Rekey::ExpectEcdhInit | Rekey::ExpectNewKeys, msg) => {
+                return Err(Error::Unexpected(msg.number()))
+            }
+            (_, msg @ (Msg::KexEcdhInit { .. } | Msg::NewKeys)) => {
+                return Err(Error::Unexpected(msg.number()))
+            }
+            (_, msg) => return Ok(Some(msg)),
+        }
+        Ok(None)
     }
 
     /// Serves the "sftp" subsystem on `fs` (shared by every channel).
@@ -733,29 +849,7 @@ impl crate::session::Machine for Server {
                 State::ExpectEcdhInit
             }
             (State::ExpectEcdhInit, Msg::KexEcdhInit { client_public }) => {
-                let (private, private_bytes, q_s) = self.s.ephemeral(rng, events)?;
-                let k_s = self.cfg.host_key.public().blob();
-                let h = self.s.finish_kex(
-                    private,
-                    &private_bytes,
-                    &client_public,
-                    &k_s,
-                    &client_public,
-                    &q_s,
-                    events,
-                )?;
-                let signer = self.cfg.forge_with.as_ref().unwrap_or(&self.cfg.host_key);
-                let signature = signer.sign(&h, rng).ok_or(Error::Random)?;
-                self.s.send(
-                    &Msg::KexEcdhReply {
-                        host_key: k_s,
-                        server_public: q_s,
-                        signature,
-                    },
-                    rng,
-                )?;
-                self.s.send(&Msg::NewKeys, rng)?;
-                self.s.activate_send()?;
+                self.kex_reply(&client_public, rng, events)?;
                 if self.s.peer_wants_ext_info {
                     // RFC 8308 §2.4: right after our NEWKEYS; tells the client which
                     // signature algorithms it may use for user authentication.
@@ -799,7 +893,10 @@ impl crate::session::Machine for Server {
             }
             (State::Connection, msg) => {
                 self.state = State::Connection;
-                self.channel_msg(msg, rng)?;
+                if let Some(msg) = self.rekey_msg(msg, rng, events)? {
+                    self.channel_msg(msg, rng)?;
+                }
+                self.maybe_rekey(rng, events)?;
                 State::Connection
             }
             (_, msg) => return Err(Error::Unexpected(msg.number())),

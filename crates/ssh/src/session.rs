@@ -68,6 +68,14 @@ pub(crate) struct Session {
     pub skip_guess: bool,
     /// The peer's KEXINIT offered "ext-info-c" (RFC 8308 §2.1).
     pub peer_wants_ext_info: bool,
+    /// Our KEXINIT of a re-exchange is out: connection messages wait (RFC 4253 §9).
+    pub holding: bool,
+    /// Connection messages that wait for NEWKEYS: label, payload, fields.
+    held: Vec<(&'static str, Vec<u8>, Vec<cipherstage_transcript::Field>)>,
+    /// Bytes sent and received since the last NEWKEYS (for a re-key limit).
+    pub since_kex: u64,
+    /// Key exchanges finished on this connection (1 after the first).
+    pub exchanges: u32,
 }
 
 /// An SSH endpoint's state machine as the shared receive loop drives it: the client
@@ -196,12 +204,59 @@ impl Session {
             keylog: None,
             skip_guess: false,
             peer_wants_ext_info: false,
+            holding: false,
+            held: Vec::new(),
+            since_kex: 0,
+            exchanges: 0,
         }
     }
 
     pub fn send(&mut self, msg: &Msg, rng: &mut dyn RandomSource) -> Result<(), Error> {
-        let o = self.t.seal(msg, rng)?;
+        let mut w = wire::Writer::new();
+        msg.emit(&mut w);
+        let (payload, fields) = w.finish();
+        self.send_payload(msg.label(), payload, fields, rng)
+    }
+
+    /// Seals a payload, or holds it while a re-exchange is under way and it is a
+    /// connection message (number 50 and up: RFC 4253 §9 allows only transport
+    /// messages between KEXINIT and NEWKEYS).
+    fn send_payload(
+        &mut self,
+        label: &'static str,
+        payload: Vec<u8>,
+        fields: Vec<cipherstage_transcript::Field>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(), Error> {
+        if self.holding && payload.first().is_some_and(|n| *n >= 50) {
+            self.held.push((label, payload, fields));
+            return Ok(());
+        }
+        let o = self.t.seal_payload(label, &payload, fields, rng)?;
+        self.since_kex = self.since_kex.saturating_add(o.bytes.len() as u64);
         self.out.push(o);
+        Ok(())
+    }
+
+    /// Starts a re-exchange (RFC 4253 §9): a fresh KEXINIT; connection messages
+    /// wait until our NEWKEYS is out.
+    pub fn start_rekey(
+        &mut self,
+        algs: &Algorithms,
+        rng: &mut dyn RandomSource,
+        events: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        narrate(events, "ssh.narr.rekey_start", &[]);
+        self.holding = true;
+        self.send_kexinit(algs, false, rng)
+    }
+
+    /// After our NEWKEYS of a re-exchange: what waited goes out under the new keys.
+    pub fn release_held(&mut self, rng: &mut dyn RandomSource) -> Result<(), Error> {
+        self.holding = false;
+        for (label, payload, fields) in core::mem::take(&mut self.held) {
+            self.send_payload(label, payload, fields, rng)?;
+        }
         Ok(())
     }
 
@@ -225,8 +280,7 @@ impl Session {
                     w.u32("recipient_channel", recipient);
                     w.string_group("channel_data", &data, note.fields);
                     let (payload, fields) = w.finish();
-                    let o = self.t.seal_payload(note.label, &payload, fields, rng)?;
-                    self.out.push(o);
+                    self.send_payload(note.label, payload, fields, rng)?;
                 }
             }
         }
@@ -241,10 +295,20 @@ impl Session {
             bytes,
             fields,
         });
+        self.send_kexinit(algs, algs.strict, rng)
+    }
+
+    /// Sends KEXINIT; `markers` adds the strict-KEX marker (only in the first).
+    fn send_kexinit(
+        &mut self,
+        algs: &Algorithms,
+        markers: bool,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(), Error> {
         let mut cookie = [0u8; 16];
         rng.fill(&mut cookie).map_err(|_| Error::Random)?;
         let mut kex = algs.kex.clone();
-        if algs.strict {
+        if markers {
             kex.push(
                 match self.side {
                     Side::Client => kex::STRICT_CLIENT,
@@ -296,6 +360,7 @@ impl Session {
                 Some(p) => p,
                 None => return Ok(None),
             };
+            self.since_kex = self.since_kex.saturating_add(payload.len() as u64);
             // A wrongly guessed first key-exchange packet is ignored (RFC 4253 §7):
             // the first message numbered 30–49 after KEXINIT.
             if self.skip_guess && payload.first().is_some_and(|n| (30..=49).contains(n)) {
@@ -353,7 +418,8 @@ impl Session {
             return Err(Error::Unexpected(msg.number()));
         };
         // Strict KEX requires KEXINIT to be the very first packet.
-        let first = self.t.recv_seq == 1;
+        let rekey = self.kex_done;
+        let first = self.t.recv_seq == 1 || rekey;
         self.peer_kexinit = msg.to_bytes();
         let own = Msg::parse(&self.own_kexinit)?;
         let Msg::KexInit(own) = own else {
@@ -363,14 +429,18 @@ impl Session {
             Side::Client => (&*own, &**peer),
             Side::Server => (&**peer, &*own),
         };
-        let n = kex::negotiate(c, s).map_err(|e| Error::Negotiation(e.0))?;
+        let mut n = kex::negotiate(c, s).map_err(|e| Error::Negotiation(e.0))?;
+        if rekey {
+            // Strict KEX is decided by the first exchange and holds for the connection.
+            n.strict = self.negotiated.as_ref().is_some_and(|p| p.strict);
+        }
         // RFC 4253 §7: a guess is right when both sides' first key exchange and
         // host key algorithms are the same (OpenSSH's proposals_match).
         let first_same = |a: &[String], b: &[String]| a.first() == b.first();
         self.skip_guess = peer.first_kex_follows
             && !(first_same(&c.kex, &s.kex) && first_same(&c.host_key, &s.host_key));
         self.peer_wants_ext_info =
-            self.side == Side::Server && peer.kex.iter().any(|k| k == "ext-info-c");
+            !rekey && self.side == Side::Server && peer.kex.iter().any(|k| k == "ext-info-c");
         if n.strict && !first {
             return Err(Error::Unexpected(wire::message::num::KEXINIT));
         }
@@ -600,6 +670,8 @@ impl Session {
         }
         .ok_or(Error::Internal)?;
         self.kex_done = true;
+        self.since_kex = 0;
+        self.exchanges = self.exchanges.saturating_add(1);
         self.t.rekey_recv(&k, strict)
     }
 }

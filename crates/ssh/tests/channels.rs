@@ -356,3 +356,97 @@ fn keepalives_are_answered() {
     assert_eq!(text(&o.stdout), "alive\n");
     assert!(!m.log().contains("Timeout, server"), "{}", m.log());
 }
+
+/// 1 MB through `cat` on a connection that re-keys every 64 kB: once with the
+/// client asking (RekeyLimit), once with our server asking (CS_REKEY_BYTES). The
+/// bytes come back identical; the client's log counts the key exchanges.
+fn cat_through_rekeying(extra: &[&str], server_env: Option<&str>) -> String {
+    let dir = temp_dir("rekey");
+    let host = demo_host_key(ED25519, "cipherstage demo host key")
+        .unwrap()
+        .public();
+    let user = demo_key("cipherstage demo user key").unwrap();
+    let id = dir.join("id");
+    std::fs::write(&id, user.to_openssh_private("alice")).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&id, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let kh = dir.join("known_hosts");
+    std::fs::write(
+        &kh,
+        format!(
+            "{}\n",
+            KnownHost {
+                hosts: vec!["server.example".into()],
+                key: host
+            }
+            .to_line()
+        ),
+    )
+    .unwrap();
+    let server = env!("CARGO_BIN_EXE_cipherstage-ssh-stdio-server");
+    let mut cmd = Command::new(SSH);
+    cmd.args(["-F", "/dev/null", "-v"])
+        .arg("-o")
+        .arg(format!("ProxyCommand={server}"))
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", kh.display()))
+        .args(["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"])
+        .args(["-o", "IdentitiesOnly=yes"])
+        .arg("-i")
+        .arg(&id)
+        .args(extra)
+        .args(["alice@server.example", "cat"]);
+    if let Some(n) = server_env {
+        cmd.env("CS_REKEY_BYTES", n);
+    }
+    let data: Vec<u8> = (0..1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(40_503) >> 11) as u8)
+        .collect();
+    let mut k = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = k.id();
+    let mut stdin = k.stdin.take().unwrap();
+    let input = data.clone();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(k.wait_with_output());
+    });
+    let out = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(o) => o.unwrap(),
+        Err(_) => {
+            kill(pid);
+            panic!("cat through re-keying did not finish");
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let log = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(out.stdout == data, "{} bytes back\n{log}", out.stdout.len());
+    log
+}
+
+#[test]
+fn the_client_re_keys_every_64_kb_and_the_session_goes_on() {
+    let log = cat_through_rekeying(&["-o", "RekeyLimit=64K"], None);
+    let exchanges = log.matches("SSH2_MSG_NEWKEYS received").count();
+    eprintln!("{exchanges} key exchanges");
+    assert!(exchanges >= 10, "{exchanges} key exchanges\n{log}");
+}
+
+#[test]
+fn our_server_re_keys_every_64_kb_and_the_client_follows() {
+    let log = cat_through_rekeying(&[], Some("65536"));
+    let exchanges = log.matches("SSH2_MSG_NEWKEYS received").count();
+    eprintln!("{exchanges} key exchanges");
+    assert!(exchanges >= 10, "{exchanges} key exchanges\n{log}");
+    assert!(log.contains("SSH2_MSG_KEXINIT received"), "{log}");
+}

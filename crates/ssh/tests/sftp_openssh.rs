@@ -250,11 +250,23 @@ struct Run {
     sent: Vec<Outgoing>,
     extensions: Vec<String>,
     exit_status: Option<u32>,
+    key_exchanges: u32,
 }
 
 /// Our SSH client (subsystem "sftp") and our SFTP client running `jobs` against
 /// real `sshd -i` over pipes.
 fn sftp_via_sshd(dir: &Path, subsystem: &str, jobs: Vec<Job>) -> Run {
+    sftp_via_sshd_with(dir, subsystem, jobs, "", None)
+}
+
+/// As [`sftp_via_sshd`], with more sshd_config lines and our client's own re-key limit.
+fn sftp_via_sshd_with(
+    dir: &Path,
+    subsystem: &str,
+    jobs: Vec<Job>,
+    extra: &str,
+    rekey: Option<u64>,
+) -> Run {
     require(SSHD);
     std::fs::create_dir_all("/run/sshd").unwrap();
     let host = demo_host_key(ED25519, "cipherstage demo host key").unwrap();
@@ -273,7 +285,7 @@ fn sftp_via_sshd(dir: &Path, subsystem: &str, jobs: Vec<Job>) -> Run {
         format!(
             "HostKey {}\nAuthorizedKeysFile {}\nStrictModes no\nUsePAM no\nPidFile none\n\
              PermitRootLogin prohibit-password\nPasswordAuthentication no\n\
-             KbdInteractiveAuthentication no\nCiphers {}\nLogLevel VERBOSE\nSubsystem sftp {subsystem}\n",
+             KbdInteractiveAuthentication no\nCiphers {}\nLogLevel VERBOSE\nSubsystem sftp {subsystem}\n{extra}\n",
             host_path.display(),
             ak.display(),
             kex::AES256_GCM,
@@ -320,6 +332,9 @@ fn sftp_via_sshd(dir: &Path, subsystem: &str, jobs: Vec<Job>) -> Run {
         0,
     );
     client.subsystem("sftp");
+    if let Some(n) = rekey {
+        client.rekey_after_bytes(n);
+    }
     let mut sftp = SftpClient::new(jobs, 8192);
     let mut rng = Seeded::new(7);
     let mut events = Vec::new();
@@ -381,6 +396,7 @@ fn sftp_via_sshd(dir: &Path, subsystem: &str, jobs: Vec<Job>) -> Run {
         sent,
         extensions: sftp.extensions.clone(),
         exit_status: client.exit_status(),
+        key_exchanges: client.key_exchanges(),
     }
 }
 
@@ -599,4 +615,55 @@ fn openssh_scp_classic_protocol_against_our_server() {
         MemFs::demo("alice", 0).file("/etc/motd").unwrap()
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Our SSH + SFTP client with sshd re-keying every 32 kB (sshd starts it) and,
+/// separately, with our client re-keying every 32 kB (we start it): 300 kB up and
+/// down, the files identical, many key exchanges on the one connection.
+#[test]
+fn our_client_re_keys_with_sshd_both_ways() {
+    for (extra, ours) in [("RekeyLimit 32K", None), ("", Some(32 * 1024))] {
+        let dir = temp_dir("rekey");
+        let files = dir.join("files");
+        std::fs::create_dir_all(&files).unwrap();
+        let up = blob(300_000, 8);
+        let run = sftp_via_sshd_with(
+            &dir,
+            "internal-sftp",
+            vec![
+                Job::Upload {
+                    remote: files.join("up.bin").display().to_string(),
+                    data: up.clone(),
+                    resume: false,
+                },
+                Job::Download {
+                    remote: files.join("up.bin").display().to_string(),
+                    have: Vec::new(),
+                },
+            ],
+            extra,
+            ours,
+        );
+        assert_eq!(std::fs::read(files.join("up.bin")).unwrap(), up);
+        assert!(
+            matches!(&run.outcomes[1], Outcome::Downloaded { data, .. } if *data == up),
+            "{:?}",
+            run.outcomes.len()
+        );
+        assert!(
+            run.key_exchanges >= 10,
+            "{extra} {ours:?}: {} exchanges",
+            run.key_exchanges
+        );
+        let rekeys = run
+            .sent
+            .iter()
+            .filter(|o| o.label == "ssh.msg.kexinit")
+            .count();
+        assert!(rekeys >= 10, "{rekeys} KEXINIT sent");
+        for s in &run.sent {
+            check_fields(&s.fields, 0, s.bytes.len()).unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -7,7 +7,8 @@
 //! refused as administratively prohibited. The "sftp" subsystem serves the demo
 //! in-memory file system (`MemFs::demo`); with `CS_SFTP_DUMP=DIR` in the
 //! environment, its files are written under DIR when the connection ends (so a
-//! test can compare them). For interop tests, not for real use.
+//! test can compare them). `CS_REKEY_BYTES=N` makes it start a key
+//! re-exchange every N bytes. For interop tests, not for real use.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -135,6 +136,13 @@ fn main() {
     );
     server.allow_forwarding(true);
     server.serve_sftp(MemFs::demo("alice", DEMO_TIME));
+    // CS_REKEY_BYTES=N: our server starts a key re-exchange every N bytes.
+    if let Some(n) = std::env::var("CS_REKEY_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        server.rekey_after_bytes(n);
+    }
     let mut rng = Live;
     let mut events = Vec::new();
     let mut stdout = std::io::stdout().lock();
