@@ -42,11 +42,113 @@ thread_local! {
 
 /// The build's manifest (`<script type="application/json" id="cipherstage-build">`,
 /// written by `cargo xtask modules`): the worker's file and every module's files.
-pub fn manifest() -> Option<serde_json::Value> {
-    let text = gloo::utils::document()
+pub fn manifest() -> Option<String> {
+    gloo::utils::document()
         .get_element_by_id("cipherstage-build")?
-        .text_content()?;
-    serde_json::from_str(&text).ok()
+        .text_content()
+}
+
+/// The JSON text of the value at `path` (object keys) in `json`, or `None`. A
+/// small reader for the manifest's objects of objects and strings, so the page
+/// carries no general JSON value type for it; anything it cannot follow is `None`.
+pub fn lookup<'a>(json: &'a str, path: &[&str]) -> Option<&'a str> {
+    let mut v = json.trim();
+    for key in path {
+        v = member(v, key)?;
+    }
+    Some(v)
+}
+
+/// A JSON string's contents (the manifest's names need no escapes).
+pub fn string(v: &str) -> Option<&str> {
+    let inner = v.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
+}
+
+/// The value of member `key` of the object `obj`.
+fn member<'a>(obj: &'a str, key: &str) -> Option<&'a str> {
+    let b = obj.as_bytes();
+    if b.first() != Some(&b'{') {
+        return None;
+    }
+    let mut i = 1;
+    loop {
+        i = skip_ws(b, i);
+        if b.get(i) == Some(&b'}') {
+            return None;
+        }
+        let k_end = end_of(b, i)?;
+        let k = obj.get(i..k_end)?;
+        i = skip_ws(b, k_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let v_end = end_of(b, i)?;
+        if string(k) == Some(key) {
+            return obj.get(i..v_end);
+        }
+        i = skip_ws(b, v_end);
+        match b.get(i) {
+            Some(b',') => i += 1,
+            _ => return None,
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// The end (exclusive) of the JSON value starting at `i`: a string, an object or
+/// array (nesting counted, strings inside skipped), or a bare word or number.
+fn end_of(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => {
+            let mut j = i + 1;
+            loop {
+                match b.get(j)? {
+                    b'\\' => j += 2,
+                    b'"' => return Some(j + 1),
+                    _ => j += 1,
+                }
+            }
+        }
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match b.get(j)? {
+                    b'"' => {
+                        j = end_of(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while b
+                .get(j)
+                .is_some_and(|c| !matches!(c, b',' | b'}' | b']') && !c.is_ascii_whitespace())
+            {
+                j += 1;
+            }
+            (j > i).then_some(j)
+        }
+    }
 }
 
 fn get(v: &JsValue, key: &str) -> JsValue {
@@ -59,9 +161,8 @@ fn set(o: &js_sys::Object, key: &str, v: &JsValue) {
 
 fn start() -> Result<Bridge, String> {
     let m = manifest().ok_or("the build's manifest is missing")?;
-    let file = m
-        .get("worker")
-        .and_then(|w| w.as_str())
+    let file = lookup(&m, &["worker"])
+        .and_then(string)
         .ok_or("the manifest names no worker")?;
     let opts = web_sys::WorkerOptions::new();
     opts.set_type(web_sys::WorkerType::Module);
@@ -121,8 +222,8 @@ fn start() -> Result<Bridge, String> {
     // The module table, once: the worker imports a module's files the first time a
     // request names it.
     let init = js_sys::Object::new();
-    let modules = m.get("modules").map(|v| v.to_string()).unwrap_or_default();
-    set(&init, "init", &JsValue::from_str(&modules));
+    let modules = lookup(&m, &["modules"]).unwrap_or("{}");
+    set(&init, "init", &JsValue::from_str(modules));
     worker.post_message(&init).map_err(|e| format!("{e:?}"))?;
     Ok(Bridge {
         worker,
@@ -210,4 +311,42 @@ pub fn cancel() {
             bridge.waiting.borrow_mut().clear();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_reader_follows_objects_and_refuses_what_it_cannot_read() {
+        let m = r#" {"app":{"js":"app-1.js","wasm":"app-2.wasm"}, "worker" : "w-3.js",
+            "modules":{"tls":{"js":"core-tls-4.js","wasm":"core-tls-5.wasm"},"x":[1,{"}":"{"}]},
+            "catalogues":{"ja":{"base":"i18n-ja-base-6.txt"}}} "#;
+        assert_eq!(lookup(m, &["worker"]).and_then(string), Some("w-3.js"));
+        assert_eq!(
+            lookup(m, &["app", "wasm"]).and_then(string),
+            Some("app-2.wasm")
+        );
+        assert_eq!(
+            lookup(m, &["catalogues", "ja", "base"]).and_then(string),
+            Some("i18n-ja-base-6.txt")
+        );
+        assert_eq!(
+            lookup(m, &["modules"]),
+            Some(r#"{"tls":{"js":"core-tls-4.js","wasm":"core-tls-5.wasm"},"x":[1,{"}":"{"}]}"#)
+        );
+        assert_eq!(lookup(m, &["modules", "ssh"]), None);
+        assert_eq!(lookup(m, &["worker", "js"]), None);
+        for bad in [
+            "",
+            "{",
+            "{\"a\"",
+            "{\"a\":",
+            "{\"a\":\"b",
+            "[]",
+            "{\"a\" \"b\"}",
+        ] {
+            assert_eq!(lookup(bad, &["a"]), None, "{bad}");
+        }
+    }
 }

@@ -430,8 +430,9 @@ pub fn fetch_texts(lang: Lang, module: Option<&'static str>, done: impl Fn() + C
             continue;
         }
         let file = manifest
-            .as_ref()
-            .and_then(|m| m.get("catalogues")?.get(lang.code())?.get(chunk)?.as_str())
+            .as_deref()
+            .and_then(|m| crate::bridge::lookup(m, &["catalogues", lang.code(), chunk]))
+            .and_then(crate::bridge::string)
             .map(str::to_owned);
         let done = done.clone();
         yew::platform::spawn_local(async move {

@@ -21,7 +21,9 @@ use crate::{cmd, run};
 
 /// Every worker module: each protocol family of the registry, and the inspect box.
 /// A test (tests/tests/modules.rs) checks this equals the registry's families.
-pub const MODULES: &[&str] = &["hybrid", "tls", "ssh", "ipsec", "ike", "vpn", "smime", "inspect"];
+pub const MODULES: &[&str] = &[
+    "hybrid", "tls", "ssh", "ipsec", "ike", "vpn", "smime", "inspect",
+];
 
 /// The languages with a catalogue.
 pub const LANGS: &[&str] = &["en", "ja"];
