@@ -91,6 +91,8 @@ pub struct Responder {
     notes: Vec<Note>,
     /// The last request answered and our answer, to answer a retransmission the same.
     last: Option<(Vec<u8>, Outgoing)>,
+    /// The keys of an IKE SA whose IKE_AUTH we refused (the refusal is encrypted with them).
+    refused: Option<([u8; 8], [u8; 8], IkeKeys)>,
 }
 
 impl Responder {
@@ -102,6 +104,7 @@ impl Responder {
             out: Vec::new(),
             notes: Vec::new(),
             last: None,
+            refused: None,
         }
     }
 
@@ -115,6 +118,16 @@ impl Responder {
         match &self.state {
             ResponderState::Established(e) => Some(e),
             _ => None,
+        }
+    }
+
+    /// SPIi, SPIr and the IKE SA's keys, once derived (also after a failed IKE_AUTH).
+    pub fn keys(&self) -> Option<([u8; 8], [u8; 8], &IkeKeys)> {
+        match &self.state {
+            ResponderState::ExpectAuthRequest(s) => Some((s.spi_i, s.spi_r, &s.keys)),
+            ResponderState::Established(e) => Some((e.spi_i, e.spi_r, &e.keys)),
+            ResponderState::Failed { .. } => self.refused.as_ref().map(|(i, r, k)| (*i, *r, k)),
+            ResponderState::ExpectSaInit => None,
         }
     }
 
@@ -436,6 +449,7 @@ impl Responder {
     ) -> (ResponderState, Result<(), Error>) {
         let sent = self.answer(&s, &[Payload::notify(ty, Vec::new())], rng);
         self.notes.push(Note::Failed { notify: ty });
+        self.refused = Some((s.spi_i, s.spi_r, s.keys));
         (ResponderState::Failed { notify: ty }, sent)
     }
 

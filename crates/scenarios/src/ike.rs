@@ -27,14 +27,43 @@ pub(crate) fn run(
     ))
 }
 
-/// No downloads yet besides the transcript (pcapng and the tshark IKEv2 decryption
-/// table are not written yet).
+/// The capture of the Internet link, and the tshark settings that decrypt its IKE_AUTH
+/// messages and its ESP (AES-GCM; tshark 4.0 has no ChaCha20-Poly1305 for either).
 pub(crate) fn run_with_exports(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
 ) -> Result<(Transcript, Vec<ExportFile>), RunError> {
-    run(info, v, seed).map(|t| (t, Vec::new()))
+    let story =
+        Story::from_id(info.id).ok_or_else(|| RunError::UnknownScenario(info.id.to_owned()))?;
+    let (t, export) = cipherstage_ike::scenario::run_with_export(story, &params(info, v)?, seed);
+    let mut howto = String::from(
+        "# Decrypt the capture with tshark: the IKE SA's keys (SK_ei, SK_er) and the ESP SAs.\n\
+         tshark -r CAPTURE.pcapng -o esp.enable_authentication_check:TRUE",
+    );
+    for o in export.tshark_options() {
+        if o.contains('"') {
+            howto.push_str(&format!(" \\\n  -o '{o}'"));
+        } else {
+            howto.push_str(&format!(" \\\n  -o {o}"));
+        }
+    }
+    howto.push('\n');
+    let files = vec![
+        ExportFile {
+            name: format!("cipherstage-{}.pcapng", info.id),
+            label: "ui.export_pcapng",
+            mime: "application/vnd.tcpdump.pcap",
+            bytes: export.pcapng(),
+        },
+        ExportFile {
+            name: format!("cipherstage-{}-tshark.txt", info.id),
+            label: "ui.export_keys",
+            mime: "text/plain",
+            bytes: howto.into_bytes(),
+        },
+    ];
+    Ok((t, files))
 }
 
 fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {

@@ -19,11 +19,14 @@ use cipherstage_transcript::{
 };
 
 use crate::codec::shift;
+
+mod export;
 use crate::consts::notify;
 use crate::{
     Addr, Encr, Group, Identity, Initiator, InitiatorConfig, InitiatorState, Note, Outgoing,
     Responder, ResponderConfig, Selector,
 };
+pub use export::{Export, IkeSaKeys};
 
 /// The scenarios of this crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -615,6 +618,11 @@ impl Path for Eve {
 
 /// Runs `story`: the transcript of one run.
 pub fn run(story: Story, params: &Params, seed: Option<u64>) -> Transcript {
+    run_with_export(story, params, seed).0
+}
+
+/// Runs `story`: the transcript, and what a capture of the Internet link needs.
+pub fn run_with_export(story: Story, params: &Params, seed: Option<u64>) -> (Transcript, Export) {
     let site = story == Story::SiteToSite;
     let plan = if site {
         Plan {
@@ -774,11 +782,57 @@ pub fn run(story: Story, params: &Params, seed: Option<u64>) -> Transcript {
             rec.narrate("ike.narr.no_tunnel", &[]);
         }
     }
-    Transcript {
+    let mut export = Export {
+        packets: rec
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                cipherstage_transcript::Event::Message(m) if m.link == INTERNET => {
+                    Some(m.bytes.clone())
+                }
+                _ => None,
+            })
+            .collect(),
+        ..Export::default()
+    };
+    // The keys as either end holds them (the gateway's, when the initiator failed late).
+    let keys = client
+        .ike
+        .established()
+        .map(|e| (e.spi_i, e.spi_r, e.keys.clone(), Some(e.child.clone())))
+        .or_else(|| gateway.ike.keys().map(|(i, r, k)| (i, r, k.clone(), None)));
+    if let Some((spi_i, spi_r, k, child)) = keys {
+        export.ike = Some(IkeSaKeys {
+            spi_i,
+            spi_r,
+            encr: k.encr,
+            sk_ei: k.sk_ei.clone(),
+            sk_er: k.sk_er.clone(),
+        });
+        if let Some(c) = child {
+            let (a, b) = (
+                Ipv4Addr::from(plan.initiator.ip),
+                Ipv4Addr::from(plan.gateway.ip),
+            );
+            for (src, dst, spi, km) in [(a, b, c.spi_r, &c.key_i), (b, a, c.spi_i, &c.key_r)] {
+                let (key, salt) = km.split_at(km.len().saturating_sub(4));
+                export.esp.push(cipherstage_ipsec::export::SaExport {
+                    src,
+                    dst,
+                    spi,
+                    algorithm: c.encr.esp(),
+                    key: key.to_vec(),
+                    salt: salt.try_into().unwrap_or([0; 4]),
+                });
+            }
+        }
+    }
+    let t = Transcript {
         scenario: story.id().into(),
         seed,
         actors,
         links,
         events: rec.events,
-    }
+    };
+    (t, export)
 }
