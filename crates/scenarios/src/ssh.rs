@@ -33,6 +33,7 @@ pub(crate) fn run(
         "ssh-hostkey-changed" => ScenarioKind::HostKeyChanged,
         "ssh-tamper" => ScenarioKind::Tamper,
         "ssh-bad-signature" => ScenarioKind::BadSignature,
+        "ssh-rekey" => ScenarioKind::Rekey,
         other => return Err(RunError::UnknownScenario(other.to_owned())),
     };
     let cipher = cipher(v)?;

@@ -121,6 +121,7 @@ pub struct Client {
     fwd: ForwardChannel,
     rekey: Rekey,
     rekey_after: Option<u64>,
+    rekey_repeat: bool,
 }
 
 impl core::fmt::Debug for Client {
@@ -146,6 +147,7 @@ impl Client {
             fwd: ForwardChannel::default(),
             rekey: Rekey::Idle,
             rekey_after: None,
+            rekey_repeat: true,
         }
     }
 
@@ -349,7 +351,8 @@ impl crate::session::Machine for Client {
     }
 
     fn closed(&self) -> bool {
-        matches!(self.state, State::Closed)
+        // A re-exchange under way finishes even after the channel closed.
+        matches!(self.state, State::Closed) && matches!(self.rekey, Rekey::Idle)
     }
 
     fn handle(
@@ -593,6 +596,14 @@ impl Client {
     /// together since the last one (as OpenSSH's RekeyLimit).
     pub fn rekey_after_bytes(&mut self, bytes: u64) {
         self.rekey_after = Some(bytes.max(1024));
+        self.rekey_repeat = true;
+    }
+
+    /// Starts one key re-exchange as soon as the session channel is in use (the
+    /// re-key story shows it).
+    pub fn rekey_once(&mut self) {
+        self.rekey_after = Some(0);
+        self.rekey_repeat = false;
     }
 
     /// Key exchanges finished on this connection (1 after the first).
@@ -650,7 +661,7 @@ impl Client {
             (r @ (Rekey::Idle | Rekey::Sent), msg @ Msg::KexInit(_)) => {
                 if matches!(r, Rekey::Idle) {
                     self.s
-                        .start_rekey(&self.cfg.algorithms.clone(), rng, events)?;
+                        .start_rekey(&self.cfg.algorithms.clone(), false, rng, events)?;
                 }
                 self.s.peer_kexinit(&msg, events)?;
                 let (private, private_bytes, q_c) = self.s.ephemeral(rng, events)?;
@@ -723,8 +734,11 @@ impl Client {
         let connected = matches!(self.state, State::Session { .. } | State::Forward { .. });
         if due && connected && matches!(self.rekey, Rekey::Idle) {
             self.s
-                .start_rekey(&self.cfg.algorithms.clone(), rng, events)?;
+                .start_rekey(&self.cfg.algorithms.clone(), true, rng, events)?;
             self.rekey = Rekey::Sent;
+            if !self.rekey_repeat {
+                self.rekey_after = None;
+            }
         }
         Ok(())
     }

@@ -49,6 +49,8 @@ pub enum ScenarioKind {
     Tamper,
     /// The server's signature over H is made with the wrong key.
     BadSignature,
+    /// The client starts a second key exchange on the running connection.
+    Rekey,
 }
 
 /// What the user can change.
@@ -296,7 +298,7 @@ pub fn peers(params: &Params) -> Result<(Client, Server), Error> {
         host_keys: vec![server_host.public().algorithm().into()],
         ..Algorithms::default()
     };
-    let client = Client::new(
+    let mut client = Client::new(
         ClientConfig {
             version: CLIENT_VERSION.into(),
             host: HOST.into(),
@@ -309,6 +311,9 @@ pub fn peers(params: &Params) -> Result<(Client, Server), Error> {
         },
         CLIENT,
     );
+    if k == ScenarioKind::Rekey {
+        client.rekey_once();
+    }
     let server = Server::new(
         ServerConfig {
             version: SERVER_VERSION.into(),

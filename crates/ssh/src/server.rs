@@ -23,7 +23,7 @@ use crate::keys::{HostKey, PublicKey};
 use crate::scp::{self, Piece, ScpSink, ScpSource};
 pub use crate::session::Algorithms;
 use crate::session::MAX_PACKET;
-use crate::session::{check, narrate, Session, Side};
+use crate::session::{check, Session, Side};
 use crate::sftp::{MemFs, SftpServer};
 use crate::transport::Outgoing;
 use crate::wire::message::open_failure;
@@ -204,7 +204,8 @@ impl Server {
     ) -> Result<(), Error> {
         let due = self.rekey_after.is_some_and(|n| self.s.since_kex >= n);
         if due && self.rekey == Rekey::Idle && matches!(self.state, State::Connection) {
-            self.s.start_rekey(&self.cfg.algorithms, rng, events)?;
+            self.s
+                .start_rekey(&self.cfg.algorithms, true, rng, events)?;
             self.rekey = Rekey::Sent;
         }
         Ok(())
@@ -253,7 +254,8 @@ impl Server {
         match (self.rekey, msg) {
             (Rekey::Idle | Rekey::Sent, msg @ Msg::KexInit(_)) => {
                 if self.rekey == Rekey::Idle {
-                    self.s.start_rekey(&self.cfg.algorithms, rng, events)?;
+                    self.s
+                        .start_rekey(&self.cfg.algorithms, false, rng, events)?;
                 }
                 self.s.peer_kexinit(&msg, events)?;
                 self.rekey = Rekey::ExpectEcdhInit;
@@ -268,7 +270,6 @@ impl Server {
             }
             (Rekey::ExpectNewKeys, Msg::NewKeys) => {
                 self.s.activate_recv()?;
-                narrate(events, "ssh.narr.rekey_done", &[]);
                 self.rekey = Rekey::Idle;
             }
             // After its KEXINIT the client sends only key-exchange messages until NEWKEYS.

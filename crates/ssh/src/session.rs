@@ -238,15 +238,19 @@ impl Session {
         Ok(())
     }
 
-    /// Starts a re-exchange (RFC 4253 §9): a fresh KEXINIT; connection messages
-    /// wait until our NEWKEYS is out.
+    /// Starts a re-exchange (RFC 4253 §9): a fresh KEXINIT (`initiator`: ours
+    /// comes first, not in answer to the peer's); connection messages wait until
+    /// our NEWKEYS is out.
     pub fn start_rekey(
         &mut self,
         algs: &Algorithms,
+        initiator: bool,
         rng: &mut dyn RandomSource,
         events: &mut Vec<Event>,
     ) -> Result<(), Error> {
-        narrate(events, "ssh.narr.rekey_start", &[]);
+        if initiator {
+            narrate(events, "ssh.narr.rekey_start", &[]);
+        }
         self.holding = true;
         self.send_kexinit(algs, false, rng)
     }

@@ -242,3 +242,54 @@ fn scp_upload_and_download_run_the_classic_protocol() {
         assert!(!t.events.iter().any(|e| matches!(e, Event::Alert(_))));
     }
 }
+
+#[test]
+fn the_rekey_story_shows_a_second_key_exchange_with_new_keys() {
+    use cipherstage_ssh::scenario::{Params, ScenarioKind};
+    for cipher in [kex::CHACHA, kex::AES256_GCM] {
+        let p = Params {
+            kind: ScenarioKind::Rekey,
+            cipher: cipher.into(),
+            ..Params::default()
+        };
+        let t = cipherstage_ssh::run("ssh-rekey", &p, Some(1));
+        check_coverage(&t).unwrap();
+        assert_eq!(t, cipherstage_ssh::run("ssh-rekey", &p, Some(1)));
+        let l = labels(&t);
+        assert_eq!(
+            l.iter().filter(|l| **l == "ssh.msg.kexinit").count(),
+            4,
+            "{l:?}"
+        );
+        assert_eq!(
+            l.iter().filter(|l| **l == "ssh.msg.newkeys").count(),
+            4,
+            "{l:?}"
+        );
+        assert!(
+            !t.events.iter().any(|e| matches!(e, Event::Alert(_))),
+            "{:?}",
+            narr(&t)
+        );
+        let n = narr(&t);
+        assert!(n.iter().any(|(k, _)| k == "ssh.narr.rekey_start"));
+        assert!(n.iter().any(|(k, _)| k == "ssh.narr.rekey_done"));
+        assert!(
+            n.iter()
+                .any(|(k, a)| k == "ssh.narr.output"
+                    && a.contains(&("output".into(), "hello\n".into()))),
+            "{n:?}"
+        );
+        // Two sets of keys: the second key C differs from the first.
+        let keys: Vec<&Vec<u8>> = t
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Secret(s) if s.name == "ssh.secret.key_c2s" => Some(&s.bytes),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(keys.len(), 2);
+        assert_ne!(keys[0], keys[1]);
+    }
+}

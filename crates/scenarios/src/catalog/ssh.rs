@@ -96,6 +96,7 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         "ssh-bastion",
         &[CIPHER, USER, FORWARD_HOST, FORWARD_PORT, FLIP_ANY],
     ),
+    info("ssh-rekey", &[CIPHER, USER, COMMAND, FLIP_ANY]),
     info("sftp-upload", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-download", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-denied", &[CIPHER, USER, FLIP_ANY]),
