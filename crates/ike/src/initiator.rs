@@ -4,6 +4,7 @@
 use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::FailReason;
 
+use crate::auth::{self, CertAuth, Trust};
 use crate::consts::{self, cfg, exchange, flags, notify};
 use crate::crypto::{DhPrivate, Encr, Group};
 use crate::keys::{child_keymat, psk_auth, IkeKeys, Schedule};
@@ -24,8 +25,13 @@ pub struct InitiatorConfig {
     pub id: Identity,
     /// The identity we expect the responder to prove (sent as IDr too), if any.
     pub peer_id: Option<Identity>,
-    /// The pre-shared key.
+    /// The pre-shared key (for our AUTH when `cert` is `None`, for the peer's when
+    /// `trust` is `None`).
     pub psk: Vec<u8>,
+    /// Our certificate and key: AUTH by digital signature instead of the PSK.
+    pub cert: Option<CertAuth>,
+    /// The roots the peer's certificate must chain to: its AUTH must be a signature.
+    pub trust: Option<Trust>,
     /// Whether to ask for a virtual address and DNS server (CP CFG_REQUEST).
     pub request_address: bool,
     /// Our side of the tunnel as proposed (TSi).
@@ -448,12 +454,30 @@ impl Initiator {
         s.esp_spi = u32::from_be_bytes(spi) | 0x0000_0100;
         let mut iv = [0u8; 8];
         rng.fill(&mut iv)?;
-        let auth = psk_auth(&c.psk, sa_init_request, &s.nr, &s.keys.sk_pi, &c.id.body());
+        let (method, auth) = match &c.cert {
+            Some(cert) => {
+                let octets =
+                    auth::signed_octets(sa_init_request, &s.nr, &s.keys.sk_pi, &c.id.body());
+                let sig = auth::sign(cert, &octets, rng)
+                    .ok_or(Error::Crypto(crate::crypto::CryptoError::Internal))?;
+                (consts::auth_method::DIGITAL_SIGNATURE, sig)
+            }
+            None => (
+                consts::auth_method::SHARED_KEY_MIC,
+                psk_auth(&c.psk, sa_init_request, &s.nr, &s.keys.sk_pi, &c.id.body()).to_vec(),
+            ),
+        };
         let mut inner = vec![Payload::Id {
             initiator: true,
             ty: c.id.ty,
             data: c.id.data.clone(),
         }];
+        for der in c.cert.iter().flat_map(|k| &k.chain) {
+            inner.push(Payload::Cert {
+                encoding: auth::X509_SIGNATURE,
+                data: der.clone(),
+            });
+        }
         if let Some(peer) = &c.peer_id {
             inner.push(Payload::Id {
                 initiator: false,
@@ -461,10 +485,7 @@ impl Initiator {
                 data: peer.data.clone(),
             });
         }
-        inner.push(Payload::Auth {
-            method: consts::auth_method::SHARED_KEY_MIC,
-            data: auth.to_vec(),
-        });
+        inner.push(Payload::Auth { method, data: auth });
         if c.request_address {
             inner.push(Payload::Cp {
                 ty: cfg::REQUEST,
@@ -553,6 +574,7 @@ impl Initiator {
         let mut idr = None;
         let mut auth = None;
         let mut cp = None;
+        let mut certs = Vec::new();
         let mut sa = None;
         let (mut tsi, mut tsr) = (None, None);
         for p in &parsed.payloads {
@@ -576,6 +598,9 @@ impl Initiator {
                 }
                 Payload::Auth { method, data } => auth = Some((*method, data.clone())),
                 Payload::Cp { ty, attrs } if *ty == cfg::REPLY => cp = Some(attrs.clone()),
+                Payload::Cert { encoding, data } if *encoding == auth::X509_SIGNATURE => {
+                    certs.push(data.clone())
+                }
                 Payload::Sa(props) => sa = Some(props.clone()),
                 Payload::Ts {
                     initiator: true,
@@ -596,18 +621,18 @@ impl Initiator {
             what: "ike.check.peer_id",
             failed: (!id_ok).then_some(FailReason::Untrusted),
         });
-        let expected = psk_auth(
-            &c.psk,
-            &s.sa_init_response,
-            &s.ni,
-            &s.keys.sk_pr,
-            &idr.body(),
-        );
-        let auth_ok = id_ok && method == consts::auth_method::SHARED_KEY_MIC && auth == expected;
-        self.notes.push(Note::Check {
-            what: "ike.check.auth",
-            failed: (!auth_ok).then_some(FailReason::BadSignature),
-        });
+        let octets = auth::signed_octets(&s.sa_init_response, &s.ni, &s.keys.sk_pr, &idr.body());
+        let auth_ok = id_ok
+            && crate::auth::check_peer(
+                &mut self.notes,
+                &c.psk,
+                c.trust.as_ref(),
+                &certs,
+                &idr,
+                method,
+                &auth,
+                &octets,
+            );
         if !auth_ok {
             return (self.fail(notify::AUTHENTICATION_FAILED), Err(Error::Syntax));
         }

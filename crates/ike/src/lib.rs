@@ -17,6 +17,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod auth;
 pub mod codec;
 pub mod consts;
 pub mod crypto;

@@ -5,6 +5,7 @@
 use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::{FailReason, Formula, FormulaInput};
 
+use crate::auth::{self, CertAuth, Trust};
 use crate::consts::{self, cfg, exchange, flags, notify, protocol};
 use crate::crypto::{DhPrivate, Encr, Group};
 use crate::keys::{child_keymat, psk_auth, IkeKeys, Schedule};
@@ -26,8 +27,13 @@ pub struct ResponderConfig {
     pub id: Identity,
     /// The identity the initiator must prove, if restricted.
     pub peer_id: Option<Identity>,
-    /// The pre-shared key.
+    /// The pre-shared key (for our AUTH when `cert` is `None`, for the peer's when
+    /// `trust` is `None`).
     pub psk: Vec<u8>,
+    /// Our certificate and key: AUTH by digital signature instead of the PSK.
+    pub cert: Option<CertAuth>,
+    /// The roots the initiator's certificate must chain to: its AUTH must be a signature.
+    pub trust: Option<Trust>,
     /// The virtual address to hand out (and the DNS server), for CP requests.
     pub pool: Option<([u8; 4], Option<[u8; 4]>)>,
     /// What may be reached through us (narrows TSr).
@@ -501,6 +507,7 @@ impl Responder {
         let mut idi = None;
         let mut auth = None;
         let mut cp_request = false;
+        let mut certs = Vec::new();
         let mut sa = None;
         let (mut tsi, mut tsr) = (None, None);
         for p in &parsed.payloads {
@@ -517,6 +524,9 @@ impl Responder {
                 }
                 Payload::Auth { method, data } => auth = Some((*method, data.clone())),
                 Payload::Cp { ty, .. } if *ty == cfg::REQUEST => cp_request = true,
+                Payload::Cert { encoding, data } if *encoding == auth::X509_SIGNATURE => {
+                    certs.push(data.clone())
+                }
                 Payload::Sa(props) => sa = Some(props.clone()),
                 Payload::Ts {
                     initiator: true,
@@ -539,18 +549,18 @@ impl Responder {
             what: "ike.check.peer_id",
             failed: (!id_ok).then_some(FailReason::Untrusted),
         });
-        let expected = psk_auth(
-            &c.psk,
-            &s.sa_init_request,
-            &s.nr,
-            &s.keys.sk_pi,
-            &idi.body(),
-        );
-        let auth_ok = id_ok && method == consts::auth_method::SHARED_KEY_MIC && auth == expected;
-        self.notes.push(Note::Check {
-            what: "ike.check.auth",
-            failed: (!auth_ok).then_some(FailReason::BadSignature),
-        });
+        let octets = auth::signed_octets(&s.sa_init_request, &s.nr, &s.keys.sk_pi, &idi.body());
+        let auth_ok = id_ok
+            && auth::check_peer(
+                &mut self.notes,
+                &c.psk,
+                c.trust.as_ref(),
+                &certs,
+                &idi,
+                method,
+                &auth,
+                &octets,
+            );
         if !auth_ok {
             self.notes.push(Note::Say {
                 key: "ike.narr.auth_failed",
@@ -580,15 +590,34 @@ impl Responder {
             return (keep(s), Err(e.into()));
         }
         let spi_r = u32::from_be_bytes(spi) | 0x0000_0100;
-        let mut inner = vec![
-            Payload::Id {
-                initiator: false,
-                ty: c.id.ty,
-                data: c.id.data.clone(),
-            },
-            Payload::Auth {
-                method: consts::auth_method::SHARED_KEY_MIC,
-                data: psk_auth(
+        let mut inner = vec![Payload::Id {
+            initiator: false,
+            ty: c.id.ty,
+            data: c.id.data.clone(),
+        }];
+        for der in c.cert.iter().flat_map(|k| &k.chain) {
+            inner.push(Payload::Cert {
+                encoding: auth::X509_SIGNATURE,
+                data: der.clone(),
+            });
+        }
+        let (method, data) = match &c.cert {
+            Some(cert) => {
+                let octets =
+                    auth::signed_octets(&s.sa_init_response, &s.ni, &s.keys.sk_pr, &c.id.body());
+                match auth::sign(cert, &octets, rng) {
+                    Some(sig) => (consts::auth_method::DIGITAL_SIGNATURE, sig),
+                    None => {
+                        return (
+                            keep(s),
+                            Err(Error::Crypto(crate::crypto::CryptoError::Internal)),
+                        )
+                    }
+                }
+            }
+            None => (
+                consts::auth_method::SHARED_KEY_MIC,
+                psk_auth(
                     &c.psk,
                     &s.sa_init_response,
                     &s.ni,
@@ -596,8 +625,9 @@ impl Responder {
                     &c.id.body(),
                 )
                 .to_vec(),
-            },
-        ];
+            ),
+        };
+        inner.push(Payload::Auth { method, data });
         if let Some((addr, dns)) = assigned {
             let mut attrs = vec![(cfg::INTERNAL_IP4_ADDRESS, addr.to_vec())];
             if let Some(d) = dns {

@@ -21,7 +21,7 @@
 //! against what is left before anything is allocated, and every list is capped
 //! ([`crate::consts::MAX_PAYLOADS`] and friends).
 
-use cipherstage_transcript::{Field, Protection, Value};
+use cipherstage_transcript::{Field, FieldsBuilder, Protection, Value};
 
 use crate::codec::{protect, DecodeError, DecodeErrorKind, Reader, Writer};
 use crate::consts::{self, payload, transform, HEADER_LEN, PAYLOAD_HEADER_LEN};
@@ -287,6 +287,13 @@ pub enum Payload {
         /// The selectors.
         selectors: Vec<Selector>,
     },
+    /// Certificate (§3.6).
+    Cert {
+        /// Cert Encoding (4: X.509 Certificate - Signature).
+        encoding: u8,
+        /// The certificate (DER).
+        data: Vec<u8>,
+    },
     /// A payload we do not interpret (Vendor ID, CERTREQ …), kept as its body.
     Other {
         /// Its payload type.
@@ -314,6 +321,7 @@ impl Payload {
                 initiator: true, ..
             } => payload::TSI,
             Payload::Ts { .. } => payload::TSR,
+            Payload::Cert { .. } => payload::CERT,
             Payload::Other { ty, .. } => *ty,
         }
     }
@@ -386,7 +394,18 @@ impl Payload {
                     p,
                 );
                 w.raw("reserved", &[0; 3], None, p);
-                w.raw("auth_data", data, None, signature(p));
+                auth_data(&mut w, *method, data, p);
+            }
+            Payload::Cert { encoding, data } => {
+                let key = if *encoding == crate::auth::X509_SIGNATURE {
+                    "ike.value.cert_x509_signature"
+                } else {
+                    "ike.value.unknown"
+                };
+                w.named("cert_encoding", &[*encoding], key, p);
+                let mut b = FieldsBuilder::new(0);
+                cipherstage_pki::der::annotate_certificate(&mut b, data, p);
+                w.described(data, b.finish());
             }
             Payload::Cp { ty, attrs } => {
                 w.named("cfg_type", &[*ty], consts::cfg_type_key(*ty), p);
@@ -478,6 +497,13 @@ impl Payload {
                 Payload::Id {
                     initiator: ty == payload::IDI,
                     ty: id_ty,
+                    data: r.rest().to_vec(),
+                }
+            }
+            payload::CERT => {
+                let encoding = r.u8()?;
+                Payload::Cert {
+                    encoding,
                     data: r.rest().to_vec(),
                 }
             }
@@ -594,6 +620,33 @@ fn notify_data(w: &mut Writer, ty: u16, data: &[u8], p: Protection) {
         }
         _ if data.is_empty() => {}
         _ => w.raw("notify_data", data, None, p),
+    }
+}
+
+/// AUTH data: a MAC for a pre-shared key; for a digital signature (RFC 7427 §3) the
+/// length and DER of the signature algorithm, then the signature.
+fn auth_data(w: &mut Writer, method: u8, data: &[u8], p: Protection) {
+    let sig_p = signature(p);
+    let parts = data.split_first().and_then(|(&l, rest)| {
+        rest.split_at_checked(usize::from(l))
+            .map(|(a, s)| (l, a, s))
+    });
+    match parts {
+        Some((l, alg, sig)) if method == consts::auth_method::DIGITAL_SIGNATURE => {
+            w.u8("sig_alg_length", l, p);
+            let key = if alg == crate::auth::ECDSA_SHA256 {
+                "ike.value.ecdsa_with_sha256"
+            } else {
+                "ike.value.unknown"
+            };
+            w.named("sig_alg", alg, key, p);
+            let mut b = FieldsBuilder::new(0);
+            cipherstage_pki::der::annotate_ecdsa_signature(&mut b, sig, sig_p);
+            let mut inner = Writer::new();
+            inner.described(sig, b.finish());
+            w.group("signature_value", sig_p, inner);
+        }
+        _ => w.raw("auth_data", data, None, sig_p),
     }
 }
 

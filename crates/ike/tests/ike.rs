@@ -39,6 +39,8 @@ fn initiator_config() -> InitiatorConfig {
         id: Identity::fqdn("home.example.com"),
         peer_id: Some(Identity::fqdn("vpn.example.com")),
         psk: b"correct horse battery staple".to_vec(),
+        cert: None,
+        trust: None,
         request_address: true,
         tsi: Selector::ANY,
         tsr: Selector::ANY,
@@ -55,6 +57,8 @@ fn responder_config() -> ResponderConfig {
         id: Identity::fqdn("vpn.example.com"),
         peer_id: Some(Identity::fqdn("home.example.com")),
         psk: b"correct horse battery staple".to_vec(),
+        cert: None,
+        trust: None,
         pool: Some(([10, 10, 0, 2], Some([10, 10, 0, 53]))),
         local_ts: Selector::subnet([10, 0, 0, 0], 24),
         remote_ts: Selector::ANY,
@@ -495,5 +499,63 @@ tests! {
         assert_eq!(unframe_nat_t(&framed), Some(&sent[0].out.bytes[..]));
         // An ESP packet starts with its (non-zero) SPI: not IKE.
         assert_eq!(unframe_nat_t(&[0x81, 0x56, 0x46, 0x68, 0, 0, 0, 1]), None);
+    }
+}
+
+fn pki_auth(
+    seed: u64,
+) -> (
+    cipherstage_pki::Pki,
+    cipherstage_ike::auth::CertAuth,
+    cipherstage_ike::auth::CertAuth,
+) {
+    let mut rng = Seeded::new(seed);
+    let pki = cipherstage_pki::Pki::build(&mut rng).unwrap();
+    let mut issue = |name: &str| {
+        let key = cipherstage_pki::Key::generate_ecdsa_p256(&mut rng).unwrap();
+        let leaf = cipherstage_pki::issue::issue_server(&key, name, &pki.intermediate).unwrap();
+        cipherstage_ike::auth::CertAuth {
+            chain: vec![leaf, pki.intermediate.der.clone()],
+            key,
+        }
+    };
+    let home = issue("home.example.com");
+    let vpn = issue("vpn.example.com");
+    (pki, home, vpn)
+}
+
+tests! {
+    fn certificate_auth_establishes_and_an_untrusted_or_misnamed_one_is_authentication_failed() {
+        use cipherstage_ike::auth::Trust;
+        let (pki, home, vpn) = pki_auth(3);
+        let trust = Trust { roots: vec![pki.root.der.clone()], now: cipherstage_pki::SCENARIO_NOW };
+        let with = |trust_r: Trust, home: cipherstage_ike::auth::CertAuth| {
+            let mut ic = initiator_config();
+            ic.cert = Some(home);
+            ic.trust = Some(trust.clone());
+            let mut rc = responder_config();
+            rc.cert = Some(vpn.clone());
+            rc.trust = Some(trust_r);
+            run_with(ic, rc, 1, None)
+        };
+        let (i, r, sent, _) = with(trust.clone(), home.clone());
+        assert!(i.established().is_some() && r.established().is_some());
+        for s in &sent {
+            check_fields(&s.out.fields, 0, s.out.bytes.len()).unwrap();
+        }
+        // The gateway trusts only another root: the home PC's chain does not lead there.
+        let rogue = Trust { roots: vec![pki.rogue_root.der.clone()], now: cipherstage_pki::SCENARIO_NOW };
+        let (i, r, _, notes) = with(rogue, home.clone());
+        assert_eq!(r.state(), &ResponderState::Failed { notify: notify::AUTHENTICATION_FAILED });
+        assert_eq!(i.state(), &InitiatorState::Failed { notify: notify::AUTHENTICATION_FAILED });
+        assert!(notes.iter().any(|n| matches!(n, Note::Check { what: "ike.check.cert_chain", failed: Some(_) })));
+        // A good chain, but for another name than the IDi the PC claims.
+        let (_, other, _) = pki_auth(4);
+        let (i, _, _, _) = with(trust.clone(), cipherstage_ike::auth::CertAuth { key: other.key, chain: vec![vpn.chain[0].clone(), vpn.chain[1].clone()] });
+        assert!(i.established().is_none(), "a certificate for vpn.example.com does not prove home.example.com");
+        // Expired: the same chain checked two years later.
+        let late = Trust { roots: vec![pki.root.der.clone()], now: cipherstage_pki::SCENARIO_NOW + 2 * 365 * 86_400 };
+        let (_, r, _, _) = with(late, home);
+        assert_eq!(r.state(), &ResponderState::Failed { notify: notify::AUTHENTICATION_FAILED });
     }
 }

@@ -147,3 +147,32 @@ tests! {
         assert_ne!(a, run(Story::RemoteAccess, &Params::default(), Some(4)).to_json());
     }
 }
+
+tests! {
+    fn with_certificates_both_ends_sign_and_the_tunnel_comes_up() {
+        use cipherstage_ike::scenario::AuthMode;
+        for story in [Story::RemoteAccess, Story::SiteToSite] {
+            let p = Params { auth: AuthMode::Cert, ..Params::default() };
+            let t = run(story, &p, Some(1));
+            check_coverage(&t).unwrap();
+            assert!(said(&t, "ike.narr.server_sees").is_some(), "{story:?}");
+            let checks: Vec<_> = t.events.iter().filter_map(|e| match e {
+                Event::Check(c) if c.what == "ike.check.cert_chain" || c.what == "ike.check.auth" => Some((c.what.as_str(), c.outcome == Outcome::Passed)),
+                _ => None,
+            }).collect();
+            assert_eq!(checks, [("ike.check.cert_chain", true), ("ike.check.auth", true), ("ike.check.cert_chain", true), ("ike.check.auth", true)]);
+            // The IKE_AUTH request carries two CERT payloads, annotated down to DER, and
+            // a digital-signature AUTH with the ecdsa-with-SHA256 identifier.
+            let auth = t.messages().nth(2).unwrap();
+            let mut names = Vec::new();
+            fn walk(f: &[cipherstage_transcript::Field], out: &mut Vec<String>) {
+                for x in f { out.push(x.name.clone()); walk(&x.children, out); }
+            }
+            walk(&auth.fields, &mut names);
+            assert_eq!(names.iter().filter(|n| *n == "ike.field.payload_cert").count(), 2);
+            assert!(names.iter().any(|n| n == "pki.field.certificate"));
+            assert!(names.iter().any(|n| n == "ike.field.sig_alg"));
+            assert!(names.iter().any(|n| n == "ike.field.signature_value"));
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! IKEv2 scenarios: the remote-access and site-to-site VPNs with keys negotiated by
 //! IKE, and one scenario per failure.
 
-use cipherstage_ike::scenario::{Params, Story};
+use cipherstage_ike::scenario::{AuthMode, Params, Story};
 use cipherstage_ike::{Encr, Group};
 use cipherstage_transcript::Transcript;
 
@@ -74,6 +74,9 @@ fn params(info: &ScenarioInfo, v: &Values) -> Result<Params, RunError> {
     if has(info, GROUP.name) {
         p.group = Group::from_id(v.choice(GROUP.name)?).ok_or_else(|| bad(GROUP.name))?;
     }
+    if has(info, AUTH.name) {
+        p.auth = AuthMode::from_id(v.choice(AUTH.name)?).ok_or_else(|| bad(AUTH.name))?;
+    }
     if has(info, GATEWAY_NAT.name) {
         p.gateway_nat = match v.choice(GATEWAY_NAT.name)? {
             "on" => true,
@@ -109,6 +112,15 @@ mod tests {
             }
         }
         assert_eq!(Encr::from_id(ENCR.default), Some(Params::default().encr));
+        if let crate::ParamKind::Choice(list) = AUTH.kind {
+            for a in list {
+                assert_eq!(AuthMode::from_id(a).unwrap().as_str(), *a);
+            }
+        }
+        assert_eq!(
+            AuthMode::from_id(AUTH.default),
+            Some(Params::default().auth)
+        );
         assert_eq!(Group::from_id(GROUP.default), Some(Params::default().group));
     }
 }

@@ -18,6 +18,7 @@ use cipherstage_transcript::{
     Recorder, Role, TamperAt, Transcript, Wire,
 };
 
+use crate::auth::{CertAuth, Trust};
 use crate::codec::shift;
 
 mod export;
@@ -83,8 +84,36 @@ pub struct Params {
     pub group: Group,
     /// Whether the gateway puts its own LAN address on forwarded packets (NAT mode).
     pub gateway_nat: bool,
+    /// How the two ends prove who they are.
+    pub auth: AuthMode,
     /// The byte Eve flips, if any.
     pub tamper: Option<TamperAt>,
+}
+
+/// How the two ends authenticate in IKE_AUTH.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMode {
+    /// A pre-shared key both hold.
+    Psk,
+    /// Certificates from the company's CA (the test PKI): ECDSA P-256 signatures.
+    Cert,
+}
+
+impl AuthMode {
+    /// Stable id (`psk`, `cert`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Psk => "psk",
+            AuthMode::Cert => "cert",
+        }
+    }
+
+    /// The mode with this id.
+    pub fn from_id(id: &str) -> Option<Self> {
+        [AuthMode::Psk, AuthMode::Cert]
+            .into_iter()
+            .find(|m| m.as_str() == id)
+    }
 }
 
 impl Default for Params {
@@ -93,6 +122,7 @@ impl Default for Params {
             encr: Encr::AesGcm256,
             group: Group::Curve25519,
             gateway_nat: false,
+            auth: AuthMode::Psk,
             tamper: None,
         }
     }
@@ -616,6 +646,32 @@ impl Path for Eve {
     }
 }
 
+/// The company's test PKI, and a certificate (ECDSA P-256, issued by its intermediate
+/// CA) for each identity: (the initiator's, the responder's, what both trust).
+fn certificates(
+    rng: &mut dyn RandomSource,
+    initiator: &Identity,
+    responder: &Identity,
+) -> Option<(CertAuth, CertAuth, Trust)> {
+    let pki = cipherstage_pki::Pki::build(rng).ok()?;
+    let mut issue = |id: &Identity| {
+        let key = cipherstage_pki::Key::generate_ecdsa_p256(rng).ok()?;
+        let name = String::from_utf8_lossy(&id.data).into_owned();
+        let leaf = cipherstage_pki::issue::issue_server(&key, &name, &pki.intermediate).ok()?;
+        Some(CertAuth {
+            chain: vec![leaf, pki.intermediate.der.clone()],
+            key,
+        })
+    };
+    let mine = issue(initiator)?;
+    let theirs = issue(responder)?;
+    let trust = Trust {
+        roots: vec![pki.root.der.clone()],
+        now: cipherstage_pki::SCENARIO_NOW,
+    };
+    Some((mine, theirs, trust))
+}
+
 /// Runs `story`: the transcript of one run.
 pub fn run(story: Story, params: &Params, seed: Option<u64>) -> Transcript {
     run_with_export(story, params, seed).0
@@ -672,6 +728,8 @@ pub fn run_with_export(story: Story, params: &Params, seed: Option<u64>) -> (Tra
         }),
         peer_id: Some(Identity::fqdn("vpn.example.com")),
         psk: PSK.as_bytes().to_vec(),
+        cert: None,
+        trust: None,
         request_address: !site,
         tsi: if site { remote_net } else { Selector::ANY },
         tsr: if site { local_net } else { Selector::ANY },
@@ -685,6 +743,8 @@ pub fn run_with_export(story: Story, params: &Params, seed: Option<u64>) -> (Tra
         id: Identity::fqdn("vpn.example.com"),
         peer_id: Some(ic.id.clone()),
         psk: PSK.as_bytes().to_vec(),
+        cert: None,
+        trust: None,
         pool: (!site).then_some((VIRTUAL_ADDR, Some(DNS_ADDR))),
         local_ts: local_net,
         remote_ts: remote_net,
@@ -751,6 +811,18 @@ pub fn run_with_export(story: Story, params: &Params, seed: Option<u64>) -> (Tra
         &[],
     );
     let mut rng = Source::from_seed(seed);
+    if params.auth == AuthMode::Cert {
+        match certificates(&mut rng, &ic.id, &rc.id) {
+            Some((mine, theirs, trust)) => {
+                ic.cert = Some(mine);
+                ic.trust = Some(trust.clone());
+                rc.cert = Some(theirs);
+                rc.trust = Some(trust);
+                rec.narrate("ike.narr.certificates", &[]);
+            }
+            None => rec.alert(INITIATOR, "ike.alert.internal", true),
+        }
+    }
     let mut client = Client {
         ike: Initiator::new(ic),
         plan,

@@ -18,6 +18,11 @@ pub(crate) const GROUP: ParamSpec = ParamSpec {
     kind: ParamKind::Choice(&["curve25519", "ecp256"]),
     default: "curve25519",
 };
+pub(crate) const AUTH: ParamSpec = ParamSpec {
+    name: "ike_auth",
+    kind: ParamKind::Choice(&["psk", "cert"]),
+    default: "psk",
+};
 pub(crate) const GATEWAY_NAT: ParamSpec = ParamSpec {
     name: "gateway_nat",
     kind: ParamKind::Choice(&["off", "on"]),
@@ -40,8 +45,11 @@ const fn scenario(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInf
 }
 
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
-    scenario("ikev2-remote-access", &[ENCR, GROUP, GATEWAY_NAT, FLIP_ANY]),
-    scenario("ikev2-site-to-site", &[ENCR, GROUP, FLIP_ANY]),
+    scenario(
+        "ikev2-remote-access",
+        &[ENCR, GROUP, AUTH, GATEWAY_NAT, FLIP_ANY],
+    ),
+    scenario("ikev2-site-to-site", &[ENCR, GROUP, AUTH, FLIP_ANY]),
     scenario("ikev2-no-proposal", &[FLIP_ANY]),
     scenario("ikev2-invalid-ke", &[FLIP_ANY]),
     scenario("ikev2-auth-failed", &[ENCR, GROUP, FLIP_ANY]),
