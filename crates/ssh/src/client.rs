@@ -623,8 +623,15 @@ impl Client {
     ) -> Result<PublicKey, Error> {
         let me = self.s.me;
         let key = PublicKey::from_blob(&r.host_key).map_err(|_| Error::BadHostSignature)?;
-        let negotiated = self.s.negotiated.as_ref().map(|n| n.host_key.name.as_str());
-        if negotiated != Some(key.algorithm()) {
+        // The negotiated host key algorithm names the signature (rsa-sha2-512 for
+        // an ssh-rsa key, RFC 8332 §3).
+        let negotiated = self
+            .s
+            .negotiated
+            .as_ref()
+            .map(|n| n.host_key.name.clone())
+            .unwrap_or_default();
+        if !key.accepts_signature_algorithm(&negotiated) {
             return Err(Error::BadHostSignature);
         }
         let h = self.s.finish_kex(
@@ -636,7 +643,7 @@ impl Client {
             &r.server_public,
             events,
         )?;
-        if !key.verify(&h, &r.signature) {
+        if !key.verify_as(&negotiated, &h, &r.signature) {
             check(
                 events,
                 me,
@@ -832,6 +839,7 @@ impl Client {
         let key_type = match key {
             PublicKey::Ed25519(_) => "ED25519",
             PublicKey::EcdsaP256(_) => "ECDSA",
+            PublicKey::Rsa { .. } => "RSA",
         };
         match check_known_host(&self.cfg.known_hosts, &self.cfg.host, key) {
             HostKeyStatus::Known => {

@@ -142,7 +142,15 @@ pub fn negotiate(c: &KexInit, s: &KexInit) -> Result<Negotiated, NoCommon> {
         return Err(NoCommon("kex"));
     }
     let host_key = choose(&c.host_key, &s.host_key, "host_key")?;
-    if ![crate::keys::ED25519, crate::keys::ECDSA_P256].contains(&host_key.name.as_str()) {
+    // RSA host keys are verified (rsa-sha2-512/256), never made: our server has none.
+    if ![
+        crate::keys::ED25519,
+        crate::keys::ECDSA_P256,
+        crate::keys::RSA_SHA512,
+        crate::keys::RSA_SHA256,
+    ]
+    .contains(&host_key.name.as_str())
+    {
         return Err(NoCommon("host_key"));
     }
     let cipher_c2s = choose(&c.cipher_c2s, &s.cipher_c2s, "cipher_c2s")?;

@@ -17,6 +17,14 @@ pub const ED25519: &str = "ssh-ed25519";
 /// ECDSA keys on NIST P-256 with SHA-256 (RFC 5656).
 pub const ECDSA_P256: &str = "ecdsa-sha2-nistp256";
 const NISTP256: &str = "nistp256";
+/// RSA keys (RFC 4253 §6.6); as a signature algorithm only SHA-1, which we refuse.
+pub const RSA: &str = "ssh-rsa";
+/// RSA signatures with SHA-256 (RFC 8332).
+pub const RSA_SHA256: &str = "rsa-sha2-256";
+/// RSA signatures with SHA-512 (RFC 8332).
+pub const RSA_SHA512: &str = "rsa-sha2-512";
+/// Smallest and largest RSA modulus accepted, in bits (ring verifies 2048–8192).
+pub const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=8192;
 
 /// An SSH public key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +33,14 @@ pub enum PublicKey {
     Ed25519([u8; 32]),
     /// An ECDSA P-256 key: the uncompressed point, 65 bytes starting 0x04 (RFC 5656 §3.1).
     EcdsaP256(Vec<u8>),
+    /// An RSA key (RFC 4253 §6.6): exponent and modulus, big-endian without
+    /// leading zeros. Verified with rsa-sha2-256 / rsa-sha2-512 (RFC 8332) only.
+    Rsa {
+        /// Public exponent e.
+        e: Vec<u8>,
+        /// Modulus n.
+        n: Vec<u8>,
+    },
 }
 
 /// What is wrong with a key line or blob.
@@ -76,6 +92,25 @@ impl PublicKey {
         match self {
             PublicKey::Ed25519(_) => ED25519,
             PublicKey::EcdsaP256(_) => ECDSA_P256,
+            PublicKey::Rsa { .. } => RSA,
+        }
+    }
+
+    /// Whether `alg` is a signature algorithm this key may sign user authentication
+    /// with: its own type, or for RSA rsa-sha2-256/512 (never SHA-1 "ssh-rsa",
+    /// which OpenSSH refuses since 8.8).
+    pub fn accepts_signature_algorithm(&self, alg: &str) -> bool {
+        match self {
+            PublicKey::Rsa { .. } => alg == RSA_SHA256 || alg == RSA_SHA512,
+            _ => alg == self.algorithm(),
+        }
+    }
+
+    /// The modulus length in bits of an RSA key (256 for the curves).
+    pub fn bits(&self) -> usize {
+        match self {
+            PublicKey::Rsa { n, .. } => modulus_bits(n),
+            _ => 256,
         }
     }
 
@@ -93,6 +128,13 @@ impl PublicKey {
                 put_string(&mut out, ECDSA_P256.as_bytes());
                 put_string(&mut out, NISTP256.as_bytes());
                 put_string(&mut out, q);
+                out
+            }
+            PublicKey::Rsa { e, n } => {
+                let mut out = Vec::with_capacity(n.len() + e.len() + 24);
+                put_string(&mut out, RSA.as_bytes());
+                out.extend_from_slice(&mpint(e));
+                out.extend_from_slice(&mpint(n));
                 out
             }
         }
@@ -124,6 +166,19 @@ impl PublicKey {
                 });
             }
             return Ok(PublicKey::EcdsaP256(q.to_vec()));
+        }
+        if t == RSA.as_bytes() {
+            let e = positive(r.string().map_err(bad)?);
+            let at = r.offset();
+            let n = positive(r.string().map_err(bad)?);
+            r.expect_empty().map_err(bad)?;
+            if !RSA_BITS.contains(&modulus_bits(&n)) || e.is_empty() || e.len() > 8 {
+                return Err(KeyError {
+                    kind: KeyErrorKind::BadKeyLength,
+                    offset: at,
+                });
+            }
+            return Ok(PublicKey::Rsa { e, n });
         }
         if t != ED25519.as_bytes() {
             return Err(KeyError {
@@ -157,8 +212,14 @@ impl PublicKey {
         let kind = match self {
             PublicKey::Ed25519(_) => "ED25519",
             PublicKey::EcdsaP256(_) => "ECDSA",
+            PublicKey::Rsa { .. } => "RSA",
         };
-        format!("256 {} {} ({kind})", self.fingerprint(), comment)
+        format!(
+            "{} {} {} ({kind})",
+            self.bits(),
+            self.fingerprint(),
+            comment
+        )
     }
 
     /// An `authorized_keys` / `.pub` line: `ssh-ed25519 AAAA… comment`.
@@ -176,16 +237,39 @@ impl PublicKey {
         parse_at(line, 0)
     }
 
+    /// Verifies a signature blob whose algorithm must be `alg` (the one the user
+    /// authentication request named, RFC 8332 §3.2).
+    pub fn verify_as(&self, alg: &str, message: &[u8], sig_blob: &[u8]) -> bool {
+        let mut r = Reader::new(sig_blob);
+        r.string().is_ok_and(|t| t == alg.as_bytes()) && self.verify(message, sig_blob)
+    }
+
     /// Verifies an SSH signature blob (`string algorithm`, `string signature`) over `message`.
     pub fn verify(&self, message: &[u8], sig_blob: &[u8]) -> bool {
         let mut r = Reader::new(sig_blob);
         let (Ok(t), Ok(sig)) = (r.string(), r.string()) else {
             return false;
         };
-        if r.expect_empty().is_err() || t != self.algorithm().as_bytes() {
+        if r.expect_empty().is_err() {
+            return false;
+        }
+        let Ok(t) = core::str::from_utf8(t) else {
+            return false;
+        };
+        if !self.accepts_signature_algorithm(t) {
             return false;
         }
         match self {
+            PublicKey::Rsa { e, n } => {
+                let alg = if t == RSA_SHA512 {
+                    &signature::RSA_PKCS1_2048_8192_SHA512
+                } else {
+                    &signature::RSA_PKCS1_2048_8192_SHA256
+                };
+                signature::RsaPublicKeyComponents { n, e }
+                    .verify(alg, message, sig)
+                    .is_ok()
+            }
             PublicKey::Ed25519(k) => signature::UnparsedPublicKey::new(&signature::ED25519, k)
                 .verify(message, sig)
                 .is_ok(),
@@ -208,6 +292,20 @@ impl PublicKey {
                     .is_ok()
             }
         }
+    }
+}
+
+/// An mpint body without its leading zero bytes (RSA e and n are positive).
+fn positive(m: &[u8]) -> Vec<u8> {
+    let start = m.iter().position(|b| *b != 0).unwrap_or(m.len());
+    m.get(start..).unwrap_or_default().to_vec()
+}
+
+/// The bit length of a big-endian number without leading zeros.
+fn modulus_bits(n: &[u8]) -> usize {
+    match n.first() {
+        Some(b) => (n.len() - 1) * 8 + (8 - b.leading_zeros() as usize),
+        None => 0,
     }
 }
 
@@ -234,7 +332,7 @@ fn parse_at(line: &str, base: usize) -> Result<(PublicKey, String), KeyError> {
             offset: base,
         });
     };
-    if t != ED25519 && t != ECDSA_P256 {
+    if t != ED25519 && t != ECDSA_P256 && t != RSA {
         return Err(KeyError {
             kind: KeyErrorKind::UnknownKeyType,
             offset: base + t_at,
@@ -250,6 +348,16 @@ fn parse_at(line: &str, base: usize) -> Result<(PublicKey, String), KeyError> {
         kind: KeyErrorKind::BadBase64,
         offset: base + d_at + o,
     })?;
+    // The type inside the blob must be the one the line names.
+    if Reader::new(&blob)
+        .string()
+        .is_ok_and(|inner| inner != t.as_bytes())
+    {
+        return Err(KeyError {
+            kind: KeyErrorKind::TypeMismatch,
+            offset: base + d_at,
+        });
+    }
     let key = PublicKey::from_blob(&blob).map_err(|e| KeyError {
         kind: match e.kind {
             KeyErrorKind::UnknownKeyType => KeyErrorKind::TypeMismatch,

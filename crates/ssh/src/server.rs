@@ -152,7 +152,12 @@ enum Rekey {
 }
 
 /// The user signature algorithms this server verifies, as its EXT_INFO lists them.
-pub const SERVER_SIG_ALGS: &[&str] = &[crate::keys::ED25519, crate::keys::ECDSA_P256];
+pub const SERVER_SIG_ALGS: &[&str] = &[
+    crate::keys::ED25519,
+    crate::keys::ECDSA_P256,
+    crate::keys::RSA_SHA256,
+    crate::keys::RSA_SHA512,
+];
 
 /// Failed authentication attempts allowed before disconnecting (OpenSSH's MaxAuthTries
 /// default, counting every USERAUTH_FAILURE as OpenSSH does for "none" too).
@@ -957,8 +962,10 @@ impl Server {
                 signature,
             } => {
                 let parsed = PublicKey::from_blob(&key).ok();
+                // An RSA key signs with rsa-sha2-256/512; "ssh-rsa" (SHA-1) is refused.
                 let authorized = parsed.as_ref().is_some_and(|k| {
-                    k.algorithm() == algorithm && self.cfg.authorized_keys.contains(k)
+                    k.accepts_signature_algorithm(&algorithm)
+                        && self.cfg.authorized_keys.contains(k)
                 });
                 check(
                     events,
@@ -977,7 +984,7 @@ impl Server {
                     Some(sig) => {
                         let sid = self.s.session_id.ok_or(Error::Internal)?;
                         let data = signed_data(&sid, user, service, &algorithm, &key);
-                        if k.verify(&data, &sig) {
+                        if k.verify_as(&algorithm, &data, &sig) {
                             check(events, me, "ssh.check.user_signature", None);
                             self.s.send(&Msg::UserauthSuccess, rng)?;
                             Ok(true)

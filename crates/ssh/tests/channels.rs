@@ -198,7 +198,7 @@ fn a_hundred_sessions_one_after_another_on_one_connection() {
     // The client's log says it read our EXT_INFO and the algorithms it lists.
     let log = m.log();
     assert!(
-        log.contains("kex_input_ext_info: server-sig-algs=<ssh-ed25519,ecdsa-sha2-nistp256>"),
+        log.contains("kex_input_ext_info: server-sig-algs=<ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-256,rsa-sha2-512>"),
         "{log}"
     );
 }
@@ -438,15 +438,17 @@ fn cat_through_rekeying(extra: &[&str], server_env: Option<&str>) -> String {
 fn the_client_re_keys_every_64_kb_and_the_session_goes_on() {
     let log = cat_through_rekeying(&["-o", "RekeyLimit=64K"], None);
     let exchanges = log.matches("SSH2_MSG_NEWKEYS received").count();
-    eprintln!("{exchanges} key exchanges");
-    assert!(exchanges >= 10, "{exchanges} key exchanges\n{log}");
+    // 2 MB both ways over a 64 kB limit: how many depends on how the bytes arrive
+    // (the limit is checked as messages are handled); 10–33 were seen.
+    assert!(exchanges >= 5, "{exchanges} key exchanges\n{log}");
 }
 
 #[test]
 fn our_server_re_keys_every_64_kb_and_the_client_follows() {
     let log = cat_through_rekeying(&[], Some("65536"));
     let exchanges = log.matches("SSH2_MSG_NEWKEYS received").count();
-    eprintln!("{exchanges} key exchanges");
-    assert!(exchanges >= 10, "{exchanges} key exchanges\n{log}");
+    // 2 MB both ways over a 64 kB limit: how many depends on how the bytes arrive
+    // (the limit is checked as messages are handled); 10–33 were seen.
+    assert!(exchanges >= 5, "{exchanges} key exchanges\n{log}");
     assert!(log.contains("SSH2_MSG_KEXINIT received"), "{log}");
 }

@@ -110,7 +110,7 @@ fn malformed_pasted_keys_give_typed_errors_with_offsets() {
     let cases: Vec<(String, KeyErrorKind, usize)> = vec![
         ("".into(), KeyErrorKind::Empty, 0),
         ("   ".into(), KeyErrorKind::Empty, 0),
-        ("ssh-rsa AAAA".into(), KeyErrorKind::UnknownKeyType, 0),
+        ("ssh-dss AAAA".into(), KeyErrorKind::UnknownKeyType, 0),
         ("ssh-ed25519".into(), KeyErrorKind::MissingKeyData, 11),
         (
             format!("ssh-ed25519 {}!{}", &data[..10], &data[10..]),

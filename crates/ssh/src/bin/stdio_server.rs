@@ -8,7 +8,8 @@
 //! in-memory file system (`MemFs::demo`); with `CS_SFTP_DUMP=DIR` in the
 //! environment, its files are written under DIR when the connection ends (so a
 //! test can compare them). `CS_REKEY_BYTES=N` makes it start a key
-//! re-exchange every N bytes. For interop tests, not for real use.
+//! re-exchange every N bytes; `CS_AUTHORIZED_KEYS=FILE` authorizes more user keys
+//! (RSA ones too). For interop tests, not for real use.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -81,6 +82,22 @@ fn write_out(stdout: &mut impl Write, out: Vec<Outgoing>) {
     let _ = stdout.flush();
 }
 
+/// The demo user key, and the keys of the file `CS_AUTHORIZED_KEYS` names (one
+/// OpenSSH public key line each; a line that does not parse is skipped).
+fn authorized(demo: cipherstage_ssh::keys::PublicKey) -> Vec<cipherstage_ssh::keys::PublicKey> {
+    let mut keys = vec![demo];
+    if let Some(text) =
+        std::env::var_os("CS_AUTHORIZED_KEYS").and_then(|p| std::fs::read_to_string(p).ok())
+    {
+        keys.extend(
+            text.lines()
+                .filter_map(|l| cipherstage_ssh::keys::PublicKey::parse_openssh(l).ok())
+                .map(|(k, _)| k),
+        );
+    }
+    keys
+}
+
 /// The time the demo file system stamps on files (2025-12-02 00:00 UTC).
 const DEMO_TIME: u32 = 1_764_633_600;
 
@@ -123,7 +140,7 @@ fn main() {
             version: "SSH-2.0-cipherstage_0.1".into(),
             host_key,
             forge_with: None,
-            authorized_keys: vec![user.public()],
+            authorized_keys: authorized(user.public()),
             passwords: Vec::new(),
             hostname: "server.example".into(),
             algorithms: Algorithms {
