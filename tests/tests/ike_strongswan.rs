@@ -164,6 +164,12 @@ impl Charon {
 
     /// Starts charon with `connections` and the PSK loaded, and waits for its vici socket.
     fn start(name: &str, connections: &str) -> Charon {
+        Charon::start_with(name, connections, &[])
+    }
+
+    /// As [`Charon::start`], with credential files (`x509/…`, `x509ca/…`, `private/…`)
+    /// written beside swanctl.conf before it is loaded.
+    fn start_with(name: &str, connections: &str, files: &[(&str, String)]) -> Charon {
         for tool in [CHARON, SWANCTL] {
             assert!(
                 Path::new(tool).exists(),
@@ -184,7 +190,7 @@ impl Charon {
   install_virtual_ip = yes
   retransmit_tries = 2
   retransmit_timeout = 1
-  load = random nonce aes sha1 sha2 hmac gcm chapoly curve25519 openssl kdf pem pkcs1 x509 pubkey vici socket-default kernel-libipsec kernel-netlink attr
+  load = random nonce aes sha1 sha2 hmac gcm chapoly curve25519 openssl kdf pem pkcs1 pkcs8 x509 pubkey constraints vici socket-default kernel-libipsec kernel-netlink attr
   plugins {{
     vici {{
       socket = unix://{dir}/charon.vici
@@ -229,6 +235,11 @@ impl Charon {
                 charon.log()
             );
             std::thread::sleep(Duration::from_millis(100));
+        }
+        for (path, text) in files {
+            let p = charon.dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
         }
         let conf = charon.dir.join("swanctl.conf");
         let loaded =
@@ -815,4 +826,104 @@ fn a_ping_through_the_tunnel_reaches_charons_side_and_its_reply_opens_with_our_k
         line("out", est.child.spi_i).contains(&format!(", {n} bytes, 1 packets")),
         "{sas}"
     );
+}
+
+const CERT_CONN: &str = r#"connections {
+  rw {
+    version = 2
+    local_addrs = 127.0.0.1
+    proposals = aes256gcm16-prfsha256-x25519
+    pools = vpool
+    send_cert = always
+    local {
+      auth = pubkey
+      certs = vpn.pem
+      id = vpn.example.com
+    }
+    remote {
+      auth = pubkey
+      id = home.example.com
+    }
+    children {
+      net {
+        local_ts = 10.0.0.0/24
+        esp_proposals = aes256gcm16
+        mode = tunnel
+      }
+    }
+  }
+}
+pools {
+  vpool {
+    addrs = 10.10.0.1-10.10.0.20
+    dns = 10.10.0.53
+  }
+}"#;
+
+#[test]
+fn certificates_from_our_pki_authenticate_us_to_charon_and_charon_to_us() {
+    use cipherstage_ike::auth::{CertAuth, Trust};
+    use cipherstage_pki::{issue, pem, Key, Pki};
+    if outside_netns("certificates_from_our_pki_authenticate_us_to_charon_and_charon_to_us") {
+        return;
+    }
+    // Our test PKI: charon's certificate for vpn.example.com and ours for
+    // home.example.com, both from the intermediate CA, checked at today's time (the PKI's
+    // leaves are valid from 2026-06-01 for a year).
+    let mut rng = Seeded::new(41);
+    let pki = Pki::build(&mut rng).unwrap();
+    let vpn_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
+    let vpn = issue::issue_server(&vpn_key, "vpn.example.com", &pki.intermediate).unwrap();
+    let home_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
+    let home = issue::issue_server(&home_key, "home.example.com", &pki.intermediate).unwrap();
+    let files = [
+        ("x509ca/root.pem", pem::encode("CERTIFICATE", &pki.root.der)),
+        (
+            "x509ca/intermediate.pem",
+            pem::encode("CERTIFICATE", &pki.intermediate.der),
+        ),
+        ("x509/vpn.pem", pem::encode("CERTIFICATE", &vpn)),
+        (
+            "private/vpn.pem",
+            pem::encode("PRIVATE KEY", &vpn_key.pkcs8_v1()),
+        ),
+    ];
+    let charon = Charon::start_with("cert", CERT_CONN, &files);
+    let (sock, local, remote) = endpoints(&charon);
+    let mut c = config(local, remote, Encr::AesGcm256, Group::Curve25519);
+    c.cert = Some(CertAuth {
+        chain: vec![home, pki.intermediate.der.clone()],
+        key: home_key,
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    c.trust = Some(Trust {
+        roots: vec![pki.root.der.clone()],
+        now,
+    });
+    let i = initiate(&sock, remote, c, 43);
+    let est = i.established().unwrap_or_else(|| {
+        panic!(
+            "not established ({:?}); charon:\n{}",
+            i.state().key(),
+            charon.log()
+        )
+    });
+    let log = charon.log();
+    // charon verified our chain and RFC 7427 ECDSA signature; it signed with the same
+    // scheme, which our initiator verified (or it would not be established).
+    assert!(
+        log.contains("authentication of 'home.example.com' with ECDSA_WITH_SHA256_DER successful"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "authentication of 'vpn.example.com' (myself) with ECDSA_WITH_SHA256_DER successful"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("reached self-signed root ca"), "{log}");
+    assert_charon_agrees(&charon, est, Encr::AesGcm256, Group::Curve25519);
 }
