@@ -1,0 +1,512 @@
+//! The parties of the IKEv2 stories as the driver's endpoints: the initiating side
+//! (IKE, then one packet through the tunnel), the gateway (IKE responder, ESP receiver,
+//! router), the office server, and Eve on the Internet link; and the IPv4/UDP framing
+//! every IKE message travels in.
+
+use cipherstage_ipsec::{encap, EspSa};
+use cipherstage_packets::checksum::PseudoHeader;
+use cipherstage_packets::describe as pkt;
+use cipherstage_packets::{ipv4, tcp, udp, IpProtocol, Ipv4Addr};
+use cipherstage_transcript::driver::{Endpoint, Fate, Flow, Path, Transmit};
+use cipherstage_transcript::rand::RandomSource;
+use cipherstage_transcript::{
+    ActorId, Delivered, FailReason, Field, FieldsBuilder, Protection, Recorder,
+};
+
+use super::{wire, GATEWAY, INITIATOR, INTERNET, LAN, SERVER};
+use crate::codec::shift;
+use crate::{Addr, Initiator, InitiatorState, Note, Outgoing, Responder};
+
+/// Addresses of one story.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Plan {
+    pub(super) initiator: Addr,
+    pub(super) gateway: Addr,
+    pub(super) gateway_lan: Ipv4Addr,
+    pub(super) server: Ipv4Addr,
+    /// The inner packet's source when no address is assigned (site-to-site).
+    pub(super) fixed_src: Option<Ipv4Addr>,
+}
+
+/// An IKE message inside UDP port 500 inside IPv4, with every byte explained.
+pub(super) fn ike_packet(src: Addr, dst: Addr, ident: u16, out: Outgoing) -> (Vec<u8>, Vec<Field>) {
+    let (s, d) = (Ipv4Addr::from(src.ip), Ipv4Addr::from(dst.ip));
+    let datagram = udp::Repr {
+        src_port: src.port,
+        dst_port: dst.port,
+    }
+    .emit(
+        &out.bytes,
+        udp::ChecksumMode::Compute(PseudoHeader::V4 { src: s, dst: d }),
+    );
+    let packet = ipv4::Repr::new(s, d, IpProtocol::Udp, datagram.len(), ident).packet(&datagram);
+    let mut b = FieldsBuilder::new(0);
+    pkt::ipv4_header(
+        &mut b,
+        packet.get(..ipv4::HEADER_LEN).unwrap_or(&[]),
+        Protection::Plaintext.into(),
+    );
+    pkt::udp_header(
+        &mut b,
+        packet.get(ipv4::HEADER_LEN..).unwrap_or(&[]),
+        Protection::Plaintext,
+    );
+    let mut fields = b.finish();
+    let start = ipv4::HEADER_LEN + udp::HEADER_LEN;
+    let mut ike = out.fields;
+    shift(&mut ike, start);
+    let protection = if out.label.starts_with("ike.msg.ike_auth") {
+        Protection::IntegrityOnly
+    } else {
+        Protection::Plaintext
+    };
+    fields.push(Field {
+        name: "ike.field.message".into(),
+        start,
+        end: packet.len(),
+        value: None,
+        explain: "ike.explain.message".into(),
+        protection,
+        children: ike,
+    });
+    (packet, fields)
+}
+
+/// The UDP payload and source of an IPv4/UDP packet, if it is one.
+pub(super) fn udp_payload(packet: &[u8]) -> Option<(&[u8], Addr)> {
+    let ip = ipv4::Packet::new_checked(packet).ok()?;
+    let repr = ipv4::Repr::parse(&ip).ok()?;
+    if repr.protocol != IpProtocol::Udp {
+        return None;
+    }
+    let seg = packet.get(ipv4::HEADER_LEN..ipv4::HEADER_LEN + repr.payload_len)?;
+    let u = udp::Packet::new_checked(seg).ok()?;
+    let ph = PseudoHeader::V4 {
+        src: repr.src_addr,
+        dst: repr.dst_addr,
+    };
+    udp::Repr::parse(&u, &ph).ok()?;
+    let from = Addr {
+        ip: repr.src_addr.octets(),
+        port: u.src_port(),
+    };
+    Some((seg.get(udp::HEADER_LEN..)?, from))
+}
+
+/// Writes a core's notes into the transcript as `owner`'s.
+pub(super) fn record(rec: &mut Recorder, owner: ActorId, notes: Vec<Note>) {
+    for n in notes {
+        match n {
+            Note::Secret {
+                name,
+                bytes,
+                formula,
+            } => rec.secret(owner, &name, bytes, formula),
+            Note::Check { what, failed } => {
+                rec.check(owner, what, failed);
+            }
+            Note::Say { key, args } => {
+                let args: Vec<(&str, &dyn core::fmt::Display)> = args
+                    .iter()
+                    .map(|(k, v)| (*k, v as &dyn core::fmt::Display))
+                    .collect();
+                rec.narrate(key, &args);
+            }
+            Note::Failed { notify } => {
+                let id = crate::consts::notify_key(notify)
+                    .strip_prefix("ike.value.")
+                    .unwrap_or("unknown");
+                rec.alert(owner, format!("ike.alert.{id}"), true);
+            }
+        }
+    }
+}
+
+/// A TCP SYN from `src` to the office server's HTTPS port.
+pub(super) fn syn(src: Ipv4Addr, dst: Ipv4Addr, rng: &mut dyn RandomSource) -> Option<Vec<u8>> {
+    let mut r = [0u8; 6];
+    rng.fill(&mut r).ok()?;
+    let [a, b, c, d, e, f] = r;
+    let seg = tcp::Repr {
+        src_port: 49152 | u16::from_be_bytes([a, b]) & 0x3fff,
+        dst_port: 443,
+        seq_number: u32::from_be_bytes([c, d, e, f]),
+        ack_number: 0,
+        flags: tcp::FLAG_SYN,
+        window_len: 64240,
+        urgent_at: 0,
+        // MSS 1360: what fits in the tunnel after ESP's overhead.
+        options: vec![2, 4, 0x05, 0x50],
+    }
+    .emit(&[], &PseudoHeader::V4 { src, dst });
+    Some(
+        ipv4::Repr::new(
+            src,
+            dst,
+            IpProtocol::Tcp,
+            seg.len(),
+            u16::from_be_bytes([a ^ e, b ^ f]),
+        )
+        .packet(&seg),
+    )
+}
+
+/// The initiating side: IKE, then one packet through the tunnel.
+pub(super) struct Client {
+    pub(super) ike: Initiator,
+    pub(super) plan: Plan,
+    pub(super) started: bool,
+    pub(super) sent_inner: bool,
+    /// Rounds waited for an answer, and retransmissions made.
+    pub(super) waited: u8,
+    pub(super) retries: u8,
+    pub(super) idents: u16,
+    pub(super) out: Vec<Transmit>,
+}
+
+impl Client {
+    fn flush(&mut self, rec: &mut Recorder) {
+        record(rec, INITIATOR, self.ike.take_notes());
+        for o in self.ike.take_outgoing() {
+            self.idents = self.idents.wrapping_add(1);
+            let label = o.label;
+            let (bytes, fields) =
+                ike_packet(self.plan.initiator, self.plan.gateway, self.idents, o);
+            self.out.push(Transmit {
+                to: GATEWAY,
+                wire: wire(INTERNET, "ike"),
+                label: label.into(),
+                bytes,
+                fields,
+            });
+        }
+    }
+
+    fn waiting(&self) -> bool {
+        matches!(
+            self.ike.state(),
+            InitiatorState::ExpectSaInitResponse(_) | InitiatorState::ExpectAuthResponse(_)
+        )
+    }
+
+    fn send_inner(&mut self, rec: &mut Recorder, rng: &mut dyn RandomSource) -> Option<()> {
+        let est = self.ike.established()?;
+        let src = match (est.assigned, self.plan.fixed_src) {
+            (Some((a, _)), _) => Ipv4Addr::from(a),
+            (None, Some(s)) => s,
+            (None, None) => return None,
+        };
+        let inner = syn(src, self.plan.server, rng)?;
+        let mut sa: EspSa = est.child.esp_i_to_r().ok()?;
+        let mut iv = [0u8; 8];
+        rng.fill(&mut iv).ok()?;
+        self.idents = self.idents.wrapping_add(1);
+        let e = encap::tunnel(
+            &mut sa,
+            &inner,
+            iv,
+            (
+                Ipv4Addr::from(self.plan.initiator.ip),
+                Ipv4Addr::from(self.plan.gateway.ip),
+            ),
+            self.idents,
+            false,
+        )
+        .ok()?;
+        rec.narrate(
+            "ike.narr.syn_sent",
+            &[
+                ("src", &src),
+                ("dst", &self.plan.server),
+                ("spi", &format!("0x{:08x}", est.child.spi_r)),
+            ],
+        );
+        self.out.push(Transmit {
+            to: GATEWAY,
+            wire: wire(INTERNET, "esp"),
+            label: "ike.msg.esp_tunnel".into(),
+            bytes: e.packet,
+            fields: e.fields,
+        });
+        Some(())
+    }
+}
+
+impl Endpoint for Client {
+    fn actor(&self) -> ActorId {
+        INITIATOR
+    }
+
+    fn step(&mut self, rec: &mut Recorder, rng: &mut dyn RandomSource, _now: u64) -> bool {
+        if !self.started {
+            self.started = true;
+            if self.ike.start(rng).is_err() {
+                rec.alert(INITIATOR, "ike.alert.internal", true);
+            }
+            self.flush(rec);
+            return true;
+        }
+        if self.ike.established().is_some() && !self.sent_inner {
+            self.sent_inner = true;
+            if self.send_inner(rec, rng).is_none() {
+                rec.alert(INITIATOR, "ike.alert.internal", true);
+            }
+            return true;
+        }
+        if self.waiting() && self.retries < 2 {
+            // The retransmission timer: after three quiet rounds, send the request again.
+            self.waited += 1;
+            if self.waited >= 3 {
+                self.waited = 0;
+                self.retries += 1;
+                self.ike.retransmit();
+                self.flush(rec);
+            }
+            return true;
+        }
+        false
+    }
+
+    fn transmit(&mut self, _rec: &mut Recorder) -> Vec<Transmit> {
+        core::mem::take(&mut self.out)
+    }
+
+    fn receive(
+        &mut self,
+        _from: ActorId,
+        bytes: &[u8],
+        rec: &mut Recorder,
+        rng: &mut dyn RandomSource,
+    ) -> Flow {
+        let Some((ike, _)) = udp_payload(bytes) else {
+            rec.check(INITIATOR, "ike.check.ip_udp", Some(FailReason::Malformed));
+            rec.narrate("ike.narr.udp_dropped", &[]);
+            return Flow::Continue;
+        };
+        if self.ike.receive(ike, rng).is_ok() {
+            self.waited = 0;
+        }
+        self.flush(rec);
+        match self.ike.state() {
+            InitiatorState::Failed { .. } => Flow::Halt,
+            _ => Flow::Continue,
+        }
+    }
+}
+
+/// The company's VPN gateway (or office B's): IKE responder, ESP receiver, router.
+pub(super) struct Gateway {
+    pub(super) ike: Responder,
+    pub(super) plan: Plan,
+    pub(super) nat: bool,
+    pub(super) inbound: Option<EspSa>,
+    pub(super) idents: u16,
+    pub(super) out: Vec<Transmit>,
+}
+
+impl Gateway {
+    fn flush(&mut self, rec: &mut Recorder) {
+        record(rec, GATEWAY, self.ike.take_notes());
+        for o in self.ike.take_outgoing() {
+            self.idents = self.idents.wrapping_add(1);
+            let label = o.label;
+            let (bytes, fields) =
+                ike_packet(self.plan.gateway, self.plan.initiator, self.idents, o);
+            self.out.push(Transmit {
+                to: INITIATOR,
+                wire: wire(INTERNET, "ike"),
+                label: label.into(),
+                bytes,
+                fields,
+            });
+        }
+    }
+
+    /// Opens an ESP packet from the tunnel and forwards the inner packet to the LAN.
+    fn esp(&mut self, bytes: &[u8], rec: &mut Recorder) {
+        if self.inbound.is_none() {
+            self.inbound = self
+                .ike
+                .established()
+                .and_then(|e| e.child.esp_i_to_r().ok());
+        }
+        let Some(sa) = self.inbound.as_mut() else {
+            rec.alert(GATEWAY, "ipsec.alert.unknown_spi", false);
+            return;
+        };
+        let opened = match sa.open(encap::esp_part(bytes)) {
+            Ok(o) => o,
+            Err(d) => {
+                rec.check(GATEWAY, "ike.check.esp_icv", Some(FailReason::TagMismatch));
+                rec.alert(GATEWAY, d.alert_key(), false);
+                return;
+            }
+        };
+        rec.check(GATEWAY, "ike.check.esp_icv", None);
+        let Some(forwarded) = forward(&opened.payload, self.nat.then_some(self.plan.gateway_lan))
+        else {
+            rec.check(
+                GATEWAY,
+                "ike.check.inner_packet",
+                Some(FailReason::Malformed),
+            );
+            return;
+        };
+        let src = ipv4::Packet::new_unchecked(&forwarded).src_addr();
+        rec.narrate(
+            if self.nat {
+                "ike.narr.gateway_nat"
+            } else {
+                "ike.narr.gateway_forwards"
+            },
+            &[("src", &src)],
+        );
+        let mut b = FieldsBuilder::new(0);
+        pkt::ip_packet(
+            &mut b,
+            &forwarded,
+            Protection::Plaintext.into(),
+            Protection::Plaintext,
+        );
+        self.out.push(Transmit {
+            to: SERVER,
+            wire: wire(LAN, "ip"),
+            label: "ike.msg.lan_packet".into(),
+            bytes: forwarded,
+            fields: b.finish(),
+        });
+    }
+}
+
+/// A router's step on a decapsulated packet: TTL down by one; in NAT mode the source
+/// becomes `nat_src` (and the TCP checksum follows it).
+pub(super) fn forward(inner: &[u8], nat_src: Option<Ipv4Addr>) -> Option<Vec<u8>> {
+    let ip = ipv4::Packet::new_checked(inner).ok()?;
+    let repr = ipv4::Repr::parse(&ip).ok()?;
+    let seg = inner.get(ipv4::HEADER_LEN..ipv4::HEADER_LEN + repr.payload_len)?;
+    let ttl = repr.ttl.checked_sub(1)?;
+    let Some(new_src) = nat_src else {
+        let mut p = ipv4::Packet::new_unchecked(inner.to_vec());
+        p.set_ttl(ttl);
+        p.fill_checksum();
+        return Some(p.into_inner());
+    };
+    if repr.protocol != IpProtocol::Tcp {
+        return None;
+    }
+    let t = tcp::Packet::new_checked(seg).ok()?;
+    let old = PseudoHeader::V4 {
+        src: repr.src_addr,
+        dst: repr.dst_addr,
+    };
+    let tr = tcp::Repr::parse(&t, &old).ok()?;
+    let payload = seg.get(t.header_len()..)?;
+    let new_seg = tr.emit(
+        payload,
+        &PseudoHeader::V4 {
+            src: new_src,
+            dst: repr.dst_addr,
+        },
+    );
+    Some(
+        ipv4::Repr {
+            src_addr: new_src,
+            ttl,
+            ..repr
+        }
+        .packet(&new_seg),
+    )
+}
+
+impl Endpoint for Gateway {
+    fn actor(&self) -> ActorId {
+        GATEWAY
+    }
+
+    fn transmit(&mut self, _rec: &mut Recorder) -> Vec<Transmit> {
+        core::mem::take(&mut self.out)
+    }
+
+    fn receive(
+        &mut self,
+        _from: ActorId,
+        bytes: &[u8],
+        rec: &mut Recorder,
+        rng: &mut dyn RandomSource,
+    ) -> Flow {
+        let is_esp =
+            ipv4::Packet::new_checked(bytes).is_ok_and(|p| p.protocol() == IpProtocol::Esp);
+        if is_esp {
+            self.esp(bytes, rec);
+            return Flow::Continue;
+        }
+        match udp_payload(bytes) {
+            Some((ike, from)) => {
+                // A dropped message (tampered, unexpected) is in the notes; no answer.
+                let _ = self.ike.receive(ike, from, rng);
+                self.flush(rec);
+            }
+            None => {
+                rec.check(GATEWAY, "ike.check.ip_udp", Some(FailReason::Malformed));
+                rec.narrate("ike.narr.udp_dropped", &[]);
+            }
+        }
+        Flow::Continue
+    }
+}
+
+/// The office server: says what source address it sees.
+pub(super) struct Server;
+
+impl Endpoint for Server {
+    fn actor(&self) -> ActorId {
+        SERVER
+    }
+
+    fn transmit(&mut self, _rec: &mut Recorder) -> Vec<Transmit> {
+        Vec::new()
+    }
+
+    fn receive(
+        &mut self,
+        _from: ActorId,
+        bytes: &[u8],
+        rec: &mut Recorder,
+        _rng: &mut dyn RandomSource,
+    ) -> Flow {
+        let src = ipv4::Packet::new_checked(bytes).map(|p| p.src_addr());
+        if let Ok(src) = src {
+            rec.narrate("ike.narr.server_sees", &[("src", &src)]);
+        }
+        Flow::Continue
+    }
+}
+
+/// Eve on the Internet link: what each kind of message shows her, and her flip.
+pub(super) struct Eve;
+
+impl Path for Eve {
+    fn on_wire(
+        &mut self,
+        rec: &mut Recorder,
+        _from: ActorId,
+        sent: &Transmit,
+        delivered: &Delivered,
+    ) -> Fate {
+        if delivered.tampered.is_some() {
+            rec.narrate("ike.narr.eve_flipped", &[]);
+        }
+        if sent.wire.link == INTERNET {
+            let key = match sent.label.as_str() {
+                "ike.msg.ike_sa_init_request" => Some("ike.narr.eve_sees_sa_init"),
+                "ike.msg.ike_auth_request" => Some("ike.narr.eve_sees_auth"),
+                "ike.msg.esp_tunnel" => Some("ike.narr.eve_sees_esp"),
+                _ => None,
+            };
+            if let Some(k) = key {
+                rec.narrate(k, &[]);
+            }
+        }
+        Fate::Deliver
+    }
+}
