@@ -6,6 +6,9 @@
 //! (direct-streamlocal) refused while the connection goes on, keepalives
 //! answered, and EXT_INFO's server-sig-algs as the client reads it. A missing
 //! binary fails; nothing is skipped.
+// Real OpenSSH peers and Unix file permissions: native Unix only (the wasm32 run
+// of the crate's tests has neither).
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -4,6 +4,9 @@
 //! out at the end (CS_SFTP_DUMP) — and our SFTP client against `sshd -i` with
 //! `Subsystem sftp internal-sftp` and with `/usr/lib/openssh/sftp-server` on a
 //! real directory. A missing binary fails; nothing is skipped.
+// Real OpenSSH peers and Unix file permissions: native Unix only (the wasm32 run
+// of the crate's tests has neither).
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 use std::io::{Read, Write};
