@@ -23,7 +23,7 @@ pub const TEXTS: &[(&str, &[&str])] = &[
     ("ipsec", &["ipsec"]),
     ("vpn", &["vpn", "tls", "pki", "ipsec"]),
     ("smime", &["smime", "pki", "tls"]),
-    ("ike", &["ike", "ipsec"]),
+    ("ike", &["ike", "ipsec", "pki"]),
     ("inspect", &["inspect", "pki", "ssh"]),
 ];
 
