@@ -484,6 +484,11 @@ fn bastion_events(
                 d.narrate("ssh.narr.bastion.closed", &[]);
             }
             ChannelEvent::Data { .. } | ChannelEvent::Eof { .. } | ChannelEvent::Closed { .. } => {}
+            // The laptop asks for no remote forwarding in this story.
+            ChannelEvent::ListenRequest { .. } => out.extend(server.answer_listen(None, rng)?),
+            ChannelEvent::ListenCancel { .. }
+            | ChannelEvent::RemoteOpened { .. }
+            | ChannelEvent::RemoteRefused { .. } => {}
         }
     }
     Ok(out)

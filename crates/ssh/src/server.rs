@@ -88,6 +88,33 @@ pub enum ChannelEvent {
         /// Our channel number.
         channel: u32,
     },
+    /// The client asks us to listen on `address:port` for it (`ssh -R`,
+    /// "tcpip-forward"); answer with [`Server::answer_listen`].
+    ListenRequest {
+        /// Address to bind ("" or "0.0.0.0" for all, "localhost" …).
+        address: String,
+        /// Port (0: any).
+        port: u32,
+    },
+    /// The client no longer wants `address:port` ("cancel-tcpip-forward"; answered).
+    ListenCancel {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u32,
+    },
+    /// The client accepted our "forwarded-tcpip" channel: relay the connection.
+    RemoteOpened {
+        /// Our channel number.
+        channel: u32,
+    },
+    /// The client refused it (CHANNEL_OPEN_FAILURE): close the connection.
+    RemoteRefused {
+        /// Our channel number.
+        channel: u32,
+        /// The reason code.
+        reason: u32,
+    },
 }
 
 /// What a session channel is doing.
@@ -113,6 +140,8 @@ enum Kind {
     Session(Service),
     /// "direct-tcpip": the embedding relays it (see [`ChannelEvent`]).
     Forward,
+    /// "forwarded-tcpip", opened by us for a connection to a remote-forwarded port.
+    Remote,
 }
 
 #[derive(Debug)]
@@ -135,6 +164,8 @@ pub struct Server {
     files: Option<MemFs>,
     /// Where a re-exchange of keys stands (RFC 4253 §9).
     rekey: Rekey,
+    /// "tcpip-forward" requests waiting for [`Server::answer_listen`]: want_reply, port asked.
+    listen_replies: std::collections::VecDeque<(bool, u32)>,
     /// Start a re-exchange after this many bytes each way together.
     rekey_after: Option<u64>,
 }
@@ -187,6 +218,7 @@ impl Server {
             files: None,
             rekey: Rekey::Idle,
             rekey_after: None,
+            listen_replies: std::collections::VecDeque::new(),
         }
     }
 
@@ -318,7 +350,7 @@ impl Server {
     fn requested(&mut self, channel: u32) -> Result<&mut Channel, Error> {
         self.channels
             .iter_mut()
-            .find(|c| c.c.local == channel && matches!(c.kind, Kind::Forward))
+            .find(|c| c.c.local == channel && matches!(c.kind, Kind::Forward | Kind::Remote))
             .map(|c| &mut c.c)
             .ok_or(Error::NoChannel)
     }
@@ -329,6 +361,7 @@ impl Server {
         channel: u32,
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<Outgoing>, Error> {
+        self.client_opened(channel)?;
         let f = self.requested(channel)?;
         if f.open {
             return Err(Error::NoChannel);
@@ -354,6 +387,7 @@ impl Server {
         description: &str,
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<Outgoing>, Error> {
+        self.client_opened(channel)?;
         let f = self.requested(channel)?;
         if f.open {
             return Err(Error::NoChannel);
@@ -370,6 +404,80 @@ impl Server {
             rng,
         )?;
         Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Fails unless `channel` is a direct-tcpip channel the client asked for.
+    fn client_opened(&self, channel: u32) -> Result<(), Error> {
+        self.channels
+            .iter()
+            .any(|c| c.c.local == channel && matches!(c.kind, Kind::Forward))
+            .then_some(())
+            .ok_or(Error::NoChannel)
+    }
+
+    /// Answers the oldest "tcpip-forward" request ([`ChannelEvent::ListenRequest`]):
+    /// `Some(port)` when the embedding listens (the port it bound, sent back when
+    /// the client asked for port 0), `None` to refuse (REQUEST_FAILURE).
+    pub fn answer_listen(
+        &mut self,
+        bound: Option<u32>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        let Some((want_reply, asked)) = self.listen_replies.pop_front() else {
+            return Err(Error::NoChannel);
+        };
+        if want_reply {
+            let msg = match bound {
+                Some(port) => Msg::RequestSuccess {
+                    rest: if asked == 0 {
+                        port.to_be_bytes().to_vec()
+                    } else {
+                        Vec::new()
+                    },
+                },
+                None => Msg::RequestFailure,
+            };
+            self.s.send(&msg, rng)?;
+        }
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
+    /// Opens a "forwarded-tcpip" channel to the client for a connection that
+    /// arrived at a remote-forwarded port (`ssh -R`): `address`/`port` as the
+    /// client asked to listen, `originator` who connected. Returns our channel
+    /// number; [`ChannelEvent::RemoteOpened`] or [`ChannelEvent::RemoteRefused`]
+    /// follows.
+    pub fn open_forwarded(
+        &mut self,
+        address: &str,
+        port: u32,
+        originator: &str,
+        originator_port: u32,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(u32, Vec<Outgoing>), Error> {
+        if !matches!(self.state, State::Connection) || self.channels.len() >= MAX_CHANNELS {
+            return Err(Error::NoChannel);
+        }
+        let local = self.take_number();
+        self.channels.push(Chan {
+            c: Channel::new(local, 0, 0, 0),
+            kind: Kind::Remote,
+        });
+        self.s.send(
+            &Msg::ChannelOpenForwardedTcpip {
+                sender: local,
+                window: WINDOW,
+                max_packet: MAX_PACKET,
+                target: DirectTcpip {
+                    host: address.into(),
+                    port,
+                    originator: originator.into(),
+                    originator_port,
+                },
+            },
+            rng,
+        )?;
+        Ok((local, core::mem::take(&mut self.s.out)))
     }
 
     /// Sends bytes from the TCP connection to the client on `channel` (queued while
@@ -562,7 +670,9 @@ impl Server {
                     }
                     return self.flush(recipient, rng);
                 }
-                if matches!(ch.kind, Kind::Forward) && matches!(msg, Msg::ChannelData { .. }) {
+                if matches!(ch.kind, Kind::Forward | Kind::Remote)
+                    && matches!(msg, Msg::ChannelData { .. })
+                {
                     let Msg::ChannelData { data, .. } = msg else {
                         return Ok(());
                     };
@@ -587,7 +697,9 @@ impl Server {
                 if let Some(ch) = self.opened(recipient) {
                     ch.c.peer_eof = true;
                     match &mut ch.kind {
-                        Kind::Forward => self.events.push(ChannelEvent::Eof { channel: recipient }),
+                        Kind::Forward | Kind::Remote => {
+                            self.events.push(ChannelEvent::Eof { channel: recipient })
+                        }
                         Kind::Session(Service::ScpSink(sink)) => {
                             let status = sink.finish();
                             ch.kind = Kind::Session(Service::Done);
@@ -633,7 +745,7 @@ impl Server {
                         rng,
                     )?;
                 }
-                if matches!(ch.kind, Kind::Forward) {
+                if matches!(ch.kind, Kind::Forward | Kind::Remote) {
                     self.events
                         .push(ChannelEvent::Closed { channel: recipient });
                 }
@@ -646,6 +758,39 @@ impl Server {
             } => self.channel_request(recipient, want_reply, kind, rng),
             // Answers to requests we did not make with want_reply: nothing to do.
             Msg::ChannelSuccess { .. } | Msg::ChannelFailure { .. } => Ok(()),
+            Msg::ChannelOpenConfirmation {
+                recipient,
+                sender,
+                window,
+                max_packet,
+            } => {
+                if let Some(ch) = self
+                    .channels
+                    .iter_mut()
+                    .find(|c| c.c.local == recipient && !c.c.open && matches!(c.kind, Kind::Remote))
+                {
+                    ch.c.confirm(sender, window, max_packet);
+                    self.events
+                        .push(ChannelEvent::RemoteOpened { channel: recipient });
+                    self.flush(recipient, rng)?;
+                }
+                Ok(())
+            }
+            Msg::ChannelOpenFailure {
+                recipient, reason, ..
+            } => {
+                let before = self.channels.len();
+                self.channels.retain(|c| {
+                    !(c.c.local == recipient && !c.c.open && matches!(c.kind, Kind::Remote))
+                });
+                if self.channels.len() < before {
+                    self.events.push(ChannelEvent::RemoteRefused {
+                        channel: recipient,
+                        reason,
+                    });
+                }
+                Ok(())
+            }
             Msg::Unknown { .. } => self.s.send(
                 &Msg::Unimplemented {
                     sequence: self.s.t.recv_seq.wrapping_sub(1),
@@ -840,9 +985,34 @@ impl crate::session::Machine for Server {
             Msg::Unknown { number, .. } if *number == crate::wire::message::num::DEBUG => {
                 return Ok(())
             }
-            Msg::GlobalRequest { want_reply, .. } if self.s.kex_done => {
-                if *want_reply {
-                    self.s.send(&Msg::RequestFailure, rng)?;
+            Msg::GlobalRequest {
+                name,
+                want_reply,
+                rest,
+            } if self.s.kex_done => {
+                let mut r = crate::wire::Reader::new(rest);
+                let target = match (r.text(), r.u32(), r.expect_empty()) {
+                    (Ok(a), Ok(p), Ok(())) => Some((a, p)),
+                    _ => None,
+                };
+                let connected = matches!(self.state, State::Connection);
+                match (name.as_str(), target) {
+                    ("tcpip-forward", Some((address, port))) if self.forwarding && connected => {
+                        self.listen_replies.push_back((*want_reply, port));
+                        self.events
+                            .push(ChannelEvent::ListenRequest { address, port });
+                    }
+                    ("cancel-tcpip-forward", Some((address, port))) if self.forwarding => {
+                        self.events
+                            .push(ChannelEvent::ListenCancel { address, port });
+                        if *want_reply {
+                            self.s
+                                .send(&Msg::RequestSuccess { rest: Vec::new() }, rng)?;
+                        }
+                    }
+                    // keepalive@openssh.com and anything else: a failure is an answer.
+                    _ if *want_reply => self.s.send(&Msg::RequestFailure, rng)?,
+                    _ => {}
                 }
                 return Ok(());
             }

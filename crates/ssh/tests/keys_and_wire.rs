@@ -285,6 +285,17 @@ fn samples() -> Vec<Msg> {
                 0, 0, 0, 9, b'1', b'2', b'7', b'.', b'0', b'.', b'0', b'.', b'1', 0, 0, 0x17, 0x70,
             ],
         },
+        Msg::ChannelOpenForwardedTcpip {
+            sender: 4,
+            window: 2097152,
+            max_packet: 32768,
+            target: DirectTcpip {
+                host: "localhost".into(),
+                port: 8080,
+                originator: "203.0.113.9".into(),
+                originator_port: 51234,
+            },
+        },
         Msg::ChannelOpenDirectTcpip {
             sender: 0,
             window: 2097152,

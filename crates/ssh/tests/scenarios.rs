@@ -471,6 +471,10 @@ fn direct_tcpip_relays_more_than_a_window_and_can_be_disabled() {
                             closed = true;
                             Vec::new()
                         }
+                        ChannelEvent::ListenRequest { .. }
+                        | ChannelEvent::ListenCancel { .. }
+                        | ChannelEvent::RemoteOpened { .. }
+                        | ChannelEvent::RemoteRefused { .. } => panic!("no remote forwarding here"),
                     };
                     to_c.extend(out.into_iter().map(|o| o.bytes));
                 }

@@ -4,7 +4,9 @@
 //! authorized user key are the demo keys (`scenario::demo_key`); the session's
 //! `exec` runs in the built-in demo shell. Port forwarding (`ssh -W`, `ssh -L`) is
 //! relayed to loopback targets only (127.0.0.1, ::1, localhost); anything else is
-//! refused as administratively prohibited. The "sftp" subsystem serves the demo
+//! refused as administratively prohibited. Remote forwarding (`ssh -R`) listens on
+//! loopback only; a connection there becomes a "forwarded-tcpip" channel to the
+//! client. The "sftp" subsystem serves the demo
 //! in-memory file system (`MemFs::demo`); with `CS_SFTP_DUMP=DIR` in the
 //! environment, its files are written under DIR when the connection ends (so a
 //! test can compare them). `CS_REKEY_BYTES=N` makes it start a key
@@ -35,6 +37,13 @@ enum Input {
     Tcp(u32, Vec<u8>),
     /// That TCP connection ended (EOF or error).
     TcpEnd(u32),
+    /// A connection arrived at a remote-forwarded port (`ssh -R`).
+    Accept {
+        /// The address and port the client asked us to listen on.
+        address: String,
+        port: u32,
+        stream: TcpStream,
+    },
 }
 
 /// Spawns a thread that forwards everything `r` yields as `data(chunk)`, then `end`.
@@ -71,6 +80,17 @@ fn loopback(host: &str, port: u32) -> Option<SocketAddr> {
         .to_socket_addrs()
         .ok()?
         .find(|a| a.ip().is_loopback())
+}
+
+/// A listener for `ssh -R` on a loopback address, or `None` for any other address.
+fn listen(address: &str, port: u32) -> Option<std::net::TcpListener> {
+    let port = u16::try_from(port).ok()?;
+    let ip = match address {
+        "" | "localhost" | "127.0.0.1" => "127.0.0.1",
+        "::1" => "::1",
+        _ => return None,
+    };
+    std::net::TcpListener::bind((ip, port)).ok()
 }
 
 fn write_out(stdout: &mut impl Write, out: Vec<Outgoing>) {
@@ -170,17 +190,44 @@ fn main() {
     let (tx, rx) = mpsc::channel::<Input>();
     pump(std::io::stdin(), tx.clone(), Input::Ssh, Input::SshEnd);
     let mut conns: BTreeMap<u32, TcpStream> = BTreeMap::new();
+    // Connections to a remote-forwarded port whose channel the client has not confirmed yet.
+    let mut pending: BTreeMap<u32, TcpStream> = BTreeMap::new();
+    // Channels whose TCP side ended, and channels the client sent EOF on.
+    let mut tcp_done = std::collections::BTreeSet::new();
+    let mut peer_eof = std::collections::BTreeSet::new();
     let mut saved = 0;
     // Read until the client hangs up: it sends DISCONNECT after the channels close.
     while let Ok(input) = rx.recv() {
         let out = match input {
+            Input::Accept {
+                address,
+                port,
+                stream,
+            } => {
+                let peer = stream.peer_addr().ok();
+                let origin = peer.map_or_else(|| "127.0.0.1".to_owned(), |a| a.ip().to_string());
+                let origin_port = peer.map_or(0, |a| u32::from(a.port()));
+                server
+                    .open_forwarded(&address, port, &origin, origin_port, &mut rng)
+                    .map(|(channel, out)| {
+                        pending.insert(channel, stream);
+                        out
+                    })
+            }
             Input::Ssh(chunk) => server.receive(&chunk, &mut rng, &mut events),
             Input::SshEnd => break,
             Input::Tcp(ch, data) => server.send_data(ch, &data, &mut rng),
-            Input::TcpEnd(ch) => server.send_eof(ch, &mut rng).and_then(|mut v| {
-                v.extend(server.close_channel(ch, &mut rng)?);
-                Ok(v)
-            }),
+            // The TCP side will send no more: EOF; CLOSE once the client's EOF came
+            // too (an `ssh -R` originator half-closes and still waits for the answer).
+            Input::TcpEnd(ch) => {
+                tcp_done.insert(ch);
+                server.send_eof(ch, &mut rng).and_then(|mut v| {
+                    if peer_eof.contains(&ch) {
+                        v.extend(server.close_channel(ch, &mut rng)?);
+                    }
+                    Ok(v)
+                })
+            }
         };
         match out {
             Ok(out) => write_out(&mut stdout, out),
@@ -236,13 +283,62 @@ fn main() {
                     Ok(Vec::new())
                 }
                 ChannelEvent::Eof { channel } => {
+                    peer_eof.insert(channel);
                     if let Some(s) = conns.get(&channel) {
                         let _ = s.shutdown(Shutdown::Write);
                     }
-                    Ok(Vec::new())
+                    if tcp_done.contains(&channel) {
+                        server.close_channel(channel, &mut rng)
+                    } else {
+                        Ok(Vec::new())
+                    }
                 }
                 ChannelEvent::Closed { channel } => {
+                    tcp_done.remove(&channel);
+                    peer_eof.remove(&channel);
                     if let Some(s) = conns.remove(&channel) {
+                        let _ = s.shutdown(Shutdown::Both);
+                    }
+                    Ok(Vec::new())
+                }
+                // `ssh -R`: listen on loopback only, for the client.
+                ChannelEvent::ListenRequest { address, port } => match listen(&address, port) {
+                    Some(listener) => {
+                        let bound = listener.local_addr().map_or(port, |a| u32::from(a.port()));
+                        let tx = tx.clone();
+                        std::thread::spawn(move || {
+                            for stream in listener.incoming().flatten() {
+                                let accept = Input::Accept {
+                                    address: address.clone(),
+                                    port: bound,
+                                    stream,
+                                };
+                                if tx.send(accept).is_err() {
+                                    break;
+                                }
+                            }
+                        });
+                        server.answer_listen(Some(bound), &mut rng)
+                    }
+                    None => server.answer_listen(None, &mut rng),
+                },
+                ChannelEvent::ListenCancel { .. } => Ok(Vec::new()),
+                ChannelEvent::RemoteOpened { channel } => {
+                    if let Some(stream) = pending.remove(&channel) {
+                        if let Ok(reader) = stream.try_clone() {
+                            pump(
+                                reader,
+                                tx.clone(),
+                                move |d| Input::Tcp(channel, d),
+                                Input::TcpEnd(channel),
+                            );
+                        }
+                        conns.insert(channel, stream);
+                    }
+                    Ok(Vec::new())
+                }
+                ChannelEvent::RemoteRefused { channel, .. } => {
+                    if let Some(s) = pending.remove(&channel) {
                         let _ = s.shutdown(Shutdown::Both);
                     }
                     Ok(Vec::new())
@@ -250,6 +346,8 @@ fn main() {
             };
             match out {
                 Ok(out) => write_out(&mut stdout, out),
+                // The channel closed in the same batch of messages (EOF then CLOSE).
+                Err(cipherstage_ssh::Error::NoChannel) => {}
                 Err(e) => {
                     eprintln!("cipherstage-ssh server: {e:?}");
                     std::process::exit(1);

@@ -48,6 +48,9 @@ pub mod num {
 
 /// The channel type of TCP port forwarding from the client side (`ssh -L`, `ssh -W`).
 pub const DIRECT_TCPIP: &str = "direct-tcpip";
+/// The channel type of remote forwarding (`ssh -R`): a connection to a port the
+/// server listens on for the client (RFC 4254 §7.2).
+pub const FORWARDED_TCPIP: &str = "forwarded-tcpip";
 
 /// Reason codes of CHANNEL_OPEN_FAILURE (RFC 4254 §5.1).
 pub mod open_failure {
@@ -240,6 +243,14 @@ pub enum Msg {
         max_packet: u32,
         target: DirectTcpip,
     },
+    /// CHANNEL_OPEN of type "forwarded-tcpip" (remote forwarding, RFC 4254 §7.2):
+    /// `target.host`/`port` are the address and port that were connected.
+    ChannelOpenForwardedTcpip {
+        sender: u32,
+        window: u32,
+        max_packet: u32,
+        target: DirectTcpip,
+    },
     ChannelOpenConfirmation {
         recipient: u32,
         sender: u32,
@@ -312,7 +323,9 @@ impl Msg {
             Msg::RequestSuccess { .. } => REQUEST_SUCCESS,
             Msg::RequestFailure => REQUEST_FAILURE,
             Msg::ExtInfo { .. } => EXT_INFO,
-            Msg::ChannelOpen { .. } | Msg::ChannelOpenDirectTcpip { .. } => CHANNEL_OPEN,
+            Msg::ChannelOpen { .. }
+            | Msg::ChannelOpenDirectTcpip { .. }
+            | Msg::ChannelOpenForwardedTcpip { .. } => CHANNEL_OPEN,
             Msg::ChannelOpenConfirmation { .. } => CHANNEL_OPEN_CONFIRMATION,
             Msg::ChannelOpenFailure { .. } => CHANNEL_OPEN_FAILURE,
             Msg::ChannelWindowAdjust { .. } => CHANNEL_WINDOW_ADJUST,
@@ -358,6 +371,7 @@ impl Msg {
             Msg::ExtInfo { .. } => "ssh.msg.ext_info",
             Msg::ChannelOpen { .. } => "ssh.msg.channel_open",
             Msg::ChannelOpenDirectTcpip { .. } => "ssh.msg.channel_open_direct_tcpip",
+            Msg::ChannelOpenForwardedTcpip { .. } => "ssh.msg.channel_open_forwarded_tcpip",
             Msg::ChannelOpenConfirmation { .. } => "ssh.msg.channel_open_confirmation",
             Msg::ChannelOpenFailure { .. } => "ssh.msg.channel_open_failure",
             Msg::ChannelWindowAdjust { .. } => "ssh.msg.channel_window_adjust",
@@ -518,6 +532,21 @@ impl Msg {
                 w.u32("max_packet", *max_packet);
                 w.text("host_to_connect", &target.host);
                 w.u32("port_to_connect", target.port);
+                w.text("originator_address", &target.originator);
+                w.u32("originator_port", target.originator_port);
+            }
+            Msg::ChannelOpenForwardedTcpip {
+                sender,
+                window,
+                max_packet,
+                target,
+            } => {
+                w.text("channel_type", FORWARDED_TCPIP);
+                w.u32("sender_channel", *sender);
+                w.u32("initial_window", *window);
+                w.u32("max_packet", *max_packet);
+                w.text("connected_address", &target.host);
+                w.u32("connected_port", target.port);
                 w.text("originator_address", &target.originator);
                 w.u32("originator_port", target.originator_port);
             }
@@ -725,17 +754,27 @@ impl Msg {
                 let sender = r.u32()?;
                 let window = r.u32()?;
                 let max_packet = r.u32()?;
-                if kind == DIRECT_TCPIP {
-                    Msg::ChannelOpenDirectTcpip {
-                        sender,
-                        window,
-                        max_packet,
-                        target: DirectTcpip {
-                            host: r.text()?,
-                            port: r.u32()?,
-                            originator: r.text()?,
-                            originator_port: r.u32()?,
-                        },
+                if kind == DIRECT_TCPIP || kind == FORWARDED_TCPIP {
+                    let target = DirectTcpip {
+                        host: r.text()?,
+                        port: r.u32()?,
+                        originator: r.text()?,
+                        originator_port: r.u32()?,
+                    };
+                    if kind == DIRECT_TCPIP {
+                        Msg::ChannelOpenDirectTcpip {
+                            sender,
+                            window,
+                            max_packet,
+                            target,
+                        }
+                    } else {
+                        Msg::ChannelOpenForwardedTcpip {
+                            sender,
+                            window,
+                            max_packet,
+                            target,
+                        }
                     }
                 } else {
                     Msg::ChannelOpen {

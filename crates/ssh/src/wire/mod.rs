@@ -10,7 +10,9 @@ pub mod message;
 use cipherstage_transcript::{Field, Protection, Value};
 
 pub use codec::{DecodeError, DecodeErrorKind, Reader, Writer};
-pub use message::{AuthMethod, ChannelRequestKind, DirectTcpip, KexInit, Msg, DIRECT_TCPIP};
+pub use message::{
+    AuthMethod, ChannelRequestKind, DirectTcpip, KexInit, Msg, DIRECT_TCPIP, FORWARDED_TCPIP,
+};
 
 /// Longest version line accepted (RFC 4253 §4.2: 255 characters including CR LF).
 pub const MAX_VERSION_LINE: usize = 255;
