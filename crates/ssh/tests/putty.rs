@@ -304,3 +304,65 @@ fn psftp_and_pscp_copy_both_ways() {
     }
     let _ = std::fs::remove_dir_all(&s.dir);
 }
+
+/// `plink -N -L` and `plink -N -R` through our server to a loopback responder.
+#[test]
+fn plink_forwards_local_and_remote_ports() {
+    require(PLINK);
+    let s = setup("lr");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let resp = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = conn.read_to_end(&mut buf);
+                let mut answer = b"responder got: ".to_vec();
+                answer.extend_from_slice(&buf);
+                let _ = conn.write_all(&answer);
+            });
+        }
+    });
+    let free = || {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    for flag in ["-L", "-R"] {
+        let port = free();
+        let mut c = Command::new(PLINK);
+        to_our_server(&mut c, &s, kex::CHACHA);
+        c.args(["-N", flag])
+            .arg(format!("127.0.0.1:{port}:127.0.0.1:{resp}"))
+            .arg("alice@server.example")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = c.spawn().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let got = loop {
+            let attempt = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut t| {
+                t.set_read_timeout(Some(Duration::from_secs(10)))?;
+                t.write_all(format!("via plink {flag}\n").as_bytes())?;
+                t.shutdown(std::net::Shutdown::Write)?;
+                let mut out = Vec::new();
+                t.read_to_end(&mut out)?;
+                Ok(out)
+            });
+            match attempt {
+                Ok(out) if !out.is_empty() => break out,
+                _ if std::time::Instant::now() > deadline => {
+                    let _ = Command::new("kill").arg(child.id().to_string()).status();
+                    panic!("plink {flag}: no answer");
+                }
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        let _ = Command::new("kill").arg(child.id().to_string()).status();
+        let _ = child.wait();
+        assert_eq!(text(&got), format!("responder got: via plink {flag}\n"));
+    }
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
