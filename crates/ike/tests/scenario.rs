@@ -66,27 +66,33 @@ tests! {
                 "ike.msg.ike_auth_response",
                 "ike.msg.esp_tunnel",
                 "ike.msg.lan_packet",
+                "ike.msg.lan_reply",
+                "ike.msg.esp_tunnel_back",
             ]
         );
         let src = said(&t, "ike.narr.server_sees").unwrap();
         assert_eq!(src, vec![("src".to_string(), "10.10.0.2".to_string())]);
         assert_eq!(said(&t, "ike.narr.address_assigned").unwrap()[0].1, "10.10.0.2");
         // The SYN on the LAN is the one the home PC sealed, TTL one lower.
-        let lan = t.messages().last().unwrap();
+        let lan = t.messages().find(|m| m.label == "ike.msg.lan_packet").unwrap();
         assert_eq!(lan.bytes[9], 6, "TCP");
         assert_eq!(lan.bytes[12..16], [10, 10, 0, 2]);
         assert_eq!(lan.bytes[16..20], [10, 0, 0, 20]);
         assert_eq!(lan.bytes[33] & 0x02, 0x02, "SYN");
         let esp = t.messages().nth(4).unwrap();
         assert_eq!(esp.bytes[9], 50, "ESP in the outer header");
-        assert!(t.events.iter().any(|e| matches!(e, Event::Check(c) if c.what == "ike.check.esp_icv" && c.outcome == Outcome::Passed)));
+        // Both directions of the CHILD_SA carry the handshake: the SYN-ACK comes back sealed
+        // with the responder-to-initiator key and opens at the home PC.
+        let passed = t.events.iter().filter(|e| matches!(e, Event::Check(c) if c.what == "ike.check.esp_icv" && c.outcome == Outcome::Passed)).count();
+        assert_eq!(passed, 2);
+        assert_eq!(said(&t, "ike.narr.syn_ack").unwrap()[0].1, "10.0.0.20");
     }
 
     fn in_nat_mode_the_server_sees_the_gateways_own_address() {
         let p = Params { gateway_nat: true, ..Params::default() };
         let t = run(Story::RemoteAccess, &p, Some(1));
         assert_eq!(said(&t, "ike.narr.server_sees").unwrap()[0].1, "10.0.0.1");
-        let lan = t.messages().last().unwrap();
+        let lan = t.messages().find(|m| m.label == "ike.msg.lan_packet").unwrap();
         // The TCP checksum was recomputed for the new source.
         let seg = &lan.bytes[20..];
         let ph = cipherstage_packets::checksum::PseudoHeader::V4 {
@@ -95,6 +101,10 @@ tests! {
         };
         let tp = cipherstage_packets::tcp::Packet::new_checked(seg).unwrap();
         assert!(cipherstage_packets::tcp::Repr::parse(&tp, &ph).is_ok());
+        // The answer went to the gateway's address and was sent back to 10.10.0.2.
+        let reply = t.messages().find(|m| m.label == "ike.msg.lan_reply").unwrap();
+        assert_eq!(reply.bytes[16..20], [10, 0, 0, 1]);
+        assert_eq!(said(&t, "ike.narr.syn_ack").unwrap()[0].1, "10.0.0.20");
     }
 
     fn site_to_site_carries_office_a_to_office_b() {
@@ -112,7 +122,7 @@ tests! {
         assert!(alerts(&t).contains(&"ike.alert.authentication_failed".to_string()));
         assert!(said(&t, "ike.narr.server_sees").is_none(), "no tunnel, nothing reaches the office");
         let t = run(Story::InvalidKe, &Params::default(), Some(1));
-        assert_eq!(labels(&t).len(), 8, "refused, retried, AUTH, then the SYN");
+        assert_eq!(labels(&t).len(), 10, "refused, retried, AUTH, then the SYN and its answer");
         assert_eq!(said(&t, "ike.narr.ask_group").unwrap()[0].1, "curve25519");
         assert_eq!(said(&t, "ike.narr.server_sees").unwrap()[0].1, "10.10.0.2");
     }

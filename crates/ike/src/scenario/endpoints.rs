@@ -232,6 +232,36 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The answer through the tunnel: opened with the responder-to-initiator key.
+    fn esp_back(&mut self, bytes: &[u8], rec: &mut Recorder) {
+        let Some(mut sa) = self
+            .ike
+            .established()
+            .and_then(|e| e.child.esp_r_to_i().ok())
+        else {
+            return;
+        };
+        match sa.open(encap::esp_part(bytes)) {
+            Ok(o) => {
+                rec.check(INITIATOR, "ike.check.esp_icv", None);
+                let src = ipv4::Packet::new_checked(&o.payload[..]).map(|p| p.src_addr());
+                if let Ok(src) = src {
+                    rec.narrate("ike.narr.syn_ack", &[("src", &src)]);
+                }
+            }
+            Err(d) => {
+                rec.check(
+                    INITIATOR,
+                    "ike.check.esp_icv",
+                    Some(FailReason::TagMismatch),
+                );
+                rec.alert(INITIATOR, d.alert_key(), false);
+            }
+        }
+    }
+}
+
 impl Endpoint for Client {
     fn actor(&self) -> ActorId {
         INITIATOR
@@ -278,6 +308,10 @@ impl Endpoint for Client {
         rec: &mut Recorder,
         rng: &mut dyn RandomSource,
     ) -> Flow {
+        if ipv4::Packet::new_checked(bytes).is_ok_and(|p| p.protocol() == IpProtocol::Esp) {
+            self.esp_back(bytes, rec);
+            return Flow::Continue;
+        }
         let Some((ike, _)) = udp_payload(bytes) else {
             rec.check(INITIATOR, "ike.check.ip_udp", Some(FailReason::Malformed));
             rec.narrate("ike.narr.udp_dropped", &[]);
@@ -300,6 +334,10 @@ pub(super) struct Gateway {
     pub(super) plan: Plan,
     pub(super) nat: bool,
     pub(super) inbound: Option<EspSa>,
+    /// The SA carrying the answers back to the initiator.
+    pub(super) outbound: Option<EspSa>,
+    /// The inner source of the tunnelled connection (NAT mode rewrites answers to it).
+    pub(super) nat_peer: Option<Ipv4Addr>,
     pub(super) idents: u16,
     pub(super) out: Vec<Transmit>,
 }
@@ -343,8 +381,12 @@ impl Gateway {
             }
         };
         rec.check(GATEWAY, "ike.check.esp_icv", None);
-        let Some(forwarded) = forward(&opened.payload, self.nat.then_some(self.plan.gateway_lan))
-        else {
+        let inner_src = ipv4::Packet::new_unchecked(&opened.payload[..]).src_addr();
+        let Some(forwarded) = forward(
+            &opened.payload,
+            self.nat.then_some(self.plan.gateway_lan),
+            None,
+        ) else {
             rec.check(
                 GATEWAY,
                 "ike.check.inner_packet",
@@ -352,6 +394,8 @@ impl Gateway {
             );
             return;
         };
+        // In NAT mode, remember whose connection this is, to send the answer back to.
+        self.nat_peer = Some(inner_src);
         let src = ipv4::Packet::new_unchecked(&forwarded).src_addr();
         rec.narrate(
             if self.nat {
@@ -378,19 +422,69 @@ impl Gateway {
     }
 }
 
-/// A router's step on a decapsulated packet: TTL down by one; in NAT mode the source
-/// becomes `nat_src` (and the TCP checksum follows it).
-pub(super) fn forward(inner: &[u8], nat_src: Option<Ipv4Addr>) -> Option<Vec<u8>> {
+impl Gateway {
+    /// An answer from the office LAN: back through the tunnel, sealed with the
+    /// responder-to-initiator key of the CHILD_SA.
+    fn back(&mut self, bytes: &[u8], rec: &mut Recorder, rng: &mut dyn RandomSource) {
+        if self.outbound.is_none() {
+            self.outbound = self
+                .ike
+                .established()
+                .and_then(|e| e.child.esp_r_to_i().ok());
+        }
+        let new_dst = if self.nat { self.nat_peer } else { None };
+        let (Some(sa), Some(inner)) = (self.outbound.as_mut(), forward(bytes, None, new_dst))
+        else {
+            rec.check(
+                GATEWAY,
+                "ike.check.inner_packet",
+                Some(FailReason::Malformed),
+            );
+            return;
+        };
+        let mut iv = [0u8; 8];
+        if rng.fill(&mut iv).is_err() {
+            return;
+        }
+        self.idents = self.idents.wrapping_add(1);
+        let outer = (
+            Ipv4Addr::from(self.plan.gateway.ip),
+            Ipv4Addr::from(self.plan.initiator.ip),
+        );
+        let Ok(e) = encap::tunnel(sa, &inner, iv, outer, self.idents, false) else {
+            return;
+        };
+        rec.narrate(
+            "ike.narr.gateway_tunnels_back",
+            &[("spi", &format!("0x{:08x}", sa.spi()))],
+        );
+        self.out.push(Transmit {
+            to: INITIATOR,
+            wire: wire(INTERNET, "esp"),
+            label: "ike.msg.esp_tunnel_back".into(),
+            bytes: e.packet,
+            fields: e.fields,
+        });
+    }
+}
+
+/// A router's step: TTL down by one; with NAT the source (outbound) or destination
+/// (the answer coming back) is rewritten, and the TCP checksum follows it.
+pub(super) fn forward(
+    inner: &[u8],
+    new_src: Option<Ipv4Addr>,
+    new_dst: Option<Ipv4Addr>,
+) -> Option<Vec<u8>> {
     let ip = ipv4::Packet::new_checked(inner).ok()?;
     let repr = ipv4::Repr::parse(&ip).ok()?;
     let seg = inner.get(ipv4::HEADER_LEN..ipv4::HEADER_LEN + repr.payload_len)?;
     let ttl = repr.ttl.checked_sub(1)?;
-    let Some(new_src) = nat_src else {
+    if new_src.is_none() && new_dst.is_none() {
         let mut p = ipv4::Packet::new_unchecked(inner.to_vec());
         p.set_ttl(ttl);
         p.fill_checksum();
         return Some(p.into_inner());
-    };
+    }
     if repr.protocol != IpProtocol::Tcp {
         return None;
     }
@@ -401,16 +495,15 @@ pub(super) fn forward(inner: &[u8], nat_src: Option<Ipv4Addr>) -> Option<Vec<u8>
     };
     let tr = tcp::Repr::parse(&t, &old).ok()?;
     let payload = seg.get(t.header_len()..)?;
-    let new_seg = tr.emit(
-        payload,
-        &PseudoHeader::V4 {
-            src: new_src,
-            dst: repr.dst_addr,
-        },
+    let (src, dst) = (
+        new_src.unwrap_or(repr.src_addr),
+        new_dst.unwrap_or(repr.dst_addr),
     );
+    let new_seg = tr.emit(payload, &PseudoHeader::V4 { src, dst });
     Some(
         ipv4::Repr {
-            src_addr: new_src,
+            src_addr: src,
+            dst_addr: dst,
             ttl,
             ..repr
         }
@@ -429,11 +522,15 @@ impl Endpoint for Gateway {
 
     fn receive(
         &mut self,
-        _from: ActorId,
+        from: ActorId,
         bytes: &[u8],
         rec: &mut Recorder,
         rng: &mut dyn RandomSource,
     ) -> Flow {
+        if from == SERVER {
+            self.back(bytes, rec, rng);
+            return Flow::Continue;
+        }
         let is_esp =
             ipv4::Packet::new_checked(bytes).is_ok_and(|p| p.protocol() == IpProtocol::Esp);
         if is_esp {
@@ -455,8 +552,10 @@ impl Endpoint for Gateway {
     }
 }
 
-/// The office server: says what source address it sees.
-pub(super) struct Server;
+/// The office server: says what source address it sees, and answers the SYN.
+pub(super) struct Server {
+    pub(super) out: Vec<Transmit>,
+}
 
 impl Endpoint for Server {
     fn actor(&self) -> ActorId {
@@ -464,7 +563,7 @@ impl Endpoint for Server {
     }
 
     fn transmit(&mut self, _rec: &mut Recorder) -> Vec<Transmit> {
-        Vec::new()
+        core::mem::take(&mut self.out)
     }
 
     fn receive(
@@ -472,11 +571,55 @@ impl Endpoint for Server {
         _from: ActorId,
         bytes: &[u8],
         rec: &mut Recorder,
-        _rng: &mut dyn RandomSource,
+        rng: &mut dyn RandomSource,
     ) -> Flow {
-        let src = ipv4::Packet::new_checked(bytes).map(|p| p.src_addr());
-        if let Ok(src) = src {
-            rec.narrate("ike.narr.server_sees", &[("src", &src)]);
+        let Ok(ip) = ipv4::Packet::new_checked(bytes) else {
+            return Flow::Continue;
+        };
+        let (src, dst) = (ip.src_addr(), ip.dst_addr());
+        rec.narrate("ike.narr.server_sees", &[("src", &src)]);
+        let ph = PseudoHeader::V4 { src, dst };
+        let syn = tcp::Packet::new_checked(ip.payload())
+            .ok()
+            .and_then(|t| tcp::Repr::parse(&t, &ph).ok())
+            .filter(|t| t.flags == tcp::FLAG_SYN);
+        let mut r = [0u8; 6];
+        if let (Some(syn), Ok(())) = (syn, rng.fill(&mut r)) {
+            let [a, b, c, d, e, f] = r;
+            // SYN-ACK to whoever the server saw: the assigned address, or the gateway.
+            let seg = tcp::Repr {
+                src_port: syn.dst_port,
+                dst_port: syn.src_port,
+                seq_number: u32::from_be_bytes([a, b, c, d]),
+                ack_number: syn.seq_number.wrapping_add(1),
+                flags: tcp::FLAG_SYN | tcp::FLAG_ACK,
+                window_len: 65160,
+                urgent_at: 0,
+                options: vec![2, 4, 0x05, 0x50],
+            }
+            .emit(&[], &PseudoHeader::V4 { src: dst, dst: src });
+            let packet = ipv4::Repr::new(
+                dst,
+                src,
+                IpProtocol::Tcp,
+                seg.len(),
+                u16::from_be_bytes([e, f]),
+            )
+            .packet(&seg);
+            let mut fb = FieldsBuilder::new(0);
+            pkt::ip_packet(
+                &mut fb,
+                &packet,
+                Protection::Plaintext.into(),
+                Protection::Plaintext,
+            );
+            self.out.push(Transmit {
+                to: GATEWAY,
+                wire: wire(LAN, "ip"),
+                label: "ike.msg.lan_reply".into(),
+                bytes: packet,
+                fields: fb.finish(),
+            });
         }
         Flow::Continue
     }

@@ -343,10 +343,12 @@ pub fn run_with_export(story: Story, params: &Params, seed: Option<u64>) -> (Tra
         plan,
         nat: params.gateway_nat && !site,
         inbound: None,
+        outbound: None,
+        nat_peer: None,
         idents: 0x7000,
         out: Vec::new(),
     };
-    let mut server = Server;
+    let mut server = Server { out: Vec::new() };
     let _ = drive(
         &mut [&mut client, &mut gateway, &mut server],
         &mut Eve,
