@@ -366,3 +366,54 @@ fn plink_forwards_local_and_remote_ports() {
     }
     let _ = std::fs::remove_dir_all(&s.dir);
 }
+
+/// plink with an RSA key (ssh-keygen, converted by puttygen): PuTTY signs with
+/// rsa-sha2-512/256 as our server-sig-algs allows, and our server verifies it.
+#[test]
+fn plink_logs_in_with_an_rsa_key_converted_by_puttygen() {
+    require(PLINK);
+    let s = setup("rsa");
+    let id = s.dir.join("id_rsa");
+    let o = run(
+        {
+            let mut c = Command::new("/usr/bin/ssh-keygen");
+            c.args(["-q", "-t", "rsa", "-b", "3072", "-N", "", "-C", "rsa", "-f"])
+                .arg(&id);
+            c
+        },
+        b"",
+        Duration::from_secs(60),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let ppk = s.dir.join("rsa.ppk");
+    let o = run(
+        {
+            let mut c = Command::new(PUTTYGEN);
+            c.arg(&id).args(["-O", "private", "-o"]).arg(&ppk);
+            c
+        },
+        b"",
+        Duration::from_secs(20),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let ak = s.dir.join("authorized_keys");
+    std::fs::copy(s.dir.join("id_rsa.pub"), &ak).unwrap();
+    let server = env!("CARGO_BIN_EXE_cipherstage-ssh-stdio-server");
+    let mut c = Command::new(PLINK);
+    c.arg("-batch")
+        .arg("-v")
+        .arg("-proxycmd")
+        .arg(server)
+        .arg("-i")
+        .arg(&ppk)
+        .arg("-hostkey")
+        .arg(&s.fingerprint)
+        .env("CS_AUTHORIZED_KEYS", &ak)
+        .args(["alice@server.example", "echo rsa via plink"]);
+    let o = run(c, b"", Duration::from_secs(30));
+    let err = text(&o.stderr);
+    assert_eq!(text(&o.stdout), "rsa via plink\n", "{err}");
+    // Our server refuses SHA-1 "ssh-rsa", so this signature was rsa-sha2-256/512.
+    assert!(err.contains("Access granted"), "{err}");
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
