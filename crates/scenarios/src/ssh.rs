@@ -17,6 +17,18 @@ pub(crate) fn run(
     if info.id == "ssh-bastion" {
         return run_bastion(info, v, seed);
     }
+    if info.id == "ssh-remote-forward" {
+        let user = v.text("user")?;
+        if user.is_empty() {
+            return Err(bad("user"));
+        }
+        let p = cipherstage_ssh::remote::RemoteParams {
+            cipher: cipher(v)?.into(),
+            user,
+            tamper: crate::tamper_param(info, v)?,
+        };
+        return Ok(cipherstage_ssh::remote::run(info.id, &p, seed));
+    }
     if let Some(story) = sftp_story(info.id) {
         return run_transfer(info, v, seed, Story::Sftp(story));
     }

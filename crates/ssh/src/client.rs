@@ -65,6 +65,10 @@ enum State {
     ExpectPkOk,
     ExpectAuthResult,
     ExpectChannelConfirmation,
+    /// "tcpip-forward" is sent; REQUEST_SUCCESS or REQUEST_FAILURE comes next.
+    ExpectListenReply,
+    /// The server listens for us; a "forwarded-tcpip" CHANNEL_OPEN comes next.
+    Listening,
     /// The subsystem request is sent; CHANNEL_SUCCESS or CHANNEL_FAILURE comes next.
     ExpectSubsystem {
         remote: u32,
@@ -94,6 +98,10 @@ struct ForwardChannel {
     refused: Option<(u32, String)>,
     /// The server answered the subsystem request with CHANNEL_FAILURE.
     subsystem_refused: bool,
+    /// `ssh -R`: the address and port to ask the server to listen on.
+    listen: Option<(String, u32)>,
+    /// The server listens for us (REQUEST_SUCCESS), on this port.
+    listening: Option<u32>,
 }
 
 impl Default for ForwardChannel {
@@ -105,6 +113,8 @@ impl Default for ForwardChannel {
             peer_eof: false,
             refused: None,
             subsystem_refused: false,
+            listen: None,
+            listening: None,
         }
     }
 }
@@ -164,6 +174,8 @@ impl Client {
             State::ExpectAuthResult => "ssh.state.expect_auth_result",
             State::ExpectChannelConfirmation => "ssh.state.expect_channel_confirmation",
             State::ExpectSubsystem { .. } => "ssh.state.expect_subsystem",
+            State::ExpectListenReply => "ssh.state.expect_listen_reply",
+            State::Listening => "ssh.state.listening",
             State::Session { .. } => "ssh.state.session",
             State::Forward { .. } => "ssh.state.forwarding",
             State::Closed => "ssh.state.closed",
@@ -192,6 +204,19 @@ impl Client {
         self.fwd.subsystem = Some(ChannelRequestKind::Exec {
             command: command.to_owned(),
         });
+    }
+
+    /// Asks the server to listen on `address:port` for us once authenticated
+    /// (`ssh -R`, "tcpip-forward", RFC 4254 §7.1) instead of opening a session; the
+    /// first "forwarded-tcpip" channel it opens is accepted and carries a
+    /// connection like [`Client::forward_to`]'s ([`Client::send_data`], output).
+    pub fn remote_forward(&mut self, address: &str, port: u32) {
+        self.fwd.listen = Some((address.to_owned(), port));
+    }
+
+    /// The port the server listens on for us, once it said yes.
+    pub fn remote_listening(&self) -> Option<u32> {
+        self.fwd.listening
     }
 
     /// Whether the server refused the subsystem (CHANNEL_FAILURE).
@@ -250,7 +275,8 @@ impl Client {
         note: Option<Note>,
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<Outgoing>, Error> {
-        let stream = self.fwd.target.is_some() || self.fwd.subsystem.is_some();
+        let stream =
+            self.fwd.target.is_some() || self.fwd.subsystem.is_some() || self.fwd.listen.is_some();
         if !stream || self.fwd.chan.done_sending() {
             return Err(Error::NoChannel);
         }
@@ -451,6 +477,62 @@ impl crate::session::Machine for Client {
                     &[("methods", methods.join(","))],
                 );
                 self.try_method(&methods, rng)?
+            }
+            (State::ExpectNoneFailure | State::ExpectAuthResult, Msg::UserauthSuccess)
+                if self.fwd.listen.is_some() =>
+            {
+                narrate(events, "ssh.narr.auth_success_remote", &[]);
+                let (address, port) = self.fwd.listen.clone().unwrap_or_default();
+                let mut rest = Vec::new();
+                rest.extend_from_slice(&(address.len() as u32).to_be_bytes());
+                rest.extend_from_slice(address.as_bytes());
+                rest.extend_from_slice(&port.to_be_bytes());
+                self.s.send(
+                    &Msg::GlobalRequest {
+                        name: "tcpip-forward".into(),
+                        want_reply: true,
+                        rest,
+                    },
+                    rng,
+                )?;
+                State::ExpectListenReply
+            }
+            (State::ExpectListenReply, Msg::RequestSuccess { rest }) => {
+                let port = self.fwd.listen.as_ref().map_or(0, |l| l.1);
+                let bound = match rest.as_slice() {
+                    [a, b, c, d] => u32::from_be_bytes([*a, *b, *c, *d]),
+                    _ => port,
+                };
+                self.fwd.listening = Some(bound);
+                State::Listening
+            }
+            (State::ExpectListenReply, Msg::RequestFailure) => {
+                self.fwd.refused = Some((0, "tcpip-forward refused".into()));
+                State::Closed
+            }
+            (
+                State::Listening,
+                Msg::ChannelOpenForwardedTcpip {
+                    sender,
+                    window,
+                    max_packet,
+                    target,
+                },
+            ) => {
+                self.s.send(
+                    &Msg::ChannelOpenConfirmation {
+                        recipient: sender,
+                        sender: 0,
+                        window: WINDOW,
+                        max_packet: MAX_PACKET,
+                    },
+                    rng,
+                )?;
+                self.fwd.target = Some(target);
+                self.fwd.chan.confirm(sender, window, max_packet);
+                self.state = State::Forward { remote: sender };
+                self.flush_forward(rng)?;
+                State::Forward { remote: sender }
             }
             (State::ExpectNoneFailure | State::ExpectAuthResult, Msg::UserauthSuccess) => {
                 if let Some(target) = self.fwd.target.clone() {

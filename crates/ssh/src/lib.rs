@@ -19,6 +19,7 @@ pub mod client;
 pub mod kex;
 pub mod keys;
 pub mod pcap;
+pub mod remote;
 pub mod scenario;
 pub mod scp;
 pub mod server;

@@ -293,3 +293,63 @@ fn the_rekey_story_shows_a_second_key_exchange_with_new_keys() {
         assert_ne!(keys[0], keys[1]);
     }
 }
+
+#[test]
+fn ssh_r_story_publishes_the_laptops_app_through_the_server() {
+    use cipherstage_ssh::remote::{run as run_remote, RemoteParams};
+    for cipher in [kex::CHACHA, kex::AES256_GCM] {
+        let p = RemoteParams {
+            cipher: cipher.into(),
+            user: "alice".into(),
+            tamper: None,
+        };
+        let t = run_remote("ssh-remote-forward", &p, Some(1));
+        check_coverage(&t).unwrap();
+        assert_eq!(t, run_remote("ssh-remote-forward", &p, Some(1)));
+        let l = labels(&t);
+        for want in [
+            "ssh.msg.global_request",
+            "ssh.msg.request_success",
+            "ssh.msg.channel_open_forwarded_tcpip",
+            "ssh.msg.channel_open_confirmation",
+            "ssh.msg.http_request",
+            "ssh.msg.http_response",
+        ] {
+            assert!(l.contains(&want), "{want} missing: {l:?}");
+        }
+        assert!(
+            !t.events.iter().any(|e| matches!(e, Event::Alert(_))),
+            "{:?}",
+            narr(&t)
+        );
+        let n = narr(&t);
+        assert!(
+            n.iter().any(|(k, a)| k == "ssh.narr.remote.done"
+                && a.contains(&("status".into(), "HTTP/1.1 200 OK".into()))),
+            "{n:?}"
+        );
+        // The visitor's HTTP goes on its own link, in the clear; the SSH link carries it encrypted.
+        let http: Vec<_> = t.messages().filter(|m| m.protocol == "http").collect();
+        assert_eq!(http.len(), 2);
+        assert!(http.iter().all(|m| m.link == 1));
+    }
+    // Eve's flip on the SSH link is caught by the packet's tag.
+    let t = run_remote(
+        "ssh-remote-forward",
+        &RemoteParams {
+            cipher: kex::CHACHA.into(),
+            user: "alice".into(),
+            tamper: Some(TamperAt {
+                message: 18,
+                offset: 20,
+            }),
+        },
+        Some(1),
+    );
+    check_coverage(&t).unwrap();
+    assert!(
+        t.events.iter().any(|e| matches!(e, Event::Alert(_))),
+        "{:?}",
+        labels(&t)
+    );
+}

@@ -97,6 +97,7 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         &[CIPHER, USER, FORWARD_HOST, FORWARD_PORT, FLIP_ANY],
     ),
     info("ssh-rekey", &[CIPHER, USER, COMMAND, FLIP_ANY]),
+    info("ssh-remote-forward", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-upload", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-download", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-denied", &[CIPHER, USER, FLIP_ANY]),
