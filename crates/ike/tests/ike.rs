@@ -559,3 +559,29 @@ tests! {
         assert_eq!(r.state(), &ResponderState::Failed { notify: notify::AUTHENTICATION_FAILED });
     }
 }
+
+tests! {
+    fn a_retransmitted_request_gets_the_same_answer_byte_for_byte() {
+        let mut rng = Seeded::new(8);
+        let mut i = Initiator::new(initiator_config());
+        let mut r = Responder::new(responder_config());
+        i.start(&mut rng).unwrap();
+        let init = i.take_outgoing().remove(0);
+        r.receive(&init.bytes, HOME, &mut rng).unwrap();
+        let resp = r.take_outgoing().remove(0);
+        i.receive(&resp.bytes, &mut rng).unwrap();
+        let auth = i.take_outgoing().remove(0);
+        r.receive(&auth.bytes, HOME, &mut rng).unwrap();
+        let answer = r.take_outgoing().remove(0);
+        // Our answer was lost: the initiator sends IKE_AUTH again, the responder (already
+        // established) repeats its answer instead of processing the request twice.
+        assert!(i.retransmit());
+        let again = i.take_outgoing().remove(0);
+        assert_eq!(again.bytes, auth.bytes);
+        r.receive(&again.bytes, HOME, &mut rng).unwrap();
+        assert_eq!(r.take_outgoing().remove(0).bytes, answer.bytes);
+        i.receive(&answer.bytes, &mut rng).unwrap();
+        assert!(i.established().is_some());
+        assert!(!i.retransmit(), "nothing awaits an answer any more");
+    }
+}
