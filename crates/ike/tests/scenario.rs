@@ -186,3 +186,14 @@ tests! {
         }
     }
 }
+
+tests! {
+    fn a_certificate_from_an_untrusted_ca_is_authentication_failed() {
+        let t = run(Story::CertUntrusted, &Params::default(), Some(1));
+        check_coverage(&t).unwrap();
+        assert_eq!(labels(&t).len(), 4);
+        assert!(t.events.iter().any(|e| matches!(e, Event::Check(c) if c.what == "ike.check.cert_chain" && c.outcome != Outcome::Passed)));
+        assert!(alerts(&t).contains(&"ike.alert.authentication_failed".to_string()));
+        assert!(said(&t, "ike.narr.server_sees").is_none());
+    }
+}

@@ -43,17 +43,21 @@ pub enum Story {
     AuthFailed,
     /// `ikev2-tamper`: Eve flips a byte; a tampered SK payload is dropped silently.
     Tamper,
+    /// `ikev2-cert-untrusted`: the home PC's certificate is from a CA the company does not
+    /// trust; AUTHENTICATION_FAILED.
+    CertUntrusted,
 }
 
 impl Story {
     /// Every story, in picker order.
-    pub const ALL: [Story; 6] = [
+    pub const ALL: [Story; 7] = [
         Story::RemoteAccess,
         Story::SiteToSite,
         Story::NoProposal,
         Story::InvalidKe,
         Story::AuthFailed,
         Story::Tamper,
+        Story::CertUntrusted,
     ];
 
     /// The scenario id.
@@ -65,6 +69,7 @@ impl Story {
             Story::InvalidKe => "ikev2-invalid-ke",
             Story::AuthFailed => "ikev2-auth-failed",
             Story::Tamper => "ikev2-tamper",
+            Story::CertUntrusted => "ikev2-cert-untrusted",
         }
     }
 
@@ -157,19 +162,26 @@ fn certificates(
     rng: &mut dyn RandomSource,
     initiator: &Identity,
     responder: &Identity,
+    untrusted_initiator: bool,
 ) -> Option<(CertAuth, CertAuth, Trust)> {
     let pki = cipherstage_pki::Pki::build(rng).ok()?;
-    let mut issue = |id: &Identity| {
+    let mut issue = |id: &Identity, ca: &cipherstage_pki::Cert| {
         let key = cipherstage_pki::Key::generate_ecdsa_p256(rng).ok()?;
         let name = String::from_utf8_lossy(&id.data).into_owned();
-        let leaf = cipherstage_pki::issue::issue_server(&key, &name, &pki.intermediate).ok()?;
+        let leaf = cipherstage_pki::issue::issue_server(&key, &name, ca).ok()?;
         Some(CertAuth {
-            chain: vec![leaf, pki.intermediate.der.clone()],
+            chain: vec![leaf, ca.der.clone()],
             key,
         })
     };
-    let mine = issue(initiator)?;
-    let theirs = issue(responder)?;
+    // In `ikev2-cert-untrusted` the home PC's certificate comes from a CA of its own.
+    let issuer = if untrusted_initiator {
+        &pki.rogue_root
+    } else {
+        &pki.intermediate
+    };
+    let mine = issue(initiator, issuer)?;
+    let theirs = issue(responder, &pki.intermediate)?;
     let trust = Trust {
         roots: vec![pki.root.der.clone()],
         now: cipherstage_pki::SCENARIO_NOW,
@@ -316,8 +328,9 @@ pub fn run_with_export(story: Story, params: &Params, seed: Option<u64>) -> (Tra
         &[],
     );
     let mut rng = Source::from_seed(seed);
-    if params.auth == AuthMode::Cert {
-        match certificates(&mut rng, &ic.id, &rc.id) {
+    let untrusted = story == Story::CertUntrusted;
+    if params.auth == AuthMode::Cert || untrusted {
+        match certificates(&mut rng, &ic.id, &rc.id, untrusted) {
             Some((mine, theirs, trust)) => {
                 ic.cert = Some(mine);
                 ic.trust = Some(trust.clone());

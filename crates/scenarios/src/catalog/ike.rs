@@ -54,4 +54,5 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     scenario("ikev2-invalid-ke", &[FLIP_ANY]),
     scenario("ikev2-auth-failed", &[ENCR, GROUP, FLIP_ANY]),
     scenario("ikev2-tamper", &[FLIP]),
+    scenario("ikev2-cert-untrusted", &[ENCR, GROUP, FLIP_ANY]),
 ];
