@@ -595,9 +595,23 @@ fn charon_initiates_to_our_responder_and_both_hold_the_same_keys() {
     if outside_netns("charon_initiates_to_our_responder_and_both_hold_the_same_keys") {
         return;
     }
+    charon_initiator_case("init", INITIATOR_CONN, &[], None, None);
+}
+
+/// charon initiates `conn` (its `remote_port` set to our socket's) to our responder,
+/// which authenticates with `cert` (or the PSK) and checks charon with `trust` (or the PSK):
+/// charon installs our pool's address, shows our SPIs and narrowed TS, and logs the same
+/// SKEYSEED, SK_* and CHILD_SA keys our responder holds.
+fn charon_initiator_case(
+    name: &str,
+    conn: &str,
+    files: &[(&str, String)],
+    cert: Option<cipherstage_ike::auth::CertAuth>,
+    trust: Option<cipherstage_ike::auth::Trust>,
+) -> String {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = sock.local_addr().unwrap().port();
-    let charon = Charon::start("init", &INITIATOR_CONN.replace("PORT", &port.to_string()));
+    let charon = Charon::start_with(name, &conn.replace("PORT", &port.to_string()), files);
     let mut r = Responder::new(ResponderConfig {
         encrs: vec![Encr::AesGcm256, Encr::AesGcm128],
         groups: vec![Group::Curve25519, Group::Ecp256],
@@ -605,8 +619,8 @@ fn charon_initiates_to_our_responder_and_both_hold_the_same_keys() {
         id: Identity::fqdn("vpn.example.com"),
         peer_id: Some(Identity::fqdn("home.example.com")),
         psk: PSK.as_bytes().to_vec(),
-        cert: None,
-        trust: None,
+        cert,
+        trust,
         pool: Some(([10, 10, 0, 2], Some([10, 10, 0, 53]))),
         local_ts: Selector::subnet([10, 0, 0, 0], 24),
         remote_ts: Selector::ANY,
@@ -736,6 +750,7 @@ fn charon_initiates_to_our_responder_and_both_hold_the_same_keys() {
         est.child.key_r,
         "CHILD_SA r→i"
     );
+    log
 }
 
 #[test]
@@ -926,4 +941,76 @@ fn certificates_from_our_pki_authenticate_us_to_charon_and_charon_to_us() {
     );
     assert!(log.contains("reached self-signed root ca"), "{log}");
     assert_charon_agrees(&charon, est, Encr::AesGcm256, Group::Curve25519);
+}
+
+#[test]
+fn charon_initiates_with_certificates_and_our_responder_proves_itself_with_ours() {
+    use cipherstage_ike::auth::{CertAuth, Trust};
+    use cipherstage_pki::{issue, pem, Key, Pki};
+    if outside_netns("charon_initiates_with_certificates_and_our_responder_proves_itself_with_ours")
+    {
+        return;
+    }
+    let mut rng = Seeded::new(51);
+    let pki = Pki::build(&mut rng).unwrap();
+    let home_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
+    let home = issue::issue_server(&home_key, "home.example.com", &pki.intermediate).unwrap();
+    let vpn_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
+    let vpn = issue::issue_server(&vpn_key, "vpn.example.com", &pki.intermediate).unwrap();
+    let files = [
+        ("x509ca/root.pem", pem::encode("CERTIFICATE", &pki.root.der)),
+        (
+            "x509ca/intermediate.pem",
+            pem::encode("CERTIFICATE", &pki.intermediate.der),
+        ),
+        ("x509/home.pem", pem::encode("CERTIFICATE", &home)),
+        (
+            "private/home.pem",
+            pem::encode("PRIVATE KEY", &home_key.pkcs8_v1()),
+        ),
+    ];
+    let conn = INITIATOR_CONN
+        .replace(
+            "    version = 2\n",
+            "    version = 2\n    send_cert = always\n",
+        )
+        .replace(
+            "      auth = psk\n      id = home.example.com",
+            "      auth = pubkey\n      certs = home.pem\n      id = home.example.com",
+        )
+        .replace(
+            "      auth = psk\n      id = vpn.example.com",
+            "      auth = pubkey\n      id = vpn.example.com",
+        );
+    assert!(
+        conn.contains("certs = home.pem") && !conn.contains("auth = psk"),
+        "{conn}"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let log = charon_initiator_case(
+        "init-cert",
+        &conn,
+        &files,
+        Some(CertAuth {
+            chain: vec![vpn, pki.intermediate.der.clone()],
+            key: vpn_key,
+        }),
+        Some(Trust {
+            roots: vec![pki.root.der.clone()],
+            now,
+        }),
+    );
+    assert!(
+        log.contains("authentication of 'vpn.example.com' with ECDSA_WITH_SHA256_DER successful"),
+        "charon verified our responder's RFC 7427 signature:\n{log}"
+    );
+    assert!(
+        log.contains(
+            "authentication of 'home.example.com' (myself) with ECDSA_WITH_SHA256_DER successful"
+        ),
+        "{log}"
+    );
 }
