@@ -197,9 +197,15 @@ pub fn App() -> Html {
     }
     let body = if state.transcript.is_some() {
         html! { <Stage state={state.clone()} /> }
-    } else if state.scenario.is_some() {
-        // Opening: the worker is loading the family's module or running it.
-        html! { <main class="opening" id="opening"></main> }
+    } else if let Some(info) = state.scenario {
+        // Opening: the worker is loading the family's module or running it. The
+        // title and summary are in the base catalogue already.
+        html! {
+            <main class="opening" id="opening">
+                <h2>{ tr(lang, &info.title_key()) }</h2>
+                <p>{ tr(lang, &info.summary_key()) }</p>
+            </main>
+        }
     } else {
         html! { <Picker state={state.clone()} /> }
     };
