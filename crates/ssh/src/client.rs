@@ -224,6 +224,18 @@ impl Client {
         self.fwd.subsystem_refused
     }
 
+    /// Sends any message as it is, sealed with the current keys: for tests and
+    /// fuzzing of a peer, never used by the client's own state machine.
+    #[doc(hidden)]
+    pub fn send_raw(
+        &mut self,
+        msg: &Msg,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        self.s.send(msg, rng)?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
     /// Takes the bytes received so far on the channel.
     pub fn take_output(&mut self) -> Vec<u8> {
         core::mem::take(&mut self.output)

@@ -756,8 +756,13 @@ impl Server {
                 want_reply,
                 kind,
             } => self.channel_request(recipient, want_reply, kind, rng),
-            // Answers to requests we did not make with want_reply: nothing to do.
-            Msg::ChannelSuccess { .. } | Msg::ChannelFailure { .. } => Ok(()),
+            // Answers to requests we did not make with want_reply: nothing to do. A
+            // USERAUTH_REQUEST after success is silently ignored (RFC 4252 §5.1).
+            Msg::ChannelSuccess { .. }
+            | Msg::ChannelFailure { .. }
+            | Msg::RequestSuccess { .. }
+            | Msg::RequestFailure
+            | Msg::UserauthRequest { .. } => Ok(()),
             Msg::ChannelOpenConfirmation {
                 recipient,
                 sender,

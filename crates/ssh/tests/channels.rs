@@ -222,10 +222,14 @@ fn ten_sessions_open_at_once_each_get_their_own_bytes() {
         })
         .collect();
     let pids: Vec<u32> = kids.iter().map(Child::id).collect();
+    // Kills the clients after 30 s unless the test finished first (then it kills
+    // nothing: a PID may have been reused by then).
+    let (done, stop) = mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(30));
-        for p in pids {
-            kill(p);
+        if stop.recv_timeout(Duration::from_secs(30)).is_err() {
+            for p in pids {
+                kill(p);
+            }
         }
     });
     let mut readers = Vec::new();
@@ -249,7 +253,8 @@ fn ten_sessions_open_at_once_each_get_their_own_bytes() {
         assert_eq!(rest, format!("last {i}\n"));
         assert_eq!(k.wait().unwrap().code(), Some(0));
     }
-    drop(watchdog);
+    let _ = done.send(());
+    let _ = watchdog.join();
     assert!(m.alive(), "{}", m.log());
     let o = m.exec(&["echo still here"]);
     assert_eq!(text(&o.stdout), "still here\n");

@@ -32,6 +32,18 @@ fn kill(pid: u32) {
     let _ = Command::new("kill").arg(pid.to_string()).status();
 }
 
+/// The ssh child, killed by its PID and reaped when the test ends (or panics).
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            kill(self.0.id());
+        }
+        let _ = self.0.wait();
+    }
+}
+
 /// A responder on loopback: reads to EOF, answers "responder got: …", for each connection.
 fn responder() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -165,11 +177,11 @@ fn ssh_r_publishes_a_local_service_through_our_server() {
     let resp = responder();
     // Port 0: our server picks the port and says which in REQUEST_SUCCESS.
     let spec = format!("0:127.0.0.1:{resp}");
-    let (mut child, rx) = ssh_n(&dir, &["-R", &spec]);
+    let (child, rx) = ssh_n(&dir, &["-R", &spec]);
+    let child = Guard(child);
     let mut seen = Vec::new();
     let line = wait_for(&rx, "Allocated port", &mut seen);
     let Some(line) = line else {
-        kill(child.id());
         panic!("no allocated port:\n{}", seen.join("\n"));
     };
     let port: u16 = line
@@ -185,44 +197,40 @@ fn ssh_r_publishes_a_local_service_through_our_server() {
         if got != format!("responder got: {msg}").as_bytes() {
             std::thread::sleep(Duration::from_millis(500));
             seen.extend(rx.try_iter());
-            kill(child.id());
             panic!("{:?}\n{}", String::from_utf8_lossy(&got), seen.join("\n"));
         }
     }
     // And one with an explicit port.
-    kill(child.id());
-    let _ = child.wait();
+    drop(child);
     let fixed = free_port();
     let spec = format!("{fixed}:127.0.0.1:{resp}");
-    let (mut child, rx) = ssh_n(&dir, &["-R", &spec]);
+    let (child, rx) = ssh_n(&dir, &["-R", &spec]);
+    let child = Guard(child);
     let mut seen = Vec::new();
     let ok = wait_for(&rx, "remote forward success", &mut seen);
     if ok.is_none() {
-        kill(child.id());
         panic!("no success:\n{}", seen.join("\n"));
     }
     let got = through(fixed, b"fixed port\n");
     assert_eq!(String::from_utf8_lossy(&got), "responder got: fixed port\n");
-    kill(child.id());
-    let _ = child.wait();
+    drop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn ssh_r_on_a_non_loopback_address_is_refused() {
     let dir = temp_dir("refused");
-    let (mut child, rx) = ssh_n(&dir, &["-R", "192.0.2.1:0:127.0.0.1:9"]);
+    let (child, rx) = ssh_n(&dir, &["-R", "192.0.2.1:0:127.0.0.1:9"]);
+    let mut child = Guard(child);
     let mut seen = Vec::new();
     let line = wait_for(&rx, "remote port forwarding failed", &mut seen);
-    let pid = child.id();
     let status = {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Ok(Some(s)) = child.try_wait() {
+            if let Ok(Some(s)) = child.0.try_wait() {
                 break Some(s);
             }
             if Instant::now() > deadline {
-                kill(pid);
                 break None;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -239,10 +247,10 @@ fn ssh_l_forwards_a_local_port_through_our_server() {
     let resp = responder();
     let local = free_port();
     let spec = format!("127.0.0.1:{local}:127.0.0.1:{resp}");
-    let (mut child, rx) = ssh_n(&dir, &["-L", &spec]);
+    let (child, rx) = ssh_n(&dir, &["-L", &spec]);
+    let child = Guard(child);
     let mut seen = Vec::new();
     if wait_for(&rx, "Entering interactive session", &mut seen).is_none() {
-        kill(child.id());
         panic!("{}", seen.join("\n"));
     }
     for i in 0..3 {
@@ -253,7 +261,6 @@ fn ssh_l_forwards_a_local_port_through_our_server() {
             format!("responder got: {msg}")
         );
     }
-    kill(child.id());
-    let _ = child.wait();
+    drop(child);
     let _ = std::fs::remove_dir_all(&dir);
 }
