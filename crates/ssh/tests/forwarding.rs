@@ -4,6 +4,9 @@
 //! on, relayed by the client to a responder the test starts), port 0 allocated
 //! by us, a non-loopback bind refused (ExitOnForwardFailure), and `ssh -L`
 //! (direct-tcpip). A missing binary fails; processes are killed by PID.
+// Real OpenSSH/PuTTY peers and Unix processes: native Unix only (the wasm32 run
+// of the crate's tests has neither).
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};

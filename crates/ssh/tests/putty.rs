@@ -4,6 +4,9 @@
 //! responder, psftp and pscp (SFTP and `-scp`) copy files both ways, compared
 //! byte for byte with the server's in-memory files; puttygen converts our demo
 //! key and prints the fingerprint we compute. A missing binary fails.
+// Real OpenSSH/PuTTY peers and Unix processes: native Unix only (the wasm32 run
+// of the crate's tests has neither).
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 use std::io::{Read, Write};

@@ -3,6 +3,9 @@
 //! rsa-sha2-256 and rsa-sha2-512 each forced alone) and is refused when
 //! forced to sign with SHA-1 "ssh-rsa"; our fingerprints equal ssh-keygen's;
 //! malformed RSA blobs are typed errors. A missing binary fails.
+// Real OpenSSH/PuTTY peers and Unix processes: native Unix only (the wasm32 run
+// of the crate's tests has neither).
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
