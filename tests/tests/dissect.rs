@@ -84,11 +84,13 @@ fn settings_options(text: &str) -> Vec<String> {
 
 /// The options that decrypt `capture` with the files exported beside it.
 fn decryption_options(id: &str, files: &[ExportFile], dir: &Path) -> Vec<String> {
+    // By family, not by id: sftp-* and scp-* are SSH too.
+    let ssh = scenarios::find(id).is_some_and(|i| i.protocol == "ssh");
     let mut opts = Vec::new();
     for f in files {
         let path = dir.join(&f.name);
         if f.name.ends_with("-keylog.txt") {
-            let key = if id.starts_with("ssh") {
+            let key = if ssh {
                 "ssh.keylog_file"
             } else {
                 "tls.keylog_file"
@@ -99,7 +101,7 @@ fn decryption_options(id: &str, files: &[ExportFile], dir: &Path) -> Vec<String>
             opts.extend(settings_options(&String::from_utf8_lossy(&f.bytes)));
         }
     }
-    if id.starts_with("ssh") {
+    if ssh {
         // Our SSH captures use port 22, which tshark already dissects as SSH.
         opts.push("-d".to_owned());
         opts.push("tcp.port==22,ssh".to_owned());
