@@ -282,11 +282,17 @@ fn audit(args: &[String]) -> Result<(), String> {
     });
     let full = args.iter().any(|a| a == "--full");
     let result = if ready {
-        run(cmd("npx")
-            .args(["--no-install", "playwright", "test", "specs/audit.spec.mjs"])
+        // --full: every step of the layout audit and of the every-scenario walk.
+        let mut c = cmd("npx");
+        c.args(["--no-install", "playwright", "test", "specs/audit.spec.mjs"]);
+        if full {
+            c.arg("specs/scenarios.spec.mjs");
+        }
+        run(c
             .current_dir("tests/e2e")
             .env("BASE_URL", format!("http://127.0.0.1:{port}"))
-            .env("AUDIT_FULL", if full { "1" } else { "0" }))
+            .env("AUDIT_FULL", if full { "1" } else { "0" })
+            .env("WALK_FULL", if full { "1" } else { "0" }))
     } else {
         Err("the static server did not start".into())
     };
