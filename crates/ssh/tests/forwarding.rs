@@ -11,7 +11,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -19,17 +19,10 @@ use std::time::{Duration, Instant};
 use cipherstage_ssh::keys::{KnownHost, ED25519};
 use cipherstage_ssh::scenario::{demo_host_key, demo_key};
 
-const SSH: &str = "/usr/bin/ssh";
+mod common;
+use common::temp_dir;
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("cs-fwd-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+const SSH: &str = "/usr/bin/ssh";
 
 fn kill(pid: u32) {
     let _ = Command::new("kill").arg(pid.to_string()).status();
@@ -176,7 +169,7 @@ fn through(port: u16, data: &[u8]) -> Vec<u8> {
 
 #[test]
 fn ssh_r_publishes_a_local_service_through_our_server() {
-    let dir = temp_dir("r");
+    let dir = temp_dir("fwd-r");
     let resp = responder();
     // Port 0: our server picks the port and says which in REQUEST_SUCCESS.
     let spec = format!("0:127.0.0.1:{resp}");
@@ -222,7 +215,7 @@ fn ssh_r_publishes_a_local_service_through_our_server() {
 
 #[test]
 fn ssh_r_on_a_non_loopback_address_is_refused() {
-    let dir = temp_dir("refused");
+    let dir = temp_dir("fwd-refused");
     let (child, rx) = ssh_n(&dir, &["-R", "192.0.2.1:0:127.0.0.1:9"]);
     let mut child = Guard(child);
     let mut seen = Vec::new();
@@ -246,7 +239,7 @@ fn ssh_r_on_a_non_loopback_address_is_refused() {
 
 #[test]
 fn ssh_l_forwards_a_local_port_through_our_server() {
-    let dir = temp_dir("l");
+    let dir = temp_dir("fwd-l");
     let resp = responder();
     let local = free_port();
     let spec = format!("127.0.0.1:{local}:127.0.0.1:{resp}");

@@ -6,7 +6,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -21,34 +21,11 @@ use cipherstage_ssh::wire::DirectTcpip;
 use cipherstage_transcript::check_fields;
 use cipherstage_transcript::rand::Seeded;
 
+mod common;
+use common::{require, temp_dir, write_private};
+
 const SSHD: &str = "/usr/sbin/sshd";
 const SSH_KEYGEN: &str = "/usr/bin/ssh-keygen";
-
-fn require(bin: &str) {
-    assert!(
-        Path::new(bin).exists(),
-        "{bin} is missing: install openssh-server and openssh-client (see README)"
-    );
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("cs-ssh-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write_private(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-}
 
 /// Waits for `child` at most `limit`, then kills it by its PID.
 fn reap(mut child: Child, limit: Duration) {
@@ -302,7 +279,7 @@ fn keygen(args: &[&str]) -> String {
 
 #[test]
 fn fingerprints_and_key_files_match_ssh_keygen() {
-    let dir = temp_dir("keygen");
+    let dir = temp_dir("ssh-keygen");
     for (label, comment) in [
         ("cipherstage demo host key", "demo host"),
         ("cipherstage demo user key", "alice@laptop"),
@@ -385,7 +362,7 @@ fn fingerprints_and_key_files_match_ssh_keygen() {
 fn ssh_to_our_server(cipher: &str, kex_alg: &str, host_alg: &str) -> (String, String, Option<i32>) {
     const SSH: &str = "/usr/bin/ssh";
     require(SSH);
-    let dir = temp_dir("ssh");
+    let dir = temp_dir("ssh-ssh");
     let host = demo_host_key(host_alg, "cipherstage demo host key")
         .unwrap()
         .public();
@@ -479,7 +456,7 @@ fn openssh_client_logs_in_to_our_server_with_each_cipher() {
 fn our_server_disconnects_openssh_after_too_many_failed_keys() {
     const SSH: &str = "/usr/bin/ssh";
     require(SSH);
-    let dir = temp_dir("maxauth");
+    let dir = temp_dir("ssh-maxauth");
     let mut cmd = Command::new(SSH);
     cmd.args([
         "-F",
@@ -726,7 +703,7 @@ fn openssh_client_forwards_through_our_server_with_ssh_w() {
     const SSH: &str = "/usr/bin/ssh";
     require(SSH);
     let (port, seen) = echo_responder();
-    let dir = temp_dir("ssh-w");
+    let dir = temp_dir("ssh-ssh-w");
     let host = demo_host_key(ED25519, "cipherstage demo host key")
         .unwrap()
         .public();
@@ -807,7 +784,7 @@ fn openssh_client_forwards_through_our_server_with_ssh_w() {
 fn openssh_client_is_refused_by_our_server_for_a_non_loopback_target() {
     const SSH: &str = "/usr/bin/ssh";
     require(SSH);
-    let dir = temp_dir("ssh-w-refused");
+    let dir = temp_dir("ssh-ssh-w-refused");
     let user = demo_key("cipherstage demo user key").unwrap();
     let id = dir.join("id_ed25519");
     write_private(&id, &user.to_openssh_private("alice"));

@@ -11,7 +11,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -21,27 +21,13 @@ use cipherstage_ssh::keys::ED25519;
 use cipherstage_ssh::scenario::{demo_host_key, demo_key};
 use cipherstage_ssh::sftp::MemFs;
 
+mod common;
+use common::{require, temp_dir};
+
 const PLINK: &str = "/usr/bin/plink";
 const PSFTP: &str = "/usr/bin/psftp";
 const PSCP: &str = "/usr/bin/pscp";
 const PUTTYGEN: &str = "/usr/bin/puttygen";
-
-fn require(bin: &str) {
-    assert!(
-        Path::new(bin).exists(),
-        "{bin} is missing: install putty-tools (cargo xtask setup lists it)"
-    );
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("cs-putty-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn run(mut cmd: Command, stdin: &[u8], limit: Duration) -> Output {
     let mut child = cmd

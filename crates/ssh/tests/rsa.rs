@@ -16,18 +16,11 @@ use std::time::Duration;
 use cipherstage_ssh::keys::{KeyErrorKind, KnownHost, PublicKey, ED25519, RSA_SHA256, RSA_SHA512};
 use cipherstage_ssh::scenario::demo_host_key;
 
+mod common;
+use common::temp_dir;
+
 const SSH: &str = "/usr/bin/ssh";
 const SSH_KEYGEN: &str = "/usr/bin/ssh-keygen";
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("cs-rsa-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn run(mut cmd: Command) -> Output {
     let child = cmd
@@ -120,7 +113,7 @@ fn ssh_with(dir: &Path, id: &Path, authorized: &Path, extra: &[&str]) -> Output 
 
 #[test]
 fn openssh_logs_in_to_our_server_with_an_rsa_key_and_sha1_is_refused() {
-    let dir = temp_dir("login");
+    let dir = temp_dir("rsa-login");
     let (id, line) = rsa_key(&dir);
     let ak = dir.join("authorized_keys");
     std::fs::write(&ak, &line).unwrap();
@@ -151,7 +144,7 @@ fn openssh_logs_in_to_our_server_with_an_rsa_key_and_sha1_is_refused() {
         text(&o.stderr)
     );
     // A key that is not authorized is refused too.
-    let (other, _) = rsa_key(&temp_dir("other"));
+    let (other, _) = rsa_key(&temp_dir("rsa-other"));
     let o = ssh_with(&dir, &other, &ak, &[]);
     assert_eq!(o.status.code(), Some(255));
     let _ = std::fs::remove_dir_all(&dir);
@@ -159,7 +152,7 @@ fn openssh_logs_in_to_our_server_with_an_rsa_key_and_sha1_is_refused() {
 
 #[test]
 fn rsa_fingerprints_equal_ssh_keygen_and_bad_blobs_are_typed_errors() {
-    let dir = temp_dir("fp");
+    let dir = temp_dir("rsa-fp");
     let (_, line) = rsa_key(&dir);
     let (key, comment) = PublicKey::parse_openssh(&line).unwrap();
     assert_eq!(key.bits(), 3072);
@@ -205,7 +198,7 @@ fn our_client_verifies_sshd_rsa_host_key_signatures() {
     assert!(Path::new(sshd).exists(), "{sshd} is missing");
     std::fs::create_dir_all("/run/sshd").unwrap();
     for alg in [RSA_SHA512, RSA_SHA256] {
-        let dir = temp_dir("host");
+        let dir = temp_dir("rsa-host");
         let (host_path, host_line) = rsa_key(&dir);
         let (host, _) = PublicKey::parse_openssh(&host_line).unwrap();
         let user_key = demo_key("cipherstage demo user key").unwrap();

@@ -10,7 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -24,33 +24,13 @@ use cipherstage_ssh::{kex, Outgoing};
 use cipherstage_transcript::check_fields;
 use cipherstage_transcript::rand::Seeded;
 
+mod common;
+use common::{require, temp_dir, write_private};
+
 const SFTP: &str = "/usr/bin/sftp";
 const SCP: &str = "/usr/bin/scp";
 const SSHD: &str = "/usr/sbin/sshd";
 const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
-
-fn require(bin: &str) {
-    assert!(
-        Path::new(bin).exists(),
-        "{bin} is missing: install openssh-client and openssh-server"
-    );
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("cs-sftp-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write_private(path: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
-}
 
 fn run(mut cmd: Command, limit: Duration) -> Output {
     let child = cmd
@@ -125,7 +105,7 @@ fn text(b: &[u8]) -> String {
 #[test]
 fn openssh_sftp_lists_downloads_uploads_and_is_refused_by_our_server() {
     require(SFTP);
-    let dir = temp_dir("real");
+    let dir = temp_dir("sftp-real");
     let local = dir.join("local");
     std::fs::create_dir_all(&local).unwrap();
     let upload = blob(200_000, 1);
@@ -216,7 +196,7 @@ fn openssh_sftp_lists_downloads_uploads_and_is_refused_by_our_server() {
 #[test]
 fn openssh_scp_in_its_default_sftp_mode_copies_both_ways() {
     require(SCP);
-    let dir = temp_dir("scp");
+    let dir = temp_dir("sftp-scp");
     let data = blob(100_000, 3);
     std::fs::write(dir.join("up.bin"), &data).unwrap();
     let mut cmd = Command::new(SCP);
@@ -404,7 +384,7 @@ fn sftp_via_sshd_with(
 }
 
 fn our_client_against(subsystem: &str) {
-    let dir = temp_dir("sshd");
+    let dir = temp_dir("sftp-sshd");
     let files = dir.join("files");
     std::fs::create_dir_all(&files).unwrap();
     let f = |n: &str| files.join(n).display().to_string();
@@ -545,7 +525,7 @@ fn our_sftp_client_against_the_sftp_server_binary() {
 #[test]
 fn openssh_scp_classic_protocol_against_our_server() {
     require(SCP);
-    let dir = temp_dir("scpO");
+    let dir = temp_dir("sftp-scpO");
     let scp = |args: &[&std::ffi::OsStr]| {
         let mut cmd = Command::new(SCP);
         cmd.arg("-O");
@@ -626,7 +606,7 @@ fn openssh_scp_classic_protocol_against_our_server() {
 #[test]
 fn our_client_re_keys_with_sshd_both_ways() {
     for (extra, ours) in [("RekeyLimit 32K", None), ("", Some(32 * 1024))] {
-        let dir = temp_dir("rekey");
+        let dir = temp_dir("sftp-rekey");
         let files = dir.join("files");
         std::fs::create_dir_all(&files).unwrap();
         let up = blob(300_000, 8);
