@@ -296,6 +296,12 @@ impl DhPrivate {
             .map_err(|_| CryptoError::Internal)
     }
 
+    /// The 32 random bytes it was made from: the private value a shared secret's
+    /// formula shows.
+    pub fn seed(&self) -> &[u8; 32] {
+        &self.seed
+    }
+
     /// Its group.
     pub fn group(&self) -> Group {
         self.group

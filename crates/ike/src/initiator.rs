@@ -374,8 +374,8 @@ impl Initiator {
                 key: format!("ike.formula.dh_{}", group.as_str()),
                 inputs: vec![
                     cipherstage_transcript::FormulaInput {
-                        name: "ike.input.ke_i".into(),
-                        bytes: s.dh.public().to_vec(),
+                        name: "ike.input.own_private".into(),
+                        bytes: s.dh.seed().to_vec(),
                     },
                     cipherstage_transcript::FormulaInput {
                         name: "ike.input.ke_r".into(),

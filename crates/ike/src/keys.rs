@@ -51,6 +51,11 @@ fn secret(notes: &mut Vec<Note>, name: &str, bytes: &[u8], inputs: Vec<FormulaIn
     });
 }
 
+/// Which bytes of prf+'s output a key is, as its formula shows them: `start..end`.
+fn part(start: usize, len: usize) -> String {
+    format!("{start}..{}", start + len)
+}
+
 /// The inputs of one IKE SA's schedule.
 #[derive(Debug, Clone, Copy)]
 pub struct Schedule<'a> {
@@ -89,20 +94,25 @@ impl IkeKeys {
         let lens = [PRF_LEN, e, e, PRF_LEN, PRF_LEN];
         let km = prf_plus(&skeyseed, &seed, lens.iter().sum())?;
         let mut parts = Vec::new();
+        let mut ranges = Vec::new();
         let mut at = 0;
         for l in lens {
             parts.push(km.get(at..at + l).ok_or(CryptoError::Internal)?.to_vec());
+            ranges.push(part(at, l));
             at += l;
         }
         let [sk_d, sk_ei, sk_er, sk_pi, sk_pr] =
             <[Vec<u8>; 5]>::try_from(parts).map_err(|_| CryptoError::Internal)?;
-        for (name, v) in [
+        for ((name, v), range) in [
             ("sk_d", &sk_d),
             ("sk_ei", &sk_ei),
             ("sk_er", &sk_er),
             ("sk_pi", &sk_pi),
             ("sk_pr", &sk_pr),
-        ] {
+        ]
+        .into_iter()
+        .zip(&ranges)
+        {
             secret(
                 notes,
                 name,
@@ -113,6 +123,7 @@ impl IkeKeys {
                     input("nr", s.nr),
                     input("spi_i", &s.spi_i),
                     input("spi_r", &s.spi_r),
+                    input("part", range.as_bytes()),
                 ],
             );
         }
@@ -163,12 +174,17 @@ pub fn child_keymat(
     let l = encr.keymat_len();
     let km = prf_plus(sk_d, &[ni, nr].concat(), 2 * l)?;
     let (i, r) = km.split_at_checked(l).ok_or(CryptoError::Internal)?;
-    for (name, v) in [("child_ei", i), ("child_er", r)] {
+    for (name, v, at) in [("child_ei", i, 0), ("child_er", r, l)] {
         secret(
             notes,
             name,
             v,
-            vec![input("sk_d", sk_d), input("ni", ni), input("nr", nr)],
+            vec![
+                input("sk_d", sk_d),
+                input("ni", ni),
+                input("nr", nr),
+                input("part", part(at, l).as_bytes()),
+            ],
         );
     }
     Ok((i.to_vec(), r.to_vec()))

@@ -378,12 +378,12 @@ impl Responder {
                 key: format!("ike.formula.dh_{}", group.as_str()),
                 inputs: vec![
                     FormulaInput {
-                        name: "ike.input.ke_i".into(),
-                        bytes: ke_data.clone(),
+                        name: "ike.input.own_private".into(),
+                        bytes: dh.seed().to_vec(),
                     },
                     FormulaInput {
-                        name: "ike.input.ke_r".into(),
-                        bytes: dh.public().to_vec(),
+                        name: "ike.input.ke_i".into(),
+                        bytes: ke_data.clone(),
                     },
                 ],
             },

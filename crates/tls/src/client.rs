@@ -3,9 +3,8 @@
 use cipherstage_pki::{verify_chain, verify_signature, Usage, VerifyError};
 use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::{ActorId, FailReason};
-use ring::agreement::EphemeralPrivateKey;
 
-use crate::common::{self, err, group_supported, verify_content, Common, Error, Handler};
+use crate::common::{self, err, group_supported, verify_content, Common, Error, Handler, Share};
 use crate::config::{alert_for, ClientConfig, ServerVerifier};
 use crate::enums::{AlertDescription, ExtensionType, NamedGroup};
 use crate::keys::Suite;
@@ -37,7 +36,7 @@ pub struct Client {
     config: ClientConfig,
     state: ClientState,
     random: [u8; 32],
-    shares: Vec<(NamedGroup, EphemeralPrivateKey, Vec<u8>)>,
+    shares: Vec<(NamedGroup, Share, Vec<u8>)>,
     retried: bool,
     schedule: Option<Schedule>,
     server_chain: Vec<Vec<u8>>,
@@ -160,10 +159,10 @@ impl Client {
             .iter()
             .position(|(g, _, _)| g == group)
             .ok_or(Error::new(AlertDescription::IllegalParameter))?;
-        let (group, private, public) = self.shares.swap_remove(pos);
+        let (group, private, _) = self.shares.swap_remove(pos);
         self.shares.clear();
         let peer = peer.clone();
-        let shared = self.c.agree(group, private, &public, &peer)?;
+        let shared = self.c.agree(group, private, &peer)?;
         self.c.transcript.extend_from_slice(raw);
         let s = Schedule::handshake(&mut self.c, &shared)?;
         self.c.read = Some(self.c.traffic_key("server_handshake", &s.server_hs)?);

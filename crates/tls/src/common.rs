@@ -365,10 +365,7 @@ impl Common {
     }
 
     /// A fresh ephemeral key for `group`: (private key, public key).
-    pub fn key_share(
-        &mut self,
-        group: NamedGroup,
-    ) -> Result<(agreement::EphemeralPrivateKey, Vec<u8>), Error> {
+    pub fn key_share(&mut self, group: NamedGroup) -> Result<(Share, Vec<u8>), Error> {
         let alg = agreement_alg(group).ok_or(Error::new(AlertDescription::InternalError))?;
         let seed = self.random(&format!("{}_private_key", group.as_str()), 32)?;
         let key = agreement::EphemeralPrivateKey::generate(alg, &fixed(&seed))
@@ -378,24 +375,23 @@ impl Common {
             .map_err(|_| Error::new(AlertDescription::InternalError))?
             .as_ref()
             .to_vec();
-        Ok((key, public))
+        Ok((Share { key, seed }, public))
     }
 
     /// (EC)DHE with the peer's share; a bad point is illegal_parameter.
     pub fn agree(
         &mut self,
         group: NamedGroup,
-        private: agreement::EphemeralPrivateKey,
-        own_public: &[u8],
+        private: Share,
         peer: &[u8],
     ) -> Result<Vec<u8>, Error> {
         let alg = agreement_alg(group).ok_or(Error::new(AlertDescription::IllegalParameter))?;
-        let shared = agreement::agree_ephemeral(
-            private,
-            &agreement::UnparsedPublicKey::new(alg, peer),
-            |s| s.to_vec(),
-        )
-        .map_err(|_| Error::new(AlertDescription::IllegalParameter))?;
+        let Share { key, seed } = private;
+        let shared =
+            agreement::agree_ephemeral(key, &agreement::UnparsedPublicKey::new(alg, peer), |s| {
+                s.to_vec()
+            })
+            .map_err(|_| Error::new(AlertDescription::IllegalParameter))?;
         let formula = if group == NamedGroup::X25519 {
             "x25519"
         } else {
@@ -405,7 +401,7 @@ impl Common {
             "ecdhe_shared_secret",
             &shared,
             formula,
-            &[("own_public_key", own_public), ("peer_public_key", peer)],
+            &[("own_private_key", &seed), ("peer_public_key", peer)],
         );
         Ok(shared)
     }
@@ -506,6 +502,31 @@ impl Common {
     }
 }
 
+/// An ephemeral (EC)DHE key and the random bytes it was made from (its private
+/// key, which the shared secret's formula shows as an input).
+pub struct Share {
+    key: agreement::EphemeralPrivateKey,
+    seed: Vec<u8>,
+}
+
+impl core::fmt::Debug for Share {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Share(..)")
+    }
+}
+
+/// The (EC)DHE shared secret of a private key (the 32 random bytes ring made it
+/// from) and the peer's public key, as [`Common::agree`] computes it: how a
+/// shared secret's formula is recomputed from its recorded inputs.
+pub fn agree_from_seed(group: NamedGroup, seed: &[u8], peer: &[u8]) -> Option<Vec<u8>> {
+    let alg = agreement_alg(group)?;
+    let key = agreement::EphemeralPrivateKey::generate(alg, &fixed(seed)).ok()?;
+    agreement::agree_ephemeral(key, &agreement::UnparsedPublicKey::new(alg, peer), |s| {
+        s.to_vec()
+    })
+    .ok()
+}
+
 fn agreement_alg(group: NamedGroup) -> Option<&'static agreement::Algorithm> {
     match group {
         NamedGroup::X25519 => Some(&agreement::X25519),
@@ -541,13 +562,18 @@ fn label_for(typ: ContentType, content: &[u8]) -> String {
     }
 }
 
+/// The context string of the server's CertificateVerify.
+pub const SERVER_CV_CONTEXT: &[u8] = b"TLS 1.3, server CertificateVerify";
+/// The context string of the client's CertificateVerify.
+pub const CLIENT_CV_CONTEXT: &[u8] = b"TLS 1.3, client CertificateVerify";
+
 /// The content a CertificateVerify signs (RFC 8446 §4.4.3).
 pub fn verify_content(server: bool, transcript_hash: &[u8]) -> Vec<u8> {
     let mut m = vec![0x20u8; 64];
     m.extend_from_slice(if server {
-        b"TLS 1.3, server CertificateVerify"
+        SERVER_CV_CONTEXT
     } else {
-        b"TLS 1.3, client CertificateVerify"
+        CLIENT_CV_CONTEXT
     });
     m.push(0);
     m.extend_from_slice(transcript_hash);

@@ -28,7 +28,9 @@ mod schedule;
 mod server;
 
 pub use client::{Client, ClientState};
-pub use common::{Error, Outgoing};
+pub use common::{
+    agree_from_seed, verify_content, Error, Outgoing, Share, CLIENT_CV_CONTEXT, SERVER_CV_CONTEXT,
+};
 pub use config::{
     alert_for, ClientAuth, ClientConfig, Identity, ServerConfig, ServerVerifier, Signer,
     TicketConfig, VirtualHost,

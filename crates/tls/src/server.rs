@@ -5,7 +5,9 @@ use cipherstage_pki::{verify_chain, verify_signature, Usage};
 use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::{ActorId, FailReason};
 
-use crate::common::{self, err, group_supported, verify_content, Common, Error, Handler};
+use crate::common::{
+    self, err, group_supported, verify_content, Common, Error, Handler, SERVER_CV_CONTEXT,
+};
 use crate::config::{alert_for, ServerConfig};
 use crate::enums::{AlertDescription, ContentType, ExtensionType, NamedGroup};
 use crate::keys::Suite;
@@ -162,7 +164,7 @@ impl Server {
         let mut random = [0u8; 32];
         random.copy_from_slice(r.get(..32).unwrap_or(&[0; 32]));
         let (private, public) = self.c.key_share(group)?;
-        let shared = self.c.agree(group, private, &public, &peer)?;
+        let shared = self.c.agree(group, private, &peer)?;
         let sh = Handshake::ServerHello(ServerHello {
             random,
             session_id: ch.session_id.clone(),
@@ -215,10 +217,18 @@ impl Server {
                 .collect(),
         };
         self.c.send_hs(&cert.encode());
-        let content = verify_content(true, &self.c.transcript_hash());
+        let th = self.c.transcript_hash();
+        let content = verify_content(true, &th);
         let signature = host.identity.signer.sign(&content, &mut *self.c.rng)?;
-        self.c
-            .secret("server_signed_content", &content, "signed_content", &[]);
+        self.c.secret(
+            "server_signed_content",
+            &content,
+            "signed_content",
+            &[
+                ("context_string", SERVER_CV_CONTEXT),
+                ("transcript_hash", &th),
+            ],
+        );
         let cv = Handshake::CertificateVerify {
             scheme: host.identity.signer.scheme(),
             signature,
