@@ -1,4 +1,4 @@
-//! The client state machine (RFC 8446 §2, client side).
+//! The client state machine (RFC 9846 §2, client side).
 
 use cipherstage_pki::{verify_chain, verify_signature, Usage, VerifyError};
 use cipherstage_transcript::rand::RandomSource;
@@ -193,7 +193,7 @@ impl Client {
             Some(Extension::Cookie(c)) => Some(c.clone()),
             _ => None,
         };
-        // Transcript = message_hash(Hash(ClientHello1)) ‖ HelloRetryRequest (§4.4.1).
+        // Transcript = message_hash(Hash(ClientHello1)) ‖ HelloRetryRequest (§4.1).
         let ch1_hash = self.c.transcript_hash();
         self.c.transcript = msgs::message_hash(&ch1_hash);
         self.c.transcript.extend_from_slice(raw);

@@ -17,7 +17,7 @@ use crate::record;
 /// A fatal error this side detected; the alert has been sent and recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Error {
-    /// The alert RFC 8446 §6 prescribes for it.
+    /// The alert RFC 9846 §6 prescribes for it.
     pub alert: AlertDescription,
 }
 
@@ -567,7 +567,7 @@ pub const SERVER_CV_CONTEXT: &[u8] = b"TLS 1.3, server CertificateVerify";
 /// The context string of the client's CertificateVerify.
 pub const CLIENT_CV_CONTEXT: &[u8] = b"TLS 1.3, client CertificateVerify";
 
-/// The content a CertificateVerify signs (RFC 8446 §4.4.3).
+/// The content a CertificateVerify signs (RFC 9846 §4.5.2).
 pub fn verify_content(server: bool, transcript_hash: &[u8]) -> Vec<u8> {
     let mut m = vec![0x20u8; 64];
     m.extend_from_slice(if server {

@@ -230,7 +230,7 @@ impl ServerConfig {
     }
 }
 
-/// The alert RFC 8446 §6.2 gives for a rejected certificate.
+/// The alert RFC 9846 §6.2 gives for a rejected certificate.
 pub fn alert_for(e: &VerifyError) -> AlertDescription {
     match e {
         VerifyError::UnknownIssuer => AlertDescription::UnknownCa,

@@ -50,7 +50,7 @@ macro_rules! wire_enum {
 }
 
 wire_enum! {
-    /// TLSPlaintext.type (RFC 8446 §5.1).
+    /// TLSPlaintext.type (RFC 9846 §5.1).
     ContentType: u8, "tls.content" {
         ChangeCipherSpec = 0x14, "change_cipher_spec";
         Alert = 0x15, "alert";
@@ -60,7 +60,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// HandshakeType (RFC 8446 §4).
+    /// HandshakeType (RFC 9846 §4).
     HandshakeType: u8, "tls.hs" {
         ClientHello = 0x01, "client_hello";
         ServerHello = 0x02, "server_hello";
@@ -77,7 +77,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// AlertLevel (RFC 8446 §6).
+    /// AlertLevel (RFC 9846 §6).
     AlertLevel: u8, "tls.alert_level" {
         Warning = 0x01, "warning";
         Fatal = 0x02, "fatal";
@@ -85,7 +85,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// AlertDescription: every alert of RFC 8446 §6.
+    /// AlertDescription: every alert of RFC 9846 §6.
     AlertDescription: u8, "tls.alert" {
         CloseNotify = 0, "close_notify";
         UnexpectedMessage = 10, "unexpected_message";
@@ -118,7 +118,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// CipherSuite (RFC 8446 §B.4).
+    /// CipherSuite (RFC 9846 §B.4).
     CipherSuite: u16, "tls.suite" {
         Aes128GcmSha256 = 0x1301, "TLS_AES_128_GCM_SHA256";
         Aes256GcmSha384 = 0x1302, "TLS_AES_256_GCM_SHA384";
@@ -129,7 +129,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// NamedGroup (RFC 8446 §4.2.7).
+    /// NamedGroup (RFC 9846 §4.3.7).
     NamedGroup: u16, "tls.group" {
         Secp256r1 = 0x0017, "secp256r1";
         Secp384r1 = 0x0018, "secp384r1";
@@ -146,7 +146,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// SignatureScheme (RFC 8446 §4.2.3).
+    /// SignatureScheme (RFC 9846 §4.3.3).
     SignatureScheme: u16, "tls.sig" {
         RsaPkcs1Sha256 = 0x0401, "rsa_pkcs1_sha256";
         RsaPkcs1Sha384 = 0x0501, "rsa_pkcs1_sha384";
@@ -172,7 +172,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// ExtensionType (RFC 8446 §4.2 and the registry).
+    /// ExtensionType (RFC 9846 §4.3 and the registry).
     ExtensionType: u16, "tls.ext" {
         ServerName = 0, "server_name";
         MaxFragmentLength = 1, "max_fragment_length";

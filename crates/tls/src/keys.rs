@@ -1,4 +1,4 @@
-//! The key schedule (RFC 8446 §7.1), traffic keys (§7.3) and record protection (§5.2).
+//! The key schedule (RFC 9846 §7.1), traffic keys (§7.3) and record protection (§5.2).
 //!
 //! ```text
 //!              0
@@ -95,7 +95,7 @@ impl Hash {
         out
     }
 
-    /// HKDF-Expand-Label(secret, label, context, len) (RFC 8446 §7.1).
+    /// HKDF-Expand-Label(secret, label, context, len) (RFC 9846 §7.1).
     pub fn expand_label(self, secret: &[u8], label: &[u8], context: &[u8], len: usize) -> Vec<u8> {
         self.expand(secret, &hkdf_label(label, context, len), len)
     }

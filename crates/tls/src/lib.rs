@@ -1,4 +1,4 @@
-//! A sans-IO TLS 1.3 client and server (RFC 8446) on ring, recording every byte.
+//! A sans-IO TLS 1.3 client and server (RFC 9846) on ring, recording every byte.
 //!
 //! Bytes in, records and transcript events out; randomness and time are passed
 //! in, so the same seed gives the same handshake byte for byte. The scenario

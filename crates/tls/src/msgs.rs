@@ -1,4 +1,4 @@
-//! Handshake messages and extensions (RFC 8446 §4): decode and encode.
+//! Handshake messages and extensions (RFC 9846 §4): decode and encode.
 //!
 //! ```text
 //! struct {
@@ -205,7 +205,7 @@ fn encode_extensions(out: &mut Vec<u8>, exts: &[Extension]) {
     put_prefixed(out, 2, |out| exts.iter().for_each(|e| e.encode(out)));
 }
 
-/// ClientHello (RFC 8446 §4.1.2).
+/// ClientHello (RFC 9846 §4.2.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientHello {
     /// 32 random bytes.
@@ -220,7 +220,7 @@ pub struct ClientHello {
     pub extensions: Vec<Extension>,
 }
 
-/// ServerHello or HelloRetryRequest (RFC 8446 §4.1.3, §4.1.4).
+/// ServerHello or HelloRetryRequest (RFC 9846 §4.2.3, §4.2.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerHello {
     /// 32 random bytes, or [`HRR_RANDOM`].

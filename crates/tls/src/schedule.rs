@@ -59,7 +59,7 @@ impl Schedule {
         self.resumption = c.derive("resumption_master_secret", &self.master, "res master", &th);
     }
 
-    /// The PSK a NewSessionTicket with `nonce` stands for (§4.6.1).
+    /// The PSK a NewSessionTicket with `nonce` stands for (RFC 9846 §4.7.1).
     pub fn ticket_psk(&self, c: &mut Common, nonce: &[u8]) {
         let res = self.resumption.clone();
         let h = c.hash();

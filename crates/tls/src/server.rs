@@ -1,4 +1,4 @@
-//! The server state machine (RFC 8446 §2, server side), with SNI virtual hosts
+//! The server state machine (RFC 9846 §2, server side), with SNI virtual hosts
 //! and optional client authentication.
 
 use cipherstage_pki::{verify_chain, verify_signature, Usage};

@@ -284,7 +284,7 @@ fn rustls_server_rejects_our_client_certificate_from_an_unknown_ca() {
         ),
         "{err:?}"
     );
-    // rustls tells our client why, with the alert RFC 8446 prescribes.
+    // rustls tells our client why, with the alert RFC 9846 prescribes.
     let mut buf = Vec::new();
     while server.wants_write() {
         server.write_tls(&mut buf).unwrap();

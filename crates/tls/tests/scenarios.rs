@@ -43,7 +43,7 @@ fn failed_checks(t: &Transcript) -> Vec<(usize, String)> {
 const CLIENT: usize = 0;
 const SERVER: usize = 1;
 
-/// (kind, who raises the alert, alert key) — the alerts RFC 8446 §6.2 prescribes.
+/// (kind, who raises the alert, alert key) — the alerts RFC 9846 §6.2 prescribes.
 const FAILURES: &[(Kind, usize, &str)] = &[
     (Kind::SniDefault, CLIENT, "tls.alert.bad_certificate"),
     (Kind::SniUnknown, SERVER, "tls.alert.unrecognized_name"),
