@@ -407,3 +407,108 @@ fn ssh_keys_and_hybrid_keys_shown_with_this_runs_label_recompute_every_such_secr
     assert!(ssh >= 6 && hybrid >= 4, "ssh {ssh}, hybrid {hybrid}");
     eprintln!("{ssh} SSH keys A-F and {hybrid} hybrid keys recomputed from the formula's inputs");
 }
+
+/// A formula whose value was drawn, not computed: fresh random bytes or a key pair
+/// made from them.
+fn drawn(formula: &str) -> bool {
+    formula.ends_with(".random")
+        || formula == "formula.random"
+        || formula.starts_with("smime.formula.random_")
+        || formula.starts_with("pki.formula.generate_")
+}
+
+#[test]
+fn every_other_computed_secret_is_recomputed_from_the_inputs_its_formula_shows() {
+    use cipherstage_app::components::detail::{Call, Computed, Expansion, Labelled};
+    use cipherstage_app::i18n::Lang;
+    use cipherstage_transcript::Event;
+    use std::collections::BTreeMap;
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for info in scenarios::all() {
+        let t = scenarios::run(info.id, &[], Some(1)).unwrap();
+        for e in &t.events {
+            let Event::Secret(s) = e else { continue };
+            if Expansion::of(s).is_some() || Labelled::of(s).is_some() {
+                continue; // the two tests above
+            }
+            let Some(x) = Computed::of(s) else {
+                assert!(
+                    drawn(&s.formula.key),
+                    "{}: {} ({}) has a formula this page cannot recompute from its inputs",
+                    info.id,
+                    s.name,
+                    s.formula.key
+                );
+                continue;
+            };
+            assert_eq!(
+                x.recompute().as_deref(),
+                Some(s.bytes.as_slice()),
+                "{} {} ({})",
+                info.id,
+                s.name,
+                s.formula.key
+            );
+            // A changed input gives another value: the check reads the inputs.
+            let mut changed = s.clone();
+            let first = changed
+                .formula
+                .inputs
+                .iter_mut()
+                .find(|i| !i.bytes.is_empty())
+                .unwrap();
+            // (The middle byte: X25519 ignores the low bits of its first byte.)
+            let mid = first.bytes.len() / 2;
+            first.bytes[mid] ^= 0x10;
+            let first = first.name.clone();
+            if let Some(y) = Computed::of(&changed) {
+                assert_ne!(
+                    y.recompute().as_deref(),
+                    Some(s.bytes.as_slice()),
+                    "{} {}: the recomputation ignores {}",
+                    info.id,
+                    s.name,
+                    first
+                );
+            }
+            for lang in [Lang::En, Lang::Ja] {
+                let call = x.call(lang);
+                assert!(
+                    call.contains(&format!("{} B", s.bytes.len())),
+                    "{} {}: {call}",
+                    info.id,
+                    s.name
+                );
+            }
+            let kind = match x {
+                Computed::Extract { .. } => "HKDF-Extract",
+                Computed::Agreement { .. } => "(EC)DH",
+                Computed::Sha256 { .. } => "SHA-256",
+                Computed::ExchangeHash { .. } => "SSH exchange hash",
+                Computed::SignedContent { .. } => "CertificateVerify content",
+                Computed::Skeyseed { .. } => "SKEYSEED",
+                Computed::PrfPlus { .. } => "prf+ keys",
+                Computed::X963 { .. } => "X9.63 KDF",
+                Computed::Unwrap { .. } => "AES key unwrap",
+            };
+            *counts.entry(kind).or_default() += 1;
+        }
+    }
+    eprintln!("recomputed from the formula's inputs: {counts:?}");
+    for kind in [
+        "HKDF-Extract",
+        "(EC)DH",
+        "SHA-256",
+        "SSH exchange hash",
+        "CertificateVerify content",
+        "SKEYSEED",
+        "prf+ keys",
+        "X9.63 KDF",
+        "AES key unwrap",
+    ] {
+        assert!(
+            counts.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind}: {counts:?}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 // Reading a secret's recorded derivation needs no core; its HkdfLabel bytes come
 // from the worker, built by the TLS key schedule's own code (`wire::Ran`).
-pub use cipherstage_scenarios::formula::{Expansion, Labelled};
+pub use cipherstage_scenarios::formula::{Computed, Curve, Expansion, Keymat, Labelled};
 use cipherstage_transcript::{Event, Outcome, Role};
 use yew::prelude::*;
 
@@ -74,6 +74,8 @@ pub fn Detail(p: &DetailProps) -> Html {
                             </dl>
                         }
                     } else if let Some(f) = Labelled::of(sec) {
+                        <p class="formula" id="formula-this-run">{ format!("{}: {}", t(lang, "ui.this_run_inputs"), f.call(lang)) }</p>
+                    } else if let Some(f) = Computed::of(sec) {
                         <p class="formula" id="formula-this-run">{ format!("{}: {}", t(lang, "ui.this_run_inputs"), f.call(lang)) }</p>
                     }
                     if !sec.formula.inputs.is_empty() {
@@ -197,6 +199,120 @@ impl Call for Labelled<'_> {
                 "HKDF-Expand({}, \"{}\", {len})",
                 tr(lang, "input.prk"),
                 String::from_utf8_lossy(label)
+            ),
+        }
+    }
+}
+
+/// An input by its name in the reader's language, with its length.
+fn sized(lang: Lang, name: &str, bytes: &[u8]) -> String {
+    format!("{} ({} B)", tr(lang, name), bytes.len())
+}
+
+impl Call for Computed<'_> {
+    fn call(&self, lang: Lang) -> String {
+        match self {
+            Computed::Extract {
+                salt,
+                ikm,
+                ikm_name,
+                len,
+                tls,
+            } => {
+                let salt_name = if *tls { "tls.input.salt" } else { "input.salt" };
+                let hash = if *len == 48 { "SHA-384" } else { "SHA-256" };
+                let (s, i) = (sized(lang, salt_name, salt), sized(lang, ikm_name, ikm));
+                format!("HKDF-Extract({s}, {i}) = HMAC-{hash}({s}, {i}) → {len} B")
+            }
+            Computed::Agreement {
+                curve,
+                private,
+                private_name,
+                peer,
+                peer_name,
+            } => {
+                let (d, q) = (
+                    sized(lang, private_name, private),
+                    sized(lang, peer_name, peer),
+                );
+                match curve {
+                    Curve::X25519 => format!("X25519({d}, {q}) → 32 B"),
+                    Curve::P256 => format!("P-256: x({d} · {q}) → 32 B"),
+                }
+            }
+            Computed::Sha256 { parts } | Computed::ExchangeHash { parts } => {
+                let strings = matches!(self, Computed::ExchangeHash { .. });
+                let list: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, b))| {
+                        let kind = match (strings, i + 1 == parts.len()) {
+                            (false, _) => "",
+                            (true, false) => "string ",
+                            (true, true) => "mpint ",
+                        };
+                        format!("{kind}{}", sized(lang, n, b))
+                    })
+                    .collect();
+                format!("SHA-256({}) → 32 B", list.join(" ‖ "))
+            }
+            Computed::SignedContent {
+                context,
+                transcript_hash,
+            } => format!(
+                "64 × 0x20 ‖ \"{}\" ‖ 0x00 ‖ {} = {} B",
+                String::from_utf8_lossy(context),
+                sized(lang, "tls.input.transcript_hash", transcript_hash),
+                64 + context.len() + 1 + transcript_hash.len()
+            ),
+            Computed::Skeyseed { ni, nr, g_ir } => format!(
+                "SKEYSEED = prf({} ‖ {}, {}) = HMAC-SHA-256(Ni ‖ Nr, g^ir) → 32 B",
+                sized(lang, "ike.input.ni", ni),
+                sized(lang, "ike.input.nr", nr),
+                sized(lang, "ike.input.g_ir", g_ir)
+            ),
+            Computed::PrfPlus {
+                kind, seed, range, ..
+            } => {
+                let (key, names): (&str, &[&str]) = match kind {
+                    Keymat::IkeSa => ("SKEYSEED", &["Ni", "Nr", "SPIi", "SPIr"]),
+                    Keymat::ChildSa => ("SK_d", &["Ni", "Nr"]),
+                };
+                let seed: Vec<String> = names
+                    .iter()
+                    .zip(seed)
+                    .map(|(n, b)| format!("{n} ({} B)", b.len()))
+                    .collect();
+                format!(
+                    "prf+({key}, {})[{}..{}] → {} B",
+                    seed.join(" ‖ "),
+                    range.start,
+                    range.end,
+                    range.len()
+                )
+            }
+            Computed::X963 {
+                sha1,
+                z,
+                shared_info,
+                len,
+                ..
+            } => {
+                let (z, info) = (
+                    sized(lang, "smime.input.z", z),
+                    sized(lang, "smime.input.shared_info", shared_info),
+                );
+                if *sha1 {
+                    format!("SHA-1({z} ‖ 00000001 ‖ {info}) ‖ SHA-1({z} ‖ 00000002 ‖ {info}), → {len} B")
+                } else {
+                    format!("SHA-256({z} ‖ 00000001 ‖ {info}) → {len} B")
+                }
+            }
+            Computed::Unwrap { kek, wrapped } => format!(
+                "AES-256 key unwrap({}, {}) → {} B",
+                sized(lang, "smime.input.kek", kek),
+                sized(lang, "smime.input.wrapped_key", wrapped),
+                wrapped.len().saturating_sub(8)
             ),
         }
     }
