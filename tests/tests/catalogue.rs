@@ -206,14 +206,40 @@ fn reference_ok(r: &str) -> bool {
                     .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
         })
     }
+    /// An Internet-Draft named with its version, as `draft-ietf-secsh-filexfer-02`.
+    fn draft(name: &str) -> bool {
+        name.strip_prefix("draft-")
+            .and_then(|n| n.rsplit_once('-'))
+            .is_some_and(|(stem, version)| {
+                stem.split('-').all(|w| {
+                    !w.is_empty()
+                        && w.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                }) && version.len() == 2
+                    && version.chars().all(|c| c.is_ascii_digit())
+            })
+    }
+    /// A file of OpenSSH's source or one of its manual pages, as `scp.c` or `scp.1`.
+    fn openssh_file(name: &str) -> bool {
+        name.rsplit_once('.').is_some_and(|(stem, ext)| {
+            !stem.is_empty()
+                && stem
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && ["c", "h", "1", "5", "8"].contains(&ext)
+        })
+    }
     let words: Vec<&str> = r.split(' ').collect();
     match words.as_slice() {
         ["run"] => true,
         ["RFC", n] => n.parse::<u32>().is_ok(),
         ["RFC", n, s] => n.parse::<u32>().is_ok() && section(s),
+        [d] if d.starts_with("draft-") => draft(d),
+        [d, s] if d.starts_with("draft-") => draft(d) && section(s),
         ["X.690" | "FIPS", ..] | ["SEC", "1", ..] | ["NIST", "SP", "800-38D", ..] => {
             words.last().is_some_and(|s| section(s))
         }
+        ["OpenSSH", f] if !f.starts_with("PROTOCOL") => openssh_file(f),
         ["OpenSSH", p, ..] => p.starts_with("PROTOCOL"),
         [path] if path.starts_with("crates/") => cipherstage_tests::root().join(path).is_file(),
         _ => false,
@@ -308,6 +334,42 @@ fn a_missing_unknown_or_malformed_source_is_caught() {
     );
     assert!(!reference_ok("crates/nowhere/src/lib.rs"));
     assert!(reference_ok("OpenSSH PROTOCOL.chacha20poly1305"));
+    // An Internet-Draft needs its version and a section written with §.
+    assert!(reference_ok("draft-ietf-secsh-filexfer-02 §6.3"));
+    assert!(reference_ok("draft-ietf-secsh-filexfer-02"));
+    for bad in [
+        "draft-ietf-secsh-filexfer §6.3",
+        "draft-ietf-secsh-filexfer-2 §6.3",
+        "draft-ietf-secsh-filexfer-02 6.3",
+        "draft-ietf-secsh-filexfer-02 §",
+        "draft--02 §3",
+        "draft-IETF-secsh-filexfer-02 §3",
+    ] {
+        assert!(!reference_ok(bad), "{bad}");
+    }
+    // OpenSSH's source files and manual pages, for what has no other specification.
+    assert!(reference_ok("OpenSSH scp.c"));
+    assert!(reference_ok("OpenSSH scp.1"));
+    for bad in [
+        "OpenSSH scp",
+        "OpenSSH scp.rs",
+        "OpenSSH .c",
+        "OpenSSH scp.c §2",
+    ] {
+        assert!(!reference_ok(bad), "{bad}");
+    }
+    let malformed = source_faults(
+        &cat,
+        &[
+            ("a.explain.x", "draft-ietf-secsh-filexfer §3; OpenSSH scp"),
+            ("a.narr.y", "run"),
+            ("formula.w", "run"),
+        ],
+    );
+    assert_eq!(malformed.len(), 2, "{malformed:?}");
+    assert!(malformed
+        .iter()
+        .all(|f| f.contains("is not a reference sources.txt allows")));
 }
 
 #[test]
