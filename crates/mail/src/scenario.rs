@@ -581,8 +581,13 @@ impl Path for EveWatch {
         sent: &Transmit,
         arrived: &Delivered,
     ) -> Fate {
-        NarrateFlips(EVE_TAMPERS).on_wire(rec, from, sent, arrived);
         let clear = sent.wire.protocol == "smtp";
+        if clear && arrived.tampered.is_some() {
+            // SMTP itself has no integrity check: only TLS under it would notice.
+            rec.narrate("smtp.narr.clear.tamper_unnoticed", &[]);
+        } else {
+            NarrateFlips(EVE_TAMPERS).on_wire(rec, from, sent, arrived);
+        }
         match sent.label.as_str() {
             "smtp.msg.mail" if clear => self.once(
                 rec,

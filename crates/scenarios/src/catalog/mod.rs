@@ -22,7 +22,7 @@ pub const TEXTS: &[(&str, &[&str])] = &[
     ("ssh", &["ssh"]),
     ("ipsec", &["ipsec"]),
     ("vpn", &["vpn", "tls", "pki", "ipsec"]),
-    ("smime", &["smime", "pki", "tls"]),
+    ("smime", &["smime", "pki", "tls", "mail"]),
     ("ike", &["ike", "ipsec", "pki"]),
     ("inspect", &["inspect", "pki", "ssh"]),
 ];
