@@ -216,6 +216,11 @@ impl ServerSession {
             }
         }
         if let Some(c) = self.stream.tls.as_mut() {
+            // After 221 the server closes the connection (RFC 5321 §4.1.1.10), and
+            // TLS first says so with close_notify (RFC 9846 §6.1).
+            if self.smtp.is_closed() && c.is_connected() {
+                c.close();
+            }
             c.answer_close();
         }
         out.extend(self.stream.take_output());

@@ -35,7 +35,10 @@ const APT_TEST: &[&str] = &[
     "libstrongswan-standard-plugins",
     "libstrongswan-extra-plugins",
     "libcharon-extra-plugins",
-    "iproute2", // ip netns: the strongSwan test runs charon in its own namespace
+    "iproute2",           // ip netns: the strongSwan test runs charon in its own namespace
+    "swaks",              // a real SMTP client (STARTTLS, TLS on connect, AUTH PLAIN)
+    "libnet-ssleay-perl", // swaks's TLS
+    "python3-aiosmtpd",   // a real SMTP server (STARTTLS, implicit TLS) for our client
 ];
 
 /// PATH with the npm tools (wasm-opt, playwright) and cargo's bin first.
