@@ -15,7 +15,7 @@ fn export(id: &str, name: &str) -> String {
 
 #[test]
 fn a_pasted_certificate_is_explained_byte_by_byte() {
-    let pem = export("mtls", "cipherstage-pki.pem");
+    let pem = export("mtls", "mtls-certificates.pem");
     let first = pem.split("# ").nth(2).unwrap(); // the intermediate CA
     let body = &first[first.find("-----BEGIN").unwrap()..];
     let i = inspect(body).unwrap();
@@ -29,7 +29,7 @@ fn a_pasted_certificate_is_explained_byte_by_byte() {
 
 #[test]
 fn a_pasted_ssh_key_shows_the_fingerprint_ssh_keygen_prints() {
-    let line = export("ssh-pubkey", "id_ed25519.pub");
+    let line = export("ssh-pubkey", "ssh-pubkey-id_ed25519.pub");
     let i = inspect(&format!("  {line}\n")).unwrap();
     covered(&i);
     let fp = &i
@@ -62,8 +62,8 @@ fn bad_pastes_are_typed_errors_with_offsets_and_never_panic() {
     assert_eq!(e.offset, 15);
     let e = inspect("-----BEGIN CERTIFICATE-----\nMIIB\n").unwrap_err();
     assert_eq!(e.key, "inspect.error.pem_no_end");
-    let line = export("ssh-pubkey", "id_ed25519.pub");
-    let pem = export("mtls", "cipherstage-pki.pem");
+    let line = export("ssh-pubkey", "ssh-pubkey-id_ed25519.pub");
+    let pem = export("mtls", "mtls-certificates.pem");
     let cert = &pem[pem.find("-----BEGIN").unwrap()..pem[1..].find("# ").unwrap() + 1];
     // Every truncation and every single-character change of real inputs: no panic.
     for base in [line.as_str(), cert] {
@@ -87,7 +87,7 @@ fn bad_pastes_are_typed_errors_with_offsets_and_never_panic() {
 
 #[test]
 fn a_pasted_csr_is_explained_and_its_signature_checked() {
-    let pem = export("tls-certificate", "server-csr.pem");
+    let pem = export("tls-certificate", "tls-certificate-server-csr.pem");
     let i = inspect(&pem).unwrap();
     assert_eq!(i.kind, "inspect.kind.csr");
     covered(&i);

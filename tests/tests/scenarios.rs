@@ -191,7 +191,7 @@ fn the_exported_ssh_demo_key_is_read_by_ssh_keygen() {
     let dir = std::env::temp_dir().join(format!("cs-keys-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let key = dir.join("id_ed25519");
-    std::fs::write(&key, &get("id_ed25519").bytes).unwrap();
+    std::fs::write(&key, &get("ssh-pubkey-id_ed25519").bytes).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = std::process::Command::new("ssh-keygen")
         .args(["-y", "-f"])
@@ -205,7 +205,7 @@ fn the_exported_ssh_demo_key_is_read_by_ssh_keygen() {
         String::from_utf8_lossy(&out.stderr)
     );
     let derived = String::from_utf8_lossy(&out.stdout);
-    let exported = String::from_utf8_lossy(&get("id_ed25519.pub").bytes);
+    let exported = String::from_utf8_lossy(&get("ssh-pubkey-id_ed25519.pub").bytes);
     let fields = |s: &str| {
         s.split_whitespace()
             .take(2)
@@ -220,7 +220,7 @@ fn openssl_reads_the_exported_pki_and_verifies_the_chains() {
     let files = scenarios::exports("mtls", &[], Some(1)).unwrap();
     let pem = files
         .iter()
-        .find(|f| f.name == "cipherstage-pki.pem")
+        .find(|f| f.name == "mtls-certificates.pem")
         .expect("pki.pem");
     let text = String::from_utf8(pem.bytes.clone()).unwrap();
     let certs: Vec<String> = text
@@ -240,7 +240,10 @@ fn openssl_reads_the_exported_pki_and_verifies_the_chains() {
     for (n, c) in names.iter().zip(&certs) {
         std::fs::write(dir.join(n), c).unwrap();
     }
-    let key = files.iter().find(|f| f.name == "alice-key.pem").unwrap();
+    let key = files
+        .iter()
+        .find(|f| f.name == "mtls-alice-key.pem")
+        .unwrap();
     std::fs::write(dir.join("alice-key.pem"), &key.bytes).unwrap();
     let openssl = |args: &[&str]| {
         let out = std::process::Command::new("openssl")
@@ -291,18 +294,20 @@ fn openssl_verifies_the_issued_csr_chain_and_key() {
         let files = scenarios::exports("tls-certificate", &params, Some(3)).unwrap();
         let dir = std::env::temp_dir().join(format!("cs-issue-{key}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        // Named <scenario>-<what>.<ext>; OpenSSL below reads them by <what>.<ext>.
         for f in &files {
-            std::fs::write(dir.join(&f.name), &f.bytes).unwrap();
+            let short = f.name.strip_prefix("tls-certificate-").unwrap();
+            std::fs::write(dir.join(short), &f.bytes).unwrap();
         }
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
             [
-                "root.pem",
-                "intermediate.pem",
-                "server-csr.pem",
-                "server.pem",
-                "server-key.pem"
+                "tls-certificate-root.pem",
+                "tls-certificate-intermediate.pem",
+                "tls-certificate-server-csr.pem",
+                "tls-certificate-server.pem",
+                "tls-certificate-server-key.pem"
             ]
         );
         let openssl = |args: &[&str]| {
@@ -428,4 +433,37 @@ fn exports_come_from_the_run_they_are_returned_with() {
         pcap.windows(last.len()).any(|w| w == last.as_slice()),
         "the live capture holds the shown run's bytes"
     );
+}
+
+#[test]
+fn every_download_is_named_scenario_what_ext() {
+    let mut n = 0;
+    for info in scenarios::all() {
+        for f in scenarios::exports(info.id, &[], Some(1)).unwrap() {
+            let what = f
+                .name
+                .strip_prefix(&format!("{}-", info.id))
+                .unwrap_or_else(|| {
+                    panic!("{}: {} does not start with the scenario", info.id, f.name)
+                });
+            // An OpenSSH private key keeps ssh-keygen's name, which has no extension.
+            let (stem, ext) = match what {
+                "id_ed25519" => ("id_ed25519", "pem"),
+                _ => what
+                    .rsplit_once('.')
+                    .unwrap_or_else(|| panic!("{}: no extension", f.name)),
+            };
+            assert!(
+                !stem.is_empty()
+                    && stem
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+                    && ["pcapng", "txt", "pem", "eml", "pub"].contains(&ext),
+                "{}",
+                f.name
+            );
+            n += 1;
+        }
+    }
+    assert!(n > 100, "{n} downloads");
 }

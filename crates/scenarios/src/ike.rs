@@ -51,13 +51,13 @@ pub(crate) fn run_with_exports(
     howto.push('\n');
     let files = vec![
         ExportFile {
-            name: format!("cipherstage-{}.pcapng", info.id),
+            name: format!("{}-capture.pcapng", info.id),
             label: "ui.export_pcapng",
             mime: "application/vnd.tcpdump.pcap",
             bytes: export.pcapng(),
         },
         ExportFile {
-            name: format!("cipherstage-{}-tshark.txt", info.id),
+            name: format!("{}-tshark.txt", info.id),
             label: "ui.export_keys",
             mime: "text/plain",
             bytes: howto.into_bytes(),

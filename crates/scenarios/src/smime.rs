@@ -118,14 +118,14 @@ fn mail_run(
 ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
     let r = cipherstage_mail::scenario::run(info.id, story, &mail_params(info, v)?, seed);
     let mut files = vec![crate::ExportFile {
-        name: format!("cipherstage-{}.pcapng", info.id),
+        name: format!("{}-capture.pcapng", info.id),
         mime: "application/vnd.tcpdump.pcap",
         label: "ui.export_pcapng",
         bytes: r.pcapng,
     }];
     if !r.keylog.is_empty() {
         files.push(crate::ExportFile {
-            name: format!("cipherstage-{}-keylog.txt", info.id),
+            name: format!("{}-keylog.txt", info.id),
             mime: "text/plain",
             label: "ui.export_keys",
             bytes: r.keylog.into_bytes(),
@@ -133,7 +133,7 @@ fn mail_run(
     }
     if let Some(eml) = r.eml {
         files.push(crate::ExportFile {
-            name: format!("cipherstage-{}.eml", info.id),
+            name: format!("{}-mail.eml", info.id),
             mime: "message/rfc822",
             label: "ui.export_eml",
             bytes: eml,
@@ -198,19 +198,19 @@ pub(crate) fn run_with_exports(
     };
     let files = vec![
         file(
-            format!("cipherstage-{}.eml", info.id),
+            format!("{}-mail.eml", info.id),
             "message/rfc822",
             "ui.export_eml",
             f.eml,
         ),
         file(
-            "cipherstage-root.pem".into(),
+            format!("{}-root.pem", info.id),
             "application/x-pem-file",
             "ui.export_root",
             f.root_pem.into_bytes(),
         ),
         file(
-            "cipherstage-intermediate.pem".into(),
+            format!("{}-intermediate.pem", info.id),
             "application/x-pem-file",
             "ui.export_intermediate",
             f.intermediate_pem.into_bytes(),

@@ -187,7 +187,7 @@ pub(crate) fn run_with_exports(
         .position(|a| a.role == cipherstage_transcript::Role::Client)
         .unwrap_or(0);
     let mut files = vec![crate::ExportFile {
-        name: format!("cipherstage-{}.pcapng", info.id),
+        name: format!("{}-capture.pcapng", info.id),
         label: "ui.export_pcapng",
         mime: "application/vnd.tcpdump.pcap",
         bytes: cipherstage_ssh::pcap::to_pcapng(&t, client, 22),
@@ -195,7 +195,7 @@ pub(crate) fn run_with_exports(
     // The demo user key the client logs in with, as ssh-keygen would write it.
     if let Some(user) = cipherstage_ssh::scenario::demo_key("cipherstage demo user key") {
         files.push(crate::ExportFile {
-            name: "id_ed25519".into(),
+            name: format!("{}-id_ed25519", info.id),
             label: "ui.export_private_key",
             mime: "text/plain",
             bytes: user
@@ -203,7 +203,7 @@ pub(crate) fn run_with_exports(
                 .into_bytes(),
         });
         files.push(crate::ExportFile {
-            name: "id_ed25519.pub".into(),
+            name: format!("{}-id_ed25519.pub", info.id),
             label: "ui.export_public_key",
             mime: "text/plain",
             bytes: format!("{}\n", user.public().to_openssh("cipherstage-demo-user")).into_bytes(),
@@ -213,7 +213,7 @@ pub(crate) fn run_with_exports(
     // (tshark 4.0 decrypts chacha20-poly1305 only with strict_kex=off).
     if let Some(line) = cipherstage_ssh::pcap::keylog(&t, client) {
         files.push(crate::ExportFile {
-            name: format!("cipherstage-{}-keylog.txt", info.id),
+            name: format!("{}-keylog.txt", info.id),
             label: "ui.export_keys",
             mime: "text/plain",
             bytes: line.into_bytes(),

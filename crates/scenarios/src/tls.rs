@@ -94,7 +94,7 @@ fn issuance_exports(t: &Transcript) -> Vec<crate::ExportFile> {
     use cipherstage_pki::pem::encode;
     use cipherstage_transcript::Event;
     let file = |name: &str, label: &'static str, text: String| crate::ExportFile {
-        name: name.to_owned(),
+        name: format!("{}-{name}", t.scenario),
         label,
         mime: "application/x-pem-file",
         bytes: text.into_bytes(),
@@ -162,14 +162,14 @@ pub(crate) fn run_with_exports(
     let pcap = cipherstage_tls::export::pcapng(&t, 1_767_225_600);
     let keylog = cipherstage_tls::export::keylog(&t);
     let mut files = vec![crate::ExportFile {
-        name: format!("cipherstage-{}.pcapng", info.id),
+        name: format!("{}-capture.pcapng", info.id),
         label: "ui.export_pcapng",
         mime: "application/vnd.tcpdump.pcap",
         bytes: pcap,
     }];
     if !keylog.is_empty() {
         files.push(crate::ExportFile {
-            name: format!("cipherstage-{}-keylog.txt", info.id),
+            name: format!("{}-keylog.txt", info.id),
             label: "ui.export_keys",
             mime: "text/plain",
             bytes: keylog.into_bytes(),
@@ -189,13 +189,13 @@ pub(crate) fn run_with_exports(
             pem.push_str(&format!("# {what}\n{}", encode("CERTIFICATE", &cert.der)));
         }
         files.push(crate::ExportFile {
-            name: "cipherstage-pki.pem".into(),
+            name: format!("{}-certificates.pem", info.id),
             label: "ui.export_certificates",
             mime: "application/x-pem-file",
             bytes: pem.into_bytes(),
         });
         files.push(crate::ExportFile {
-            name: "alice-key.pem".into(),
+            name: format!("{}-alice-key.pem", info.id),
             label: "ui.export_private_key_pem",
             mime: "application/x-pem-file",
             bytes: encode("PRIVATE KEY", &pki.alice.key.pkcs8_v1()).into_bytes(),

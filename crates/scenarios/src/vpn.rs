@@ -54,19 +54,19 @@ pub(crate) fn run_with_exports(
     };
     let files = vec![
         file(
-            format!("cipherstage-{}-internet.pcapng", info.id),
+            format!("{}-internet.pcapng", info.id),
             "application/vnd.tcpdump.pcap",
             "ui.export_pcapng_internet",
             c.internet,
         ),
         file(
-            format!("cipherstage-{}-keylog.txt", info.id),
+            format!("{}-keylog.txt", info.id),
             "text/plain",
             "ui.export_keys",
             c.keylog.into_bytes(),
         ),
         file(
-            format!("cipherstage-{}-lan.pcapng", info.id),
+            format!("{}-lan.pcapng", info.id),
             "application/vnd.tcpdump.pcap",
             "ui.export_pcapng_lan",
             c.lan,
