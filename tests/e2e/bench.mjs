@@ -72,6 +72,7 @@ if (mode === 'run') {
       // A re-run: the seed changes, the worker runs, the new run is drawn.
       const before = await page.locator('#step-counter').innerText();
       const t0 = await page.evaluate(() => performance.now());
+      if (!(await page.locator('#settings-panel').count())) await page.click('#settings-toggle');
       await page.fill('#seed', '7');
       await page.locator('#seed').dispatchEvent('change');
       await page.waitForFunction(() => !document.getElementById('busy'), null, { timeout: 60000 });

@@ -574,3 +574,44 @@ fn every_other_computed_secret_is_recomputed_from_the_inputs_its_formula_shows()
         );
     }
 }
+
+#[test]
+fn the_layer_map_names_only_protocols_that_have_a_scenario_in_that_layer() {
+    use cipherstage_transcript::Layer;
+    let en = table(EN);
+    let mut terms = 0;
+    for (layer, key) in [
+        (Layer::Application, "layer.application.examples"),
+        (Layer::Transport, "layer.transport.examples"),
+        (Layer::Network, "layer.network.examples"),
+    ] {
+        // The English list: "TLS: HTTPS, mutual TLS" names TLS, HTTPS and mutual TLS.
+        let text = en[key];
+        for term in text
+            .split([',', ':'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            // "SCP/SFTP" names two protocols: each needs its own scenario.
+            for name in term.split('/').map(str::to_lowercase) {
+                let witness = scenarios::all().find(|info| {
+                    info.layer == layer
+                        && format!(
+                            "{} {} {}",
+                            info.id,
+                            en.get(info.title_key().as_str()).unwrap_or(&""),
+                            en.get(info.summary_key().as_str()).unwrap_or(&"")
+                        )
+                        .to_lowercase()
+                        .contains(name.as_str())
+                });
+                assert!(
+                    witness.is_some(),
+                    "{key}: \"{name}\" is advertised, but no {layer:?} scenario shows it"
+                );
+                terms += 1;
+            }
+        }
+    }
+    assert!(terms >= 8, "{terms}");
+}

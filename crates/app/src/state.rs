@@ -137,6 +137,8 @@ pub struct State {
     pub theme: Theme,
     /// Embed snippet dialog open.
     pub snippet: bool,
+    /// The downloads menu or the settings/share panel, when one is open.
+    pub menu: Option<Menu>,
     /// The diagram pane shows the key schedule instead of the sequence diagram.
     pub schedule: bool,
     /// The page is full screen (the browser says so; see `fullscreenchange`).
@@ -147,6 +149,15 @@ pub struct State {
     /// How many times full screen was asked for by a key or a click (an effect
     /// asks the browser each time this grows; never on load, which would be refused).
     pub fullscreen_asks: u32,
+}
+
+/// The control bar's two folded groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Menu {
+    /// Files made from the run: transcript, captures, keys, certificates.
+    Downloads,
+    /// Seed and live randomness, import, embed.
+    Settings,
 }
 
 /// What can happen.
@@ -198,6 +209,10 @@ pub enum Action {
     ToggleSnippet,
     /// Sequence diagram or key schedule.
     ToggleSchedule,
+    /// Open a menu of the control bar, or close it if it is open.
+    ToggleMenu(Menu),
+    /// Close the open menu.
+    CloseMenu,
     /// Escape: closes the top overlay, else the notice, else leaves presenter mode.
     Escape,
     /// The browser entered or left full screen.
@@ -300,6 +315,7 @@ impl State {
                 .and_then(Theme::from_code)
                 .unwrap_or(Theme::Auto),
             snippet: false,
+            menu: None,
             schedule: false,
             fullscreen: false,
             fullscreen_hint: u.present,
@@ -528,6 +544,22 @@ impl State {
         }
     }
 
+    /// Whether an eavesdropper is on one of the run's links.
+    pub fn has_eve(&self) -> bool {
+        self.transcript
+            .as_ref()
+            .is_some_and(|t| t.links.iter().any(|l| !l.observers.is_empty()))
+    }
+
+    /// Whether the run has secrets, so a key schedule to draw.
+    pub fn has_secrets(&self) -> bool {
+        self.transcript.as_ref().is_some_and(|t| {
+            t.events
+                .iter()
+                .any(|e| matches!(e, cipherstage_transcript::Event::Secret(_)))
+        })
+    }
+
     /// Number of steps (events) of the shown run.
     pub fn steps(&self) -> usize {
         self.transcript.as_ref().map_or(0, |t| t.events.len())
@@ -698,7 +730,9 @@ impl Reducible for State {
             }
             Action::SetSpeed(i) => s.speed = i.min(SPEEDS.len() - 1),
             Action::ToggleLang => s.lang = s.lang.other(),
-            Action::ToggleEve => s.eve = !s.eve,
+            // Only where they mean something: an eavesdropper on a link, secrets to draw.
+            Action::ToggleEve if s.has_eve() => s.eve = !s.eve,
+            Action::ToggleEve => return self,
             Action::Select(path) => s.selected = Some(path),
             Action::Import(text) => match Transcript::from_json(&text) {
                 Ok(t) => match check_coverage(&t) {
@@ -758,12 +792,19 @@ impl Reducible for State {
                 s.snippet = !s.snippet;
                 s.playing = false;
             }
-            Action::ToggleSchedule => s.schedule = !s.schedule,
+            Action::ToggleSchedule if s.has_secrets() || s.schedule => s.schedule = !s.schedule,
+            Action::ToggleSchedule => return self,
+            Action::ToggleMenu(m) => {
+                s.menu = if s.menu == Some(m) { None } else { Some(m) };
+            }
+            Action::CloseMenu => s.menu = None,
             Action::Escape => {
                 if s.help {
                     s.help = false;
                 } else if s.snippet {
                     s.snippet = false;
+                } else if s.menu.is_some() {
+                    s.menu = None;
                 } else if s.notice.is_some() {
                     s.notice = None;
                 } else if s.presenter {

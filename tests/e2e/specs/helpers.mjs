@@ -32,3 +32,10 @@ export async function open(page, query) {
   // A scenario runs in the worker: wait until it is on stage (or refused).
   await page.waitForFunction(() => !document.getElementById('opening'));
 }
+
+// Opens a folded group of the control bar ('settings' or 'downloads') unless it is open.
+export async function menu(page, which) {
+  const panel = which === 'settings' ? '#settings-panel' : '#downloads-menu';
+  if (!(await page.locator(panel).count())) await page.click(`#${which}-toggle`);
+  await page.waitForSelector(panel);
+}

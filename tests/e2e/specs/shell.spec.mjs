@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import fs from 'node:fs';
-import { guard, counter, open, SHOTS } from './helpers.mjs';
+import { guard, counter, open, menu, SHOTS } from './helpers.mjs';
 
 test('the layer map lists the scenarios, in English and in Japanese', async ({ page }) => {
   const g = guard(page);
@@ -30,6 +30,7 @@ test('a deep link reopens the same scenario, seed, step and language', async ({ 
   await open(page, '?s=hybrid&seed=7&step=5&lang=ja');
   await expect(page.locator('#stage')).toHaveAttribute('data-scenario', 'hybrid');
   await expect.poll(async () => (await counter(page)).cur).toBe(6);
+  await menu(page, 'settings');
   await expect(page.locator('#seed')).toHaveValue('7');
   const caption = await page.locator('#caption').innerText();
   await page.reload();
@@ -166,6 +167,7 @@ test('any scenario with Eve on the path lets a byte be flipped, not only the tam
 test('live randomness gives new keys each run; a seed gives the same bytes again', async ({ page }) => {
   await open(page, '?s=hybrid&lang=en&seed=3&step=2');
   const seeded = await page.locator('#hex').innerText();
+  await menu(page, 'settings');
   await page.check('#live');
   await expect(page.locator('#seed')).toBeDisabled();
   await expect(page).toHaveURL(/[?&]seed=live(&|$)/);
@@ -185,9 +187,12 @@ test('bytes computed in WASM equal the native core\'s, and the export imports ba
   expect(nativePath, 'xtask sets NATIVE_JSON').toBeTruthy();
   const native = JSON.parse(fs.readFileSync(nativePath, 'utf8'));
   await open(page, '?s=hybrid&seed=1&lang=en');
+  await menu(page, 'downloads');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  expect(download.suggestedFilename()).toBe('hybrid-transcript.json');
   const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   expect(exported).toEqual(native);
+  await menu(page, 'settings');
   await page.setInputFiles('#import', await download.path());
   await expect(page.locator('#stage')).toHaveAttribute('data-scenario', 'imported');
   await expect(page.locator('.stage-head h1')).toHaveText('Imported transcript');
@@ -289,6 +294,7 @@ test('the built site works under a sub-path; after the first paint it asks only 
   // Once loaded it works offline: a live re-run and stepping need nothing from the network.
   requests.length = 0;
   await page.context().setOffline(true);
+  await menu(page, 'settings');
   await page.check('#live');
   await page.keyboard.press('End');
   await expect(page.locator('#caption')).toBeVisible();
@@ -330,6 +336,7 @@ test('after a panic the page says so and reloads the same view', async ({ page }
   await page.click('#fatal-reload');
   await page.waitForSelector('#stage');
   await expect.poll(async () => (await counter(page)).cur).toBe(5);
+  await menu(page, 'settings');
   await expect(page.locator('#seed')).toHaveValue('5');
 });
 
@@ -393,6 +400,7 @@ test('the help overlay lists the keys; themes cycle and stay in the URL', async 
 
 test('the embed snippet for the current view can be copied', async ({ page }) => {
   await open(page, '?s=hybrid&lang=en&step=3');
+  await menu(page, 'settings');
   await page.click('#embed-button');
   const text = await page.locator('#snippet-text').inputValue();
   expect(text).toContain('data-cipherstage="s=hybrid&amp;');
@@ -404,10 +412,12 @@ test('the embed snippet for the current view can be copied', async ({ page }) =>
 
 test('an IPsec run downloads as a pcapng capture with its tshark keys', async ({ page }) => {
   await open(page, '?s=ipsec-tunnel&lang=en');
+  await menu(page, 'downloads');
   const [pcap] = await Promise.all([page.waitForEvent('download'), page.click('[data-file$=".pcapng"]')]);
-  expect(pcap.suggestedFilename()).toBe('cipherstage-ipsec-tunnel.pcapng');
+  expect(pcap.suggestedFilename()).toBe('ipsec-tunnel-capture.pcapng');
   const bytes = fs.readFileSync(await pcap.path());
   expect(bytes.subarray(0, 4).toString('hex')).toBe('0a0d0d0a');
+  await menu(page, 'downloads');
   const [keys] = await Promise.all([page.waitForEvent('download'), page.click('[data-file$="-tshark.txt"]')]);
   expect(fs.readFileSync(await keys.path(), 'utf8')).toContain('uat:esp_sa:"IPv4"');
 });
@@ -415,7 +425,8 @@ test('an IPsec run downloads as a pcapng capture with its tshark keys', async ({
 test('the certificate story hands out its CSR and certificates as PEM, made in this page', async ({ page }) => {
   const g = guard(page);
   await open(page, '?s=tls-certificate&lang=en&p.server_key=ecdsa-p256');
-  const [csr] = await Promise.all([page.waitForEvent('download'), page.click('[data-file="server-csr.pem"]')]);
+  await menu(page, 'downloads');
+  const [csr] = await Promise.all([page.waitForEvent('download'), page.click('[data-file="tls-certificate-server-csr.pem"]')]);
   const text = fs.readFileSync(await csr.path(), 'utf8');
   expect(text).toContain('-----BEGIN CERTIFICATE REQUEST-----');
   // The CSR's bytes are the ones the step shows.

@@ -3,7 +3,7 @@
 // stop, only the diagram pane scrolls, phones get one column, the page shows a
 // sign of life before the WASM runs.
 import { test, expect } from '@playwright/test';
-import { guard, counter, open, SHOTS } from './helpers.mjs';
+import { guard, counter, open, menu, SHOTS } from './helpers.mjs';
 
 const active = (page) => page.evaluate(() => {
   const a = document.activeElement;
@@ -64,6 +64,7 @@ test('leaving full screen leaves presenter mode', async ({ browser }) => {
 
 test('the embed dialog takes focus and closes with Escape; nothing steps behind it', async ({ page }) => {
   await open(page, '?s=hybrid&lang=en&at=4');
+  await menu(page, 'settings');
   await page.click('#embed-button');
   await expect(page.locator('#snippet')).toBeVisible();
   expect(await active(page)).toBe('snippet-copy');
@@ -74,6 +75,47 @@ test('the embed dialog takes focus and closes with Escape; nothing steps behind 
   await expect(page.locator('#snippet')).toHaveCount(0);
   await expect.poll(async () => (await counter(page)).cur).toBe(4);
   expect(await active(page)).toBe('embed-button');
+  // A second Escape folds the settings panel and gives focus back to its button.
+  await page.keyboard.press('Escape');
+  await expect(page.locator('#settings-panel')).toHaveCount(0);
+  expect(await active(page)).toBe('settings-toggle');
+});
+
+test('the control bar keeps what a class toggles in view and folds the rest; controls appear only where they apply', async ({ page }) => {
+  await open(page, '?s=tls13&lang=en');
+  // In view: stepping, the eavesdropper view, the key schedule, presenting.
+  for (const id of ['#play', '#eve', '#schedule-toggle', '#present', '#downloads-toggle', '#settings-toggle']) {
+    await expect(page.locator(id)).toBeVisible();
+  }
+  // Folded: downloads and settings, until asked for; an opened menu takes focus.
+  await expect(page.locator('#seed')).toHaveCount(0);
+  await expect(page.locator('#export')).toHaveCount(0);
+  await page.click('#downloads-toggle');
+  await expect(page.locator('#downloads-toggle')).toHaveAttribute('aria-expanded', 'true');
+  expect(await active(page)).not.toBe('');
+  const files = await page.locator('#downloads-menu button').allInnerTexts();
+  expect(files).toContain('Open in Wireshark: capture (.pcapng)');
+  expect(files.length).toBeGreaterThanOrEqual(3);
+  await page.keyboard.press('Escape');
+  await expect(page.locator('#downloads-menu')).toHaveCount(0);
+  expect(await active(page)).toBe('downloads-toggle');
+  // The bar is one row at 1280×800: its height is that of one button row plus padding.
+  const bar = await page.locator('.controls').boundingBox();
+  const button = await page.locator('#present').boundingBox();
+  expect(bar.height).toBeLessThan(button.height * 2 + 20);
+  // No eavesdropper in the certificate story: no eavesdropper view, and E does nothing.
+  await open(page, '?s=tls-certificate&lang=en');
+  await expect(page.locator('#present')).toBeVisible();
+  await expect(page.locator('#eve')).toHaveCount(0);
+  await page.keyboard.press('e');
+  await expect(page).not.toHaveURL(/[?&]eve=1/);
+  // No secret in the signed mail: no key schedule, and K does nothing.
+  await open(page, '?s=smime-signed&lang=en');
+  await expect(page.locator('#present')).toBeVisible();
+  await expect(page.locator('#schedule-toggle')).toHaveCount(0);
+  await page.keyboard.press('k');
+  await expect(page.locator('svg.sequence')).toBeVisible();
+  await expect(page.locator('#key-schedule')).toHaveCount(0);
 });
 
 test('Space and Enter press the focused button instead of stepping; P plays and pauses', async ({ page }) => {

@@ -1,4 +1,6 @@
-//! Step back/forward, play/pause, speed, seed, eavesdropper view, export/import.
+//! Step back/forward, play/pause, speed, the eavesdropper view, key schedule and
+//! presenter mode in view; downloads in one menu; seed, live randomness, embed and
+//! import in a settings/share panel.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -6,7 +8,7 @@ use std::rc::Rc;
 use gloo::file::callbacks::FileReader;
 use yew::prelude::*;
 
-use crate::state::{Action, State, SPEEDS};
+use crate::state::{Action, Menu, State, SPEEDS};
 use crate::{t, web};
 
 /// Props of [`Controls`].
@@ -63,9 +65,10 @@ pub fn Controls(p: &ControlsProps) -> Html {
         let h = p.state.clone();
         Callback::from(move |_: MouseEvent| {
             if let Some(tr) = &h.transcript {
-                let name = format!("cipherstage-{}.json", tr.scenario);
+                let name = format!("{}-transcript.json", tr.scenario);
                 web::download(&name, "application/json", tr.to_json().as_bytes());
             }
+            h.dispatch(Action::CloseMenu);
         })
     };
     let import = {
@@ -90,15 +93,64 @@ pub fn Controls(p: &ControlsProps) -> Html {
     let exports = s.exports.clone();
     let export_buttons = exports.iter().enumerate().map(|(i, f)| {
         let exports = exports.clone();
+        let h = p.state.clone();
         let onclick = Callback::from(move |_: MouseEvent| {
             if let Some(f) = exports.get(i) {
                 web::download(&f.name, &f.mime, &f.bytes);
             }
+            h.dispatch(Action::CloseMenu);
         });
         let label = t(lang, &f.label);
         html! { <button class="export-file" data-file={f.name.clone()} onclick={onclick}>{ label }</button> }
     });
+    // An opened menu takes focus (its first control); closed (Escape, or a
+    // download chosen), focus goes back to the button that opened it.
+    {
+        let last = use_mut_ref(|| None::<Menu>);
+        use_effect_with(s.menu, move |m| {
+            let before = last.replace(*m);
+            match (before, *m) {
+                (_, Some(now)) if before != Some(now) => {
+                    let panel = match now {
+                        Menu::Downloads => "downloads-menu",
+                        Menu::Settings => "settings-panel",
+                    };
+                    if let Some(el) = gloo::utils::document()
+                        .query_selector(&format!("#{panel} button, #{panel} input:not([disabled])"))
+                        .ok()
+                        .flatten()
+                        .and_then(|e| {
+                            wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()
+                        })
+                    {
+                        let _ = el.focus();
+                    }
+                }
+                (Some(was), None) => {
+                    let body =
+                        web::focused().is_none_or(|f| f.tag_name().eq_ignore_ascii_case("body"));
+                    if body {
+                        web::focus_id(match was {
+                            Menu::Downloads => "downloads-toggle",
+                            Menu::Settings => "settings-toggle",
+                        });
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
     let play_label = if s.playing { "ui.pause" } else { "ui.play" };
+    let menu_button = |m: Menu, id: &'static str, panel: &'static str, key: &str| {
+        let open = s.menu == Some(m);
+        html! {
+            <button id={id} class={classes!("menu-toggle", open.then_some("open"))}
+                aria-expanded={open.to_string()} aria-controls={panel} onclick={act(Action::ToggleMenu(m))}>
+                { t(lang, key) }<span aria-hidden="true">{ if open { " ▴" } else { " ▾" } }</span>
+            </button>
+        }
+    };
+    let has_files = s.transcript.is_some();
     html! {
         <div class="controls" role="toolbar" aria-label={t(lang, "ui.controls")}>
             <div class="group">
@@ -130,39 +182,56 @@ pub fn Controls(p: &ControlsProps) -> Html {
                 </label>
             </div>
             if !s.embed {
+                // What a teacher toggles in class stays in view; the rest is folded.
                 <div class="group">
-                    if !s.imported {
-                        <label class="seed">
-                            <span>{ t(lang, "ui.seed") }</span>
-                            <input id="seed" type="number" min="0" inputmode="numeric"
-                                value={s.seed.map(|n| n.to_string()).unwrap_or_default()}
-                                disabled={s.seed.is_none()} onchange={on_seed} />
+                    if s.has_eve() {
+                        <label class="eve-toggle">
+                            <input id="eve" type="checkbox" checked={s.eve}
+                                onchange={{ let h = p.state.clone(); Callback::from(move |_: Event| h.dispatch(Action::ToggleEve)) }} />
+                            <span>{ t(lang, "ui.eve_view") }</span>
                         </label>
-                        <label class="live" title={t(lang, "ui.live.hint")}>
-                            <input id="live" type="checkbox" checked={s.seed.is_none()} onchange={on_live} />
-                            <span>{ t(lang, "ui.live") }</span>
-                        </label>
-                        if s.seed.is_none() {
-                            <button onclick={act(Action::Rerun)}>{ t(lang, "ui.rerun") }</button>
-                        }
                     }
-                    <label class="eve-toggle">
-                        <input id="eve" type="checkbox" checked={s.eve}
-                            onchange={{ let h = p.state.clone(); Callback::from(move |_: Event| h.dispatch(Action::ToggleEve)) }} />
-                        <span>{ t(lang, "ui.eve_view") }</span>
-                    </label>
-                    <button id="schedule-toggle" onclick={act(Action::ToggleSchedule)} aria-pressed={s.schedule.to_string()}>
-                        { t(lang, if s.schedule { "ui.show_sequence" } else { "ui.key_schedule" }) }
-                    </button>
+                    if s.has_secrets() || s.schedule {
+                        <button id="schedule-toggle" onclick={act(Action::ToggleSchedule)} aria-pressed={s.schedule.to_string()}>
+                            { t(lang, if s.schedule { "ui.show_sequence" } else { "ui.key_schedule" }) }
+                        </button>
+                    }
                     <button id="present" onclick={act(Action::TogglePresenter)}>{ t(lang, "ui.presenter") }</button>
-                    <button id="embed-button" onclick={act(Action::ToggleSnippet)}>{ t(lang, "ui.embed") }</button>
-                    <button id="export" onclick={export}>{ t(lang, "ui.export_json") }</button>
-                    { for export_buttons }
-                    <label class="file-button">
-                        <span>{ t(lang, "ui.import_json") }</span>
-                        <input id="import" type="file" accept="application/json,.json" onchange={import} />
-                    </label>
+                    if has_files {
+                        { menu_button(Menu::Downloads, "downloads-toggle", "downloads-menu", "ui.downloads") }
+                    }
+                    { menu_button(Menu::Settings, "settings-toggle", "settings-panel", "ui.settings") }
                 </div>
+                if s.menu == Some(Menu::Downloads) && has_files {
+                    <div class="menu-panel" id="downloads-menu" role="group" aria-label={t(lang, "ui.downloads")}>
+                        { for export_buttons }
+                        <button id="export" onclick={export}>{ t(lang, "ui.export_json") }</button>
+                    </div>
+                }
+                if s.menu == Some(Menu::Settings) {
+                    <div class="menu-panel" id="settings-panel" role="group" aria-label={t(lang, "ui.settings")}>
+                        if !s.imported {
+                            <label class="seed">
+                                <span>{ t(lang, "ui.seed") }</span>
+                                <input id="seed" type="number" min="0" inputmode="numeric"
+                                    value={s.seed.map(|n| n.to_string()).unwrap_or_default()}
+                                    disabled={s.seed.is_none()} onchange={on_seed} />
+                            </label>
+                            <label class="live" title={t(lang, "ui.live.hint")}>
+                                <input id="live" type="checkbox" checked={s.seed.is_none()} onchange={on_live} />
+                                <span>{ t(lang, "ui.live") }</span>
+                            </label>
+                            if s.seed.is_none() {
+                                <button onclick={act(Action::Rerun)}>{ t(lang, "ui.rerun") }</button>
+                            }
+                        }
+                        <button id="embed-button" onclick={act(Action::ToggleSnippet)}>{ t(lang, "ui.embed") }</button>
+                        <label class="file-button">
+                            <span>{ t(lang, "ui.import_json") }</span>
+                            <input id="import" type="file" accept="application/json,.json" onchange={import} />
+                        </label>
+                    </div>
+                }
             }
         </div>
     }
