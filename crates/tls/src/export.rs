@@ -42,8 +42,11 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-const CLIENT_IP: [u8; 4] = [10, 0, 0, 1];
-const SERVER_IP: [u8; 4] = [10, 0, 0, 2];
+// Documentation addresses on the Internet (RFC 5737 TEST-NET-1 and TEST-NET-2), so a
+// capture never collides with a private network a scenario has behind the server
+// (the TLS VPN's office LAN is 10.0.0.0/24).
+const CLIENT_IP: [u8; 4] = [192, 0, 2, 10];
+const SERVER_IP: [u8; 4] = [198, 51, 100, 20];
 const CLIENT_PORT: u16 = 50_000;
 const SERVER_PORT: u16 = 443;
 const SYN: u8 = 0x02;
@@ -128,7 +131,7 @@ fn checksum(data: &[u8]) -> u16 {
 }
 
 /// A pcapng capture of the transcript's messages as one TCP connection
-/// (client 10.0.0.1:50000 → server 10.0.0.2:443), one segment per record.
+/// (client 192.0.2.10:50000 → server 198.51.100.20:443), one segment per record.
 pub fn pcapng(t: &Transcript, start_secs: u64) -> Vec<u8> {
     let client = t
         .actors

@@ -14,8 +14,8 @@ pub(super) fn compare(d: &mut Driver, p: &Params) -> Result<(), Stop> {
     } = two_hosts(d, p);
     d.narrate("ipsec.narr.intro_compare", &[("a", &ha), ("b", &hb)]);
     // The mode is a property of the SA, so each mode gets its own.
-    let (mut transport_sa, in_t) = d.esp_sa([a, b], p.algorithm, ha, hb)?;
-    let (mut tunnel_sa, in_u) = d.esp_sa([a, b], p.algorithm, ha, hb)?;
+    let (mut transport_sa, in_t) = d.esp_sa_for([a, b], p.algorithm, ha, hb, "_transport")?;
+    let (mut tunnel_sa, in_u) = d.esp_sa_for([a, b], p.algorithm, ha, hb, "_tunnel")?;
     d.narrate("ipsec.narr.mode_per_sa", &[]);
     let mut sad_b = Sad::new();
     sad_b.insert(in_t);

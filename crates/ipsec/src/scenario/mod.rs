@@ -374,6 +374,19 @@ impl Driver {
         seen_src: Ipv4Addr,
         seen_dst: Ipv4Addr,
     ) -> Result<(EspSa, EspSa), Stop> {
+        self.esp_sa_for(owners, alg, seen_src, seen_dst, "")
+    }
+
+    /// [`Self::esp_sa`] where a run has several SAs between the same two hosts:
+    /// `which` (`_transport`, `_tunnel`) names the SA in its key and salt secrets.
+    fn esp_sa_for(
+        &mut self,
+        owners: [ActorId; 2],
+        alg: Algorithm,
+        seen_src: Ipv4Addr,
+        seen_dst: Ipv4Addr,
+        which: &str,
+    ) -> Result<(EspSa, EspSa), Stop> {
         let key = self.random(alg.key_len())?;
         let salt_v = self.random(4)?;
         let mut salt = [0u8; 4];
@@ -389,8 +402,8 @@ impl Driver {
                 ("dst", &seen_dst),
             ],
         );
-        self.secret(&owners, "ipsec.secret.esp_key", &key);
-        self.secret(&owners, "ipsec.secret.esp_salt", &salt);
+        self.secret(&owners, &format!("ipsec.secret.esp_key{which}"), &key);
+        self.secret(&owners, &format!("ipsec.secret.esp_salt{which}"), &salt);
         self.export.sas.push(SaExport {
             src: seen_src,
             dst: seen_dst,
