@@ -52,6 +52,15 @@ pub fn Detail(p: &DetailProps) -> Html {
                 </>
             }
         }
+        // In Eve's view a secret she does not hold is named, not shown.
+        Event::Secret(sec) if s.eve && !super::eve_knows(&tr_, s.step).contains(&s.step) => {
+            html! {
+                <div class="caption" id="caption">
+                    <p>{ format!("{}: {}", who(sec.owner), tr(lang, &sec.name)) }</p>
+                    <p class="eve-note" id="secret-hidden">{ t(lang, "ui.secret.eve_hidden") }</p>
+                </div>
+            }
+        }
         Event::Secret(sec) => html! {
             <>
                 <div class="caption" id="caption">

@@ -19,6 +19,9 @@ pub struct SecretsProps {
     pub step: usize,
     /// Display language.
     pub lang: Lang,
+    /// The eavesdropper's view: only what Eve knows is listed.
+    #[prop_or_default]
+    pub eve: bool,
     /// Where actions go.
     pub dispatch: UseReducerDispatcher<State>,
 }
@@ -27,6 +30,8 @@ pub struct SecretsProps {
 #[component]
 pub fn Secrets(p: &SecretsProps) -> Html {
     let lang = p.lang;
+    // Eve's view lists only what Eve knows (see `eve_knows`).
+    let eve_knows = p.eve.then(|| super::eve_knows(&p.transcript, p.step));
     let items: Vec<Html> = p
         .transcript
         .events
@@ -34,6 +39,7 @@ pub fn Secrets(p: &SecretsProps) -> Html {
         .enumerate()
         .take(p.step + 1)
         .filter_map(|(i, e)| match e {
+            Event::Secret(_) if eve_knows.as_ref().is_some_and(|k| !k.contains(&i)) => None,
             Event::Secret(s) => {
                 let d = p.dispatch.clone();
                 let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::Goto(i)));
@@ -53,7 +59,12 @@ pub fn Secrets(p: &SecretsProps) -> Html {
     html! {
         <section class="secrets" id="secrets" aria-label={t(lang, "ui.secrets")}>
             <h2>{ t(lang, "ui.secrets") }</h2>
-            if items.is_empty() {
+            if items.is_empty() && p.eve {
+                <p class="empty" id="secrets-eve">{ t(lang, "ui.secrets.eve_none") }</p>
+            } else if p.eve {
+                <p class="eve-note" id="secrets-eve">{ t(lang, "ui.secrets.eve_some") }</p>
+                <ul>{ for items }</ul>
+            } else if items.is_empty() {
                 <p class="empty">{ t(lang, "ui.secrets.none") }</p>
             } else {
                 <ul>{ for items }</ul>

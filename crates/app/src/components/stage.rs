@@ -51,7 +51,7 @@ pub fn Stage(p: &StageProps) -> Html {
                 </section>
                 if !s.embed {
                     <aside class="side-pane">
-                        <Secrets transcript={tr.clone()} step={s.step} lang={lang} dispatch={d.clone()} />
+                        <Secrets transcript={tr.clone()} step={s.step} lang={lang} eve={s.eve} dispatch={d.clone()} />
                         if s.scenario.is_some() {
                             <Params state={p.state.clone()} />
                         }
