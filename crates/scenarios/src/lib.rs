@@ -95,6 +95,8 @@ mod ike;
 pub mod inspect;
 #[cfg(feature = "ipsec")]
 mod ipsec;
+#[cfg(feature = "mail")]
+mod mail;
 #[cfg(feature = "smime")]
 mod smime;
 #[cfg(feature = "ssh")]
@@ -131,7 +133,7 @@ macro_rules! absent {
         }
     )*};
 }
-absent!(hybrid: "hybrid", ike: "ike", ipsec: "ipsec", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
+absent!(hybrid: "hybrid", ike: "ike", ipsec: "ipsec", mail: "mail", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
 
 /// A scenario's transcript from its parsed parameters and seed.
 type RunFn = fn(&ScenarioInfo, &Values, Option<u64>) -> Result<Transcript, RunError>;
@@ -221,6 +223,13 @@ const FAMILIES: &[Family] = &[
         run: smime::run,
         run_with_exports: smime::run_with_exports,
     },
+    Family {
+        id: "mail",
+        linked: cfg!(feature = "mail"),
+        scenarios: catalog::mail::SCENARIOS,
+        run: mail::run,
+        run_with_exports: mail::run_with_exports,
+    },
 ];
 
 /// Every scenario, in the order the picker shows them (grouped by protocol).
@@ -254,7 +263,8 @@ pub(crate) const FLIP_ANY: ParamSpec = ParamSpec {
         feature = "ipsec",
         feature = "ike",
         feature = "vpn",
-        feature = "smime"
+        feature = "smime",
+        feature = "mail"
     )),
     allow(dead_code)
 )]
@@ -281,7 +291,8 @@ pub(crate) fn tamper_param(
         feature = "ipsec",
         feature = "ike",
         feature = "vpn",
-        feature = "smime"
+        feature = "smime",
+        feature = "mail"
     )),
     allow(dead_code)
 )]
@@ -520,7 +531,8 @@ mod registry_tests {
             feature = "ipsec",
             feature = "ike",
             feature = "vpn",
-            feature = "smime"
+            feature = "smime",
+            feature = "mail"
         )) {
             assert_eq!(linked_families().count(), ids.len());
         }

@@ -1,7 +1,6 @@
 //! S/MIME signed mail: the certificate attached to a mail, and the spoofing and
 //! tampering it stops.
 
-use cipherstage_mail::scenario::{Body, Params as MailParams, Port, Story};
 use cipherstage_smime::envelope::Cipher;
 use cipherstage_smime::scenario::{Params, Signer};
 use cipherstage_smime::scenario_encrypted::{BobCert, Params as EncParams};
@@ -79,80 +78,11 @@ fn spoofing(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transc
     Ok(cipherstage_smime::scenario_spoofing::run(info.id, &p, seed))
 }
 
-fn mail_story(info: &ScenarioInfo) -> Option<Story> {
-    match info.id {
-        "smtp-submission" => Some(Story::Submission),
-        "smtp-relay" => Some(Story::Relay),
-        _ => None,
-    }
-}
-
-fn mail_params(info: &ScenarioInfo, v: &Values) -> Result<MailParams, RunError> {
-    let (subject, text) = letter_text(v)?;
-    let has = |name: &str| info.params.iter().any(|p| p.name == name);
-    Ok(MailParams {
-        port: match has("port").then(|| v.choice("port")).transpose()? {
-            Some("implicit-465") => Port::Implicit465,
-            _ => Port::Starttls587,
-        },
-        strip_starttls: has("strip_starttls") && v.choice("strip_starttls")? == "yes",
-        body: match has("mail_body")
-            .then(|| v.choice("mail_body"))
-            .transpose()?
-        {
-            Some("plain") => Body::Plain,
-            _ => Body::Smime,
-        },
-        subject,
-        text,
-        tamper: crate::tamper_param(info, v)?,
-    })
-}
-
-/// SMTP across the network: the capture, the key log and the mail as received.
-fn mail_run(
-    info: &ScenarioInfo,
-    story: Story,
-    v: &Values,
-    seed: Option<u64>,
-) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
-    let r = cipherstage_mail::scenario::run(info.id, story, &mail_params(info, v)?, seed);
-    let mut files = vec![crate::ExportFile {
-        name: format!("{}-capture.pcapng", info.id),
-        mime: "application/vnd.tcpdump.pcap",
-        label: "ui.export_pcapng",
-        bytes: r.pcapng,
-    }];
-    if !r.keylog.is_empty() {
-        files.push(crate::ExportFile {
-            name: format!("{}-keylog.txt", info.id),
-            mime: "text/plain",
-            label: "ui.export_keys",
-            bytes: r.keylog.into_bytes(),
-        });
-    }
-    if let Some(eml) = r.eml {
-        files.push(crate::ExportFile {
-            name: format!("{}-mail.eml", info.id),
-            mime: "message/rfc822",
-            label: "ui.export_eml",
-            bytes: eml,
-        });
-    }
-    Ok((r.transcript, files))
-}
-
 pub(crate) fn run(
     info: &ScenarioInfo,
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
-    if let Some(story) = mail_story(info) {
-        return Ok(
-            cipherstage_mail::scenario::run(info.id, story, &mail_params(info, v)?, seed)
-                .transcript,
-        );
-    }
     if info.id == "smime-key-spoofing" {
         return spoofing(info, v, seed);
     }
@@ -176,9 +106,6 @@ pub(crate) fn run_with_exports(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
-    if let Some(story) = mail_story(info) {
-        return mail_run(info, story, v, seed);
-    }
     if info.id == "smime-key-spoofing" {
         return Ok((spoofing(info, v, seed)?, Vec::new()));
     }
@@ -221,36 +148,6 @@ pub(crate) fn run_with_exports(
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_catalogue_names_the_mail_cores_hosts_and_choices() {
-        use cipherstage_mail::scenario::{Port, MX_HOST, SUBMISSION_HOST};
-        assert_eq!(Port::Starttls587.number(), 587);
-        assert_eq!(Port::Implicit465.number(), 465);
-        assert_eq!(
-            crate::catalog::smime::PORT.kind,
-            crate::ParamKind::Choice(&["starttls-587", "implicit-465"])
-        );
-        assert_eq!(
-            (SUBMISSION_HOST, MX_HOST),
-            ("smtp.example.net", "mx.example.com")
-        );
-        for (name, value) in [
-            ("port", "25"),
-            ("subject", "a\r\nBcc: x"),
-            ("strip_starttls", "maybe"),
-        ] {
-            let id = if name == "strip_starttls" {
-                "smtp-relay"
-            } else {
-                "smtp-submission"
-            };
-            assert!(
-                crate::run(id, &[(name.into(), value.into())], Some(1)).is_err(),
-                "{name}"
-            );
-        }
-    }
-
     #[test]
     fn bad_parameters_are_typed_errors() {
         for (name, value) in [

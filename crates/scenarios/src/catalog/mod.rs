@@ -6,6 +6,7 @@
 pub(crate) mod hybrid;
 pub(crate) mod ike;
 pub(crate) mod ipsec;
+pub(crate) mod mail;
 pub(crate) mod smime;
 pub(crate) mod ssh;
 pub(crate) mod tls;
@@ -22,7 +23,8 @@ pub const TEXTS: &[(&str, &[&str])] = &[
     ("ssh", &["ssh"]),
     ("ipsec", &["ipsec"]),
     ("vpn", &["vpn", "tls", "pki", "ipsec"]),
-    ("smime", &["smime", "pki", "tls", "mail"]),
+    ("smime", &["smime", "pki", "tls"]),
+    ("mail", &["mail", "tls", "pki", "smime"]),
     ("ike", &["ike", "ipsec", "pki"]),
     ("inspect", &["inspect", "pki", "ssh"]),
 ];

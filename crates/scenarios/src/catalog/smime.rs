@@ -50,22 +50,6 @@ pub(crate) const ENC_BODY: ParamSpec = ParamSpec {
     default: "Hi Bob,\nthe new salary bands are attached to the HR system.\nAlice",
 };
 
-pub(crate) const PORT: ParamSpec = ParamSpec {
-    name: "port",
-    kind: ParamKind::Choice(&["starttls-587", "implicit-465"]),
-    default: "starttls-587",
-};
-pub(crate) const STRIP_STARTTLS: ParamSpec = ParamSpec {
-    name: "strip_starttls",
-    kind: ParamKind::Choice(&["no", "yes"]),
-    default: "no",
-};
-pub(crate) const MAIL_BODY: ParamSpec = ParamSpec {
-    name: "mail_body",
-    kind: ParamKind::Choice(&["smime", "plain"]),
-    default: "smime",
-};
-
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     ScenarioInfo {
         id: "smime-signed",
@@ -90,17 +74,5 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         protocol: "smime",
         layer: Layer::Application,
         params: &[KEY_CHECK, ENC_SUBJECT, ENC_BODY],
-    },
-    ScenarioInfo {
-        id: "smtp-submission",
-        protocol: "smime",
-        layer: Layer::Application,
-        params: &[PORT, ENC_SUBJECT, ENC_BODY, FLIP_ANY],
-    },
-    ScenarioInfo {
-        id: "smtp-relay",
-        protocol: "smime",
-        layer: Layer::Application,
-        params: &[STRIP_STARTTLS, MAIL_BODY, ENC_SUBJECT, ENC_BODY, FLIP_ANY],
     },
 ];
