@@ -334,8 +334,8 @@ pub fn reply_line_fields(b: &mut FieldsBuilder, line: &[u8], in_ehlo: bool, p: P
             &code_key(r.code),
             p,
         );
-        let body_len = line.len().saturating_sub(5);
-        if body_len > 3 {
+        // Code, then (if anything follows it before the CRLF) the separator and text.
+        if line.len() > 5 {
             let sep = if r.last {
                 "smtp.sep.last"
             } else {
@@ -353,13 +353,15 @@ pub fn reply_line_fields(b: &mut FieldsBuilder, line: &[u8], in_ehlo: bool, p: P
             } else {
                 "smtp.explain.reply_text"
             };
-            b.leaf(
-                "smtp.field.reply_text",
-                r.text.len(),
-                text(r.text),
-                explain,
-                p,
-            );
+            if !r.text.is_empty() {
+                b.leaf(
+                    "smtp.field.reply_text",
+                    r.text.len(),
+                    text(r.text),
+                    explain,
+                    p,
+                );
+            }
         }
         b.leaf("smtp.field.crlf", 2, None, "smtp.explain.crlf", p);
     });
@@ -565,6 +567,16 @@ mod tests {
     fn dot_stuffing_doubles_leading_dots_and_ends_with_a_dot_line() {
         assert_eq!(dot_stuff(b"a\r\n.b\r\n"), b"a\r\n..b\r\n.\r\n".to_vec());
         assert_eq!(dot_stuff(b"a"), b"a\r\n.\r\n".to_vec());
+    }
+
+    #[test]
+    fn short_replies_are_explained_to_the_last_byte() {
+        // Found by the fuzzer: a two-letter text once left a gap.
+        for l in [&b"250 ok\r\n"[..], b"221\r\n", b"250 \r\n", b"250-\r\n"] {
+            let mut b = FieldsBuilder::new(0);
+            reply_line_fields(&mut b, l, false, Protection::Plaintext);
+            cipherstage_transcript::check_fields(&b.finish(), 0, l.len()).unwrap();
+        }
     }
 
     #[test]
