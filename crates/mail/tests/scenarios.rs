@@ -1,6 +1,9 @@
 //! The stories run to their end, every byte explained, the same seed giving the
-//! same bytes.
+//! same bytes. Runs natively and in headless Chromium.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use cipherstage_mail::scenario::{run, Body, Params, Port, Story};
 use cipherstage_transcript::{check_coverage, Event};
@@ -19,7 +22,8 @@ fn narrations(t: &cipherstage_transcript::Transcript) -> Vec<String> {
         .collect()
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn submission_on_587_starts_tls_then_authenticates_and_delivers_the_smime_mail() {
     let p = Params::default();
     let r = run("smtp-submission", Story::Submission, &p, Some(1));
@@ -56,7 +60,8 @@ fn submission_on_587_starts_tls_then_authenticates_and_delivers_the_smime_mail()
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn submission_on_465_sends_nothing_in_clear() {
     let p = Params {
         port: Port::Implicit465,
@@ -68,7 +73,8 @@ fn submission_on_465_sends_nothing_in_clear() {
     assert!(r.eml.is_some(), "{:?}", narrations(&r.transcript));
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn relay_with_starttls_stripped_sends_in_clear_and_eve_reads_headers_not_the_smime_body() {
     let p = Params {
         strip_starttls: true,
@@ -104,7 +110,8 @@ fn relay_with_starttls_stripped_sends_in_clear_and_eve_reads_headers_not_the_smi
     );
 }
 
-#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn a_flipped_byte_anywhere_never_panics_and_ends_the_run() {
     let base = run(
         "smtp-submission",

@@ -133,6 +133,7 @@ const WASM_TESTED: &[&str] = &[
     "cipherstage-pki",
     "cipherstage-packets",
     "cipherstage-scenarios",
+    "cipherstage-mail",
 ];
 
 struct Step {
