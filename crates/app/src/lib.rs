@@ -213,12 +213,14 @@ pub fn App() -> Html {
         "shell",
         state.embed.then_some("embed"),
         state.presenter.then_some("presenter"),
-        state.transcript.is_some().then_some("on-stage")
+        // The opening state already has the stage's frame, so nothing moves when
+        // the run arrives (the footer, the header's buttons).
+        (state.transcript.is_some() || state.scenario.is_some()).then_some("on-stage")
     );
     html! {
         <div class={class}>
             if !state.embed && !state.presenter {
-                <Header lang={lang} dispatch={dispatch.clone()} in_scenario={state.transcript.is_some()} theme={state.theme} />
+                <Header lang={lang} dispatch={dispatch.clone()} in_scenario={state.transcript.is_some() || state.scenario.is_some()} theme={state.theme} />
             }
             if let Some(n) = &state.notice {
                 <NoticeBar notice={n.clone()} lang={lang} dispatch={dispatch.clone()} />

@@ -171,11 +171,11 @@ test('live randomness gives new keys each run; a seed gives the same bytes again
   await page.check('#live');
   await expect(page.locator('#seed')).toBeDisabled();
   await expect(page).toHaveURL(/[?&]seed=live(&|$)/);
+  // Each run comes back from the worker: wait for its bytes, not for the click.
+  await expect.poll(() => page.locator('#hex').innerText()).not.toBe(seeded);
   const live1 = await page.locator('#hex').innerText();
   await page.getByRole('button', { name: 'Run again' }).click();
-  const live2 = await page.locator('#hex').innerText();
-  expect(live1).not.toBe(seeded);
-  expect(live2).not.toBe(live1);
+  await expect.poll(() => page.locator('#hex').innerText()).not.toBe(live1);
   await page.uncheck('#live');
   await page.fill('#seed', '3');
   await page.locator('#seed').dispatchEvent('change');
@@ -340,7 +340,7 @@ test('after a panic the page says so and reloads the same view', async ({ page }
   await expect(page.locator('#seed')).toHaveValue('5');
 });
 
-test('the documentation demo page shows two working widgets that size themselves', async ({ page }) => {
+test('the documentation demo page shows two working widgets at the height reserved before they loaded', async ({ page }) => {
   const g = guard(page);
   await page.goto('/embed-demo.html');
   const frames = page.locator('iframe');
@@ -350,8 +350,11 @@ test('the documentation demo page shows two working widgets that size themselves
   await expect(first.locator('#stage')).toHaveAttribute('data-scenario', 'hybrid');
   await expect(second.locator('#stage')).toHaveAttribute('data-scenario', 'hybrid-tamper');
   await expect(second.locator('#caption')).toContainText('拒否');
-  // Each iframe follows the height its content posted (not the loader's 400 px default).
-  await expect.poll(async () => (await frames.nth(0).boundingBox()).height).not.toBe(400);
+  // Each iframe keeps the height the loader reserved for its width (two columns: 460 px),
+  // whatever its content posts, so the page around it never moves.
+  await page.waitForTimeout(500);
+  expect(await frames.nth(0).evaluate((f) => f.style.height)).toBe('460px');
+  expect(await frames.nth(1).evaluate((f) => f.style.height)).toBe('460px');
   // The keyboard works inside a widget.
   await first.locator('#step-counter').click();
   await page.keyboard.press('ArrowRight');
@@ -490,4 +493,39 @@ test('a pasted SSH key or certificate is explained; a broken one gets a clear er
   await page.click('[data-scenario="hybrid"]');
   await expect(page.locator('#stage')).toBeVisible();
   g.check();
+});
+
+test('no layout shift: a playing scenario on a laptop and a phone, and an embed page on a phone', async ({ browser }) => {
+  const shifts = async (page) => page.evaluate(() => window.__shifts.reduce((a, s) => a + s, 0));
+  const observe = () => {
+    window.__shifts = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__shifts.push(e.value); })
+      .observe({ type: 'layout-shift', buffered: true });
+  };
+  for (const [viewport, query, limit] of [[{ width: 1280, height: 800 }, '?s=tls13&lang=en', 0.01], [{ width: 390, height: 844 }, '?s=mtls&lang=ja', 0.05]]) {
+    const ctx = await browser.newContext({ viewport });
+    await ctx.addInitScript(observe);
+    const page = await ctx.newPage();
+    await open(page, query);
+    await page.selectOption('.speed select', '3');
+    // Autoplay moves the stage with no input, so every shift counts.
+    await page.click('#play');
+    await expect.poll(async () => (await counter(page)).cur, { timeout: 20000 }).toBeGreaterThan(20);
+    const cls = await shifts(page);
+    console.log(`layout shift ${viewport.width}x${viewport.height} ${query}: ${cls.toFixed(4)}`);
+    expect(cls).toBeLessThanOrEqual(limit);
+    await ctx.close();
+  }
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  await ctx.addInitScript(observe);
+  const page = await ctx.newPage();
+  await page.goto('/embed-demo.html');
+  await expect(page.frameLocator('iframe').first().locator('#stage')).toHaveAttribute('data-scenario', 'hybrid');
+  await page.mouse.wheel(0, 900);
+  await expect(page.frameLocator('iframe').nth(1).locator('#stage')).toHaveAttribute('data-scenario', 'hybrid-tamper');
+  await page.waitForTimeout(500);
+  const cls = await shifts(page);
+  console.log(`layout shift embed-demo 390x844: ${cls.toFixed(4)}`);
+  expect(cls).toBeLessThanOrEqual(0.05);
+  await ctx.close();
 });

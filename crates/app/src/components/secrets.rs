@@ -44,7 +44,7 @@ pub fn Secrets(p: &SecretsProps) -> Html {
                 let d = p.dispatch.clone();
                 let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::Goto(i)));
                 Some(html! {
-                    <li class={classes!((i == p.step).then_some("current"))}>
+                    <li key={i.to_string()} class={classes!((i == p.step).then_some("current"))}>
                         <button onclick={onclick}>
                             <span class="owner">{ actor_name(&p.transcript, lang, s.owner) }</span>
                             <span class="sname">{ tr(lang, &s.name) }</span>

@@ -47,7 +47,9 @@ pub fn Stage(p: &StageProps) -> Html {
                     }
                 </section>
                 <section class="detail-pane" aria-live="polite" aria-label={t(lang, "ui.step_detail")} tabindex="0">
-                    <Detail state={p.state.clone()} />
+                    // Keyed by step: each step is a new view, so nothing already on
+                    // screen moves when the next step's text is longer (no layout shift).
+                    <Detail key={s.step} state={p.state.clone()} />
                 </section>
                 if !s.embed {
                     <aside class="side-pane">
