@@ -5,7 +5,8 @@
 //!
 //! Sans-IO like every cipherstage core: [`server::Server`] and [`client::Client`]
 //! read and write the clear SMTP stream; [`session`] puts TLS under them when it
-//! starts. Every line is a wire message with a field tree over all its bytes
+//! starts; [`imap`] is the IMAP4rev2 subset Bob's client reads his mail with.
+//! Every line is a wire message with a field tree over all its bytes
 //! ([`line`]); the scenarios ([`scenario`]) run them through the shared driver.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -16,6 +17,7 @@
 
 pub mod client;
 pub mod export;
+pub mod imap;
 pub mod line;
 pub mod scenario;
 pub mod server;

@@ -15,19 +15,19 @@ use crate::server::{Server, ServerConfig};
 use crate::Line;
 
 /// The byte stream under SMTP: clear, or a TLS connection.
-struct Stream<C: Connection> {
-    tls: Option<C>,
+pub(crate) struct Stream<C: Connection> {
+    pub(crate) tls: Option<C>,
     /// Lines written before the handshake finished.
     waiting: Vec<Line>,
     /// Lines handed to TLS, with how many of their bytes are still to be seen in
     /// records (a line longer than a record spans several).
     in_tls: VecDeque<(Line, usize)>,
     clear_out: Vec<Outgoing>,
-    failed: bool,
+    pub(crate) failed: bool,
 }
 
 impl<C: Connection> Stream<C> {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Stream {
             tls: None,
             waiting: Vec::new(),
@@ -37,7 +37,7 @@ impl<C: Connection> Stream<C> {
         }
     }
 
-    fn send(&mut self, line: Line) {
+    pub(crate) fn send(&mut self, line: Line) {
         if self.tls.is_some() {
             self.waiting.push(line);
             self.flush();
@@ -65,7 +65,7 @@ impl<C: Connection> Stream<C> {
         }
     }
 
-    fn receive(&mut self, data: &[u8]) -> Vec<u8> {
+    pub(crate) fn receive(&mut self, data: &[u8]) -> Vec<u8> {
         match self.tls.as_mut() {
             None => data.to_vec(),
             Some(conn) => {
@@ -79,7 +79,7 @@ impl<C: Connection> Stream<C> {
         }
     }
 
-    fn take_output(&mut self) -> Vec<Outgoing> {
+    pub(crate) fn take_output(&mut self) -> Vec<Outgoing> {
         self.flush();
         let mut out = core::mem::take(&mut self.clear_out);
         let Some(conn) = self.tls.as_mut() else {
@@ -105,14 +105,14 @@ impl<C: Connection> Stream<C> {
         out
     }
 
-    fn take_events(&mut self) -> Vec<Event> {
+    pub(crate) fn take_events(&mut self) -> Vec<Event> {
         self.tls
             .as_mut()
             .map(|c| c.take_events())
             .unwrap_or_default()
     }
 
-    fn connected(&self) -> bool {
+    pub(crate) fn connected(&self) -> bool {
         self.tls.as_ref().is_some_and(|c| c.is_connected())
     }
 }

@@ -439,3 +439,73 @@ fn a_one_megabyte_line_on_a_real_socket_gets_500_and_the_session_goes_on() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const IMAPLIB: &str = r#"
+import imaplib, ssl, sys
+port, ca, user, password, out = sys.argv[1:6]
+ctx = ssl.create_default_context(cafile=ca)
+
+class Imaps(imaplib.IMAP4_SSL):
+    # Connect to 127.0.0.1 but check the certificate for the server's name.
+    def _create_socket(self, timeout):
+        sock = imaplib.IMAP4._create_socket(self, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname="smtp.example.net")
+
+m = Imaps("127.0.0.1", int(port), ssl_context=ctx)
+print("caps", " ".join(sorted(c.decode() if isinstance(c, bytes) else c for c in m.capabilities)), flush=True)
+print("login", m.login(user, password)[0], flush=True)
+typ, data = m.select("INBOX")
+print("select", typ, data[0].decode(), flush=True)
+typ, data = m.fetch("1", "(BODY[])")
+with open(out, "wb") as f:
+    f.write(data[0][1])
+print("fetch", typ, flush=True)
+print("logout", m.logout()[0], flush=True)
+"#;
+
+#[test]
+fn python_imaplib_over_tls_logs_in_selects_and_fetches_our_mail_byte_identical() {
+    require(PYTHON, "python3");
+    let (dir, eml) = scratch("imaplib");
+    std::fs::write(dir.join("imap.py"), IMAPLIB).unwrap();
+    let port = free_port();
+    let server = Peer::start(
+        Command::new(PEER)
+            .arg("imap-server")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--cert")
+            .arg(dir.join("smtp.pem"))
+            .arg("--key")
+            .arg(dir.join("smtp.key"))
+            .args(["--user", "bob@example.com:bob-imap-pw", "--message"])
+            .arg(dir.join("mail.eml")),
+        "ready",
+    );
+    let (ok, out) = run_client(
+        Command::new(PYTHON)
+            .arg(dir.join("imap.py"))
+            .arg(port.to_string())
+            .arg(dir.join("root.pem"))
+            .args(["bob@example.com", "bob-imap-pw"])
+            .arg(dir.join("fetched.eml")),
+        b"",
+    );
+    assert!(ok, "{out}");
+    for want in [
+        "caps AUTH=PLAIN IMAP4REV1 IMAP4REV2",
+        "login OK",
+        "select OK 1",
+        "fetch OK",
+        "logout BYE",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    let got = std::fs::read(dir.join("fetched.eml")).unwrap();
+    assert!(
+        got == eml,
+        "imaplib fetched other bytes than our server holds"
+    );
+    let (ok, lines) = server.finish();
+    assert!(ok && lines.iter().any(|l| l == "state=Logout"), "{lines:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

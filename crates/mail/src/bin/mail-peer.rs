@@ -9,6 +9,9 @@
 //!                 [--auth USER:PASS] [--require-auth] [--out FILE]
 //!     prints "ready", serves one session; writes the message it accepted to
 //!     --out; exit 0 when it accepted one
+//! mail-peer imap-server ADDR --cert FILE --key FILE --user USER:PASS --message FILE
+//!     prints "ready", serves one IMAP session over TLS from the first byte (993
+//!     style) with the message as INBOX's only one; exit 0 after LOGOUT
 //! mail-peer client ADDR --mode starttls|implicit|opportunistic --host NAME --ca FILE
 //!                 --from ADDR --to ADDR --message FILE [--auth USER:PASS]
 //!     sends the message; prints the server's last reply; exit 0 when queued
@@ -19,6 +22,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use cipherstage_mail::imap::{ImapServer, ImapServerSession};
 use cipherstage_mail::{
     ClientConfig, ClientSession, Credentials, Outcome, ServerConfig, ServerSession, TlsPolicy,
 };
@@ -38,6 +42,7 @@ fn main() {
         Some("pki") => pki(rest),
         Some("server") => server(rest),
         Some("client") => client(rest),
+        Some("imap-server") => imap_server(rest),
         _ => Err("usage: mail-peer pki|server|client … (see the doc comment)".into()),
     };
     if let Err(e) = r {
@@ -129,6 +134,58 @@ fn read_some(sock: &mut TcpStream, until: Instant) -> R<Option<Vec<u8>>> {
             Err(e) => return Err(e.to_string()),
         }
     }
+}
+
+fn tls_server(args: &[String]) -> R<cipherstage_tls::ServerConfig> {
+    let chain = pem_blocks(need(args, "--cert")?)?;
+    let key_der = pem_blocks(need(args, "--key")?)?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let key = Key::from_pkcs8(&key_der).map_err(|e| format!("--key: {e:?}"))?;
+    let mut sc = cipherstage_tls::ServerConfig::new(vec![VirtualHost {
+        names: vec![HOST.into()],
+        identity: Identity {
+            chain,
+            signer: Signer::Key(key),
+        },
+    }]);
+    sc.ticket = None;
+    Ok(sc)
+}
+
+fn imap_server(args: &[String]) -> R<()> {
+    let addr = args.first().ok_or("imap-server ADDR")?;
+    let sc = tls_server(args)?;
+    let user = credentials(need(args, "--user")?)?;
+    let path = need(args, "--message")?;
+    let message = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let listener = TcpListener::bind(addr).map_err(|e| format!("{addr}: {e}"))?;
+    println!("ready");
+    let _ = std::io::stdout().flush();
+    let (mut sock, _) = listener.accept().map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .map_err(|e| e.to_string())?;
+    let imap = ImapServer::new(HOST, user, vec![message], None);
+    let mut s = ImapServerSession::new(imap, sc, Box::new(Live), 1);
+    let until = Instant::now() + TIMEOUT;
+    loop {
+        for o in s.take_output() {
+            sock.write_all(&o.bytes).map_err(|e| e.to_string())?;
+        }
+        let _ = s.take_events();
+        if s.is_done() {
+            break;
+        }
+        match read_some(&mut sock, until)? {
+            None => break,
+            Some(data) if !data.is_empty() => s.receive(&data),
+            Some(_) => {}
+        }
+    }
+    let _ = sock.shutdown(std::net::Shutdown::Both);
+    println!("state={:?}", s.imap.state());
+    Ok(())
 }
 
 fn server(args: &[String]) -> R<()> {
