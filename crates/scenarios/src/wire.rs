@@ -96,11 +96,22 @@ pub struct HkdfLabel {
     pub bytes: Vec<u8>,
 }
 
-/// What was recognised in pasted text, ready to show like a message.
+/// Everything recognised in pasted text: the certificates of a chain in order, or
+/// the keys of the lines (a hashed known_hosts name follows its key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Found {
+    /// At least one.
+    pub items: Vec<Inspected>,
+}
+
+/// One thing recognised in pasted text, ready to show like a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inspected {
     /// Key of what it is (`inspect.kind.certificate`).
     pub kind: String,
+    /// A short name to choose it by (a certificate's common name, a key's type and comment).
+    #[serde(default)]
+    pub title: String,
     /// The binary form (DER, or the SSH key blob).
     #[serde(with = "cipherstage_transcript::hexser")]
     pub bytes: Vec<u8>,
@@ -117,6 +128,9 @@ pub struct InspectError {
     pub key: String,
     /// Byte offset in the pasted text where it was noticed.
     pub offset: usize,
+    /// What was recognised, for the message's `{what}` (a PEM label, a word).
+    #[serde(default)]
+    pub what: String,
 }
 
 /// Why a run did not happen, as it crosses the boundary.
@@ -161,7 +175,7 @@ pub enum Response {
     /// The run was refused.
     Refused(Refusal),
     /// The pasted text, explained.
-    Inspected(Box<Inspected>),
+    Inspected(Box<Found>),
     /// The pasted text could not be read.
     InspectFailed(InspectError),
 }
@@ -257,20 +271,27 @@ fn hkdf_labels(_t: &Transcript) -> Vec<HkdfLabel> {
 
 #[cfg(any(feature = "pki", feature = "ssh"))]
 fn inspect(text: &str) -> Response {
-    match crate::inspect::inspect(text) {
-        Ok(found) => Response::Inspected(Box::new(Inspected {
-            kind: found.kind.to_owned(),
-            bytes: found.bytes,
-            fields: found.fields,
-            facts: found
-                .facts
+    match crate::inspect::inspect_all(text) {
+        Ok(found) => Response::Inspected(Box::new(Found {
+            items: found
                 .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
+                .map(|i| Inspected {
+                    kind: i.kind.to_owned(),
+                    title: i.title,
+                    bytes: i.bytes,
+                    fields: i.fields,
+                    facts: i
+                        .facts
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect(),
+                })
                 .collect(),
         })),
         Err(e) => Response::InspectFailed(InspectError {
             key: e.key.to_owned(),
             offset: e.offset,
+            what: e.what,
         }),
     }
 }
@@ -396,7 +417,8 @@ mod tests {
         let Response::Inspected(found) = r else {
             panic!("{r:?}")
         };
-        assert_eq!(found.kind, "inspect.kind.ssh_public_key");
-        assert_eq!(found.bytes.len(), 51);
+        assert_eq!(found.items.len(), 1);
+        assert_eq!(found.items[0].kind, "inspect.kind.ssh_public_key");
+        assert_eq!(found.items[0].bytes.len(), 51);
     }
 }
