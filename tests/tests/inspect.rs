@@ -629,3 +629,38 @@ fn refusals_name_what_was_recognised() {
         let _ = scenarios::inspect::inspect_all(t);
     }
 }
+
+#[test]
+fn an_rfc4716_block_from_ssh_keygen_e_is_read_and_a_putty_private_key_refused() {
+    let dir = scratch("ssh2");
+    for (name, args) in [
+        ("e", &["-t", "ecdsa", "-b", "521"][..]),
+        ("r", &["-t", "rsa", "-b", "2048"][..]),
+        ("d", &["-t", "ed25519"][..]),
+    ] {
+        let line = keygen(&dir, name, args, "carol@desk");
+        let block = tool("ssh-keygen", &["-e", "-f", &format!("{name}.pub")], &dir);
+        assert!(
+            block.starts_with("---- BEGIN SSH2 PUBLIC KEY ----"),
+            "{block}"
+        );
+        let items = all(&format!("Here is my key:\n{block}"));
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].bytes, all(&line)[0].bytes, "{name}");
+        assert_eq!(
+            fact(&items[0], "inspect.fact.line_form"),
+            Some("inspect.value.form_rfc4716")
+        );
+        // ssh-keygen -i reads it back to the same key.
+        std::fs::write(dir.join("block"), &block).unwrap();
+        let back = tool("ssh-keygen", &["-i", "-f", "block"], &dir);
+        std::fs::write(dir.join("back.pub"), &back).unwrap();
+        let printed = tool("ssh-keygen", &["-lf", "back.pub"], &dir);
+        assert!(printed.contains(fact(&items[0], "inspect.fact.fingerprint").unwrap()));
+    }
+    let e = scenarios::inspect::inspect_all(
+        "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPublic-Lines: 2\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "inspect.error.private_key");
+}

@@ -79,6 +79,18 @@ pub fn inspect_all(text: &str) -> Result<Vec<Inspected>, InspectError> {
     if body.is_empty() {
         return Err(err("inspect.error.empty", 0));
     }
+    if text.contains("PuTTY-User-Key-File-") {
+        let at = text.find("PuTTY-User-Key-File-").unwrap_or(0);
+        return Err(err_what(
+            "inspect.error.private_key",
+            at,
+            "PuTTY-User-Key-File",
+        ));
+    }
+    #[cfg(feature = "ssh")]
+    if let Some(at) = text.find(SSH2_BEGIN) {
+        return ssh2_block(text, at);
+    }
     if text.contains("-----BEGIN ") {
         return pem_blocks(text);
     }
@@ -563,6 +575,55 @@ fn key_lines(text: &str, lead: usize) -> Result<Vec<Inspected>, InspectError> {
             Some((o, w)) => err_what("inspect.error.unknown", o, w),
             None => err("inspect.error.empty", lead),
         });
+    }
+    Ok(items)
+}
+
+/// The first line of an RFC 4716 public key block (`ssh-keygen -e`, PuTTYgen's export).
+#[cfg(feature = "ssh")]
+const SSH2_BEGIN: &str = "---- BEGIN SSH2 PUBLIC KEY ----";
+
+/// An RFC 4716 block: header lines (`Comment: "…"`, continued with a final `\`),
+/// then the base64 of the same blob an OpenSSH line carries.
+#[cfg(feature = "ssh")]
+fn ssh2_block(text: &str, begin: usize) -> Result<Vec<Inspected>, InspectError> {
+    let rest = text.get(begin + SSH2_BEGIN.len()..).unwrap_or_default();
+    let end = rest
+        .find("---- END SSH2 PUBLIC KEY ----")
+        .ok_or(err("inspect.error.pem_no_end", text.len()))?;
+    let mut comment = String::new();
+    let mut b64 = String::new();
+    let mut continued = false;
+    for line in rest.get(..end).unwrap_or_default().lines() {
+        let line = line.trim();
+        if continued {
+            continued = line.ends_with('\\');
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            continued = value.ends_with('\\');
+            if name.eq_ignore_ascii_case("comment") {
+                comment = value.trim().trim_matches('"').to_owned();
+            }
+            continue;
+        }
+        b64.push_str(line);
+    }
+    let blob = cipherstage_ssh::keys::base64_decode(&b64)
+        .map_err(|_| err("inspect.error.bad_base64", begin))?;
+    let t = ssh_string(&blob, 0)
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .ok_or(err("inspect.error.bad_blob", begin))?;
+    let line = format!("{t} {b64} {comment}");
+    let line = line.trim_end();
+    let w = words(line);
+    let mut items = key_line(line, 0, &w, 0).map_err(|e| InspectError { offset: begin, ..e })?;
+    for item in &mut items {
+        for (k, v) in &mut item.facts {
+            if *k == "inspect.fact.line_form" {
+                *v = "inspect.value.form_rfc4716".into();
+            }
+        }
     }
     Ok(items)
 }
