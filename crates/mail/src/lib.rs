@@ -20,6 +20,8 @@ pub mod export;
 pub mod imap;
 pub mod line;
 pub mod scenario;
+mod scenario_imap;
+pub use scenario_imap::{BOB_PASSWORD, BOB_USER, IMAP_HOST};
 pub mod server;
 pub mod session;
 

@@ -35,14 +35,14 @@ pub const ALICE_HELO: &str = "alice-laptop.example.com";
 const MAX_ROUNDS: usize = 64;
 
 /// Which actor is which in both stories.
-const CLIENT: ActorId = 0;
-const SERVER: ActorId = 1;
-const EVE: ActorId = 2;
+pub(crate) const CLIENT: ActorId = 0;
+pub(crate) const SERVER: ActorId = 1;
+pub(crate) const EVE: ActorId = 2;
 
 /// The Internet link between the two SMTP parties, watched by Eve.
 const LINK: usize = 0;
 
-fn wire(protocol: &'static str) -> Wire<'static> {
+pub(crate) fn wire(protocol: &'static str) -> Wire<'static> {
     Wire {
         link: LINK,
         protocol,
@@ -119,6 +119,8 @@ pub enum Story {
     Submission,
     /// Relay → Bob's MX.
     Relay,
+    /// Bob's client fetches the mail from his provider over IMAPS (993).
+    ImapFetch,
 }
 
 /// A run and what it offers for download.
@@ -144,7 +146,12 @@ pub fn run(scenario: &str, story: Story, p: &Params, seed: Option<u64>) -> Run {
             let crng = seeded(&mut master);
             let srng = seeded(&mut master);
             let mut rng = seeded(&mut master);
-            eml = tell(&mut rec, story, p, &pki, crng, srng, &mut *rng);
+            eml = match story {
+                Story::ImapFetch => {
+                    crate::scenario_imap::tell(&mut rec, p, &pki, crng, srng, &mut *rng)
+                }
+                _ => tell(&mut rec, story, p, &pki, crng, srng, &mut *rng),
+            };
         }
         Err(_) => rec.narrate("tls.narr.pki_failed", &[]),
     }
@@ -163,6 +170,11 @@ pub fn run(scenario: &str, story: Story, p: &Params, seed: Option<u64>) -> Run {
             actor(Role::Server, "smtp.actor.bob_server"),
             actor(Role::Eavesdropper, "smtp.actor.eve"),
         ],
+        Story::ImapFetch => vec![
+            actor(Role::Client, "imap.actor.bob_client"),
+            actor(Role::Server, "imap.actor.bob_server"),
+            actor(Role::Eavesdropper, "smtp.actor.eve"),
+        ],
     };
     let transcript = Transcript {
         scenario: scenario.to_owned(),
@@ -178,6 +190,7 @@ pub fn run(scenario: &str, story: Story, p: &Params, seed: Option<u64>) -> Run {
     let port = match story {
         Story::Submission => p.port.number(),
         Story::Relay => 25,
+        Story::ImapFetch => 993,
     };
     Run {
         pcapng: export::pcapng(&transcript, LINK, CLIENT, port),
@@ -235,7 +248,7 @@ fn tell(
 ) -> Option<Vec<u8>> {
     let host = match story {
         Story::Submission => SUBMISSION_HOST,
-        Story::Relay => MX_HOST,
+        Story::Relay | Story::ImapFetch => MX_HOST,
     };
     let (Some(vhost), Some(mut mail)) = (identity(pki, host, rng), letter(p, pki, rng)) else {
         rec.narrate("tls.narr.pki_failed", &[]);
@@ -260,6 +273,8 @@ fn tell(
             rec.narrate(key, &[("server", &SUBMISSION_HOST), ("user", &ALICE_USER)]);
             (c, policy, ALICE_HELO, Some(credentials()), implicit)
         }
+        // Told by crate::scenario_imap.
+        Story::ImapFetch => return None,
         Story::Relay => {
             let received = format!(
                 "Received: from {ALICE_HELO} by {SUBMISSION_HOST} with ESMTPSA; {}\r\n",
@@ -334,6 +349,7 @@ fn tell(
             rec.narrate("smtp.narr.dane_would_refuse", &[("mx", &MX_HOST)]);
         }
         (Some(_), Story::Relay, false) => rec.narrate("smtp.narr.relay_done", &[]),
+        (Some(_), Story::ImapFetch, _) => {}
         (Some(_), Story::Submission, _) => rec.narrate(
             "smtp.narr.submission_done",
             &[("relay", &RELAY_HOST), ("mx", &MX_HOST)],
@@ -351,7 +367,7 @@ fn credentials() -> Credentials {
 }
 
 /// A wire message from an SMTP session: a clear SMTP line, or a TLS record.
-fn transmit(to: ActorId, o: cipherstage_tls::Outgoing) -> Transmit {
+pub(crate) fn transmit(to: ActorId, o: cipherstage_tls::Outgoing) -> Transmit {
     let protocol = if o.label.starts_with("smtp.") && !is_record(&o.fields) {
         "smtp"
     } else {

@@ -131,3 +131,37 @@ fn a_flipped_byte_anywhere_never_panics_and_ends_the_run() {
         }
     }
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn imap_fetch_logs_in_inside_tls_fetches_the_mail_and_bob_decrypts_it() {
+    let r = run("imap-fetch", Story::ImapFetch, &Params::default(), Some(1));
+    check_coverage(&r.transcript).unwrap();
+    let l = labels(&r.transcript);
+    assert_eq!(l[0], "tls.msg.client_hello");
+    for want in [
+        "imap.msg.greeting",
+        "imap.msg.login",
+        "imap.msg.select_reply",
+        "imap.msg.fetch_reply",
+        "imap.msg.logout_reply",
+    ] {
+        assert!(l.contains(&want.to_string()), "{want}: {l:?}");
+    }
+    assert!(r.transcript.messages().all(|m| m.protocol == "tls"));
+    let n = narrations(&r.transcript);
+    assert!(n.contains(&"imap.narr.bob_reads".to_string()), "{n:?}");
+    let eml = r.eml.unwrap();
+    assert!(eml.starts_with(b"Received: from relay.example.net"));
+    assert_eq!(
+        run("imap-fetch", Story::ImapFetch, &Params::default(), Some(1)).transcript,
+        r.transcript
+    );
+    for message in 0..r.transcript.messages().count() {
+        let p = Params {
+            tamper: Some(cipherstage_transcript::TamperAt { message, offset: 7 }),
+            ..Params::default()
+        };
+        check_coverage(&run("imap-fetch", Story::ImapFetch, &p, Some(1)).transcript).unwrap();
+    }
+}

@@ -173,3 +173,22 @@ fn tshark_reads_a_stripped_relay_without_any_key_but_not_the_smime_body() {
     assert!(!w.contains("Warns") && !w.contains("Errors"), "{w}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn tshark_decrypts_imaps_on_993_and_reads_the_commands_and_the_fetched_mail() {
+    let (dir, cap, keys) = write_run(Story::ImapFetch, &Params::default(), "993");
+    let f = [
+        "imap.request.command",
+        "imap.response.status",
+        "imf.subject",
+    ];
+    let lines = fields(&cap, Some(&keys), &f);
+    assert_eq!(column(&lines, 0), ["LOGIN", "SELECT", "FETCH", "LOGOUT"]);
+    assert_eq!(column(&lines, 1), ["OK", "OK", "OK", "OK"]);
+    assert_eq!(column(&lines, 2), ["Salary review"]);
+    let w = warnings(&cap, Some(&keys));
+    assert!(!w.contains("Warns") && !w.contains("Errors"), "{w}");
+    // Without the key log: TLS records only.
+    assert!(column(&fields(&cap, None, &f), 0).is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -27,6 +27,7 @@ fn mail_story(info: &ScenarioInfo) -> Option<Story> {
     match info.id {
         "smtp-submission" => Some(Story::Submission),
         "smtp-relay" => Some(Story::Relay),
+        "imap-fetch" => Some(Story::ImapFetch),
         _ => None,
     }
 }

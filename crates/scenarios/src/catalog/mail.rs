@@ -38,4 +38,10 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         layer: Layer::Application,
         params: &[STRIP_STARTTLS, MAIL_BODY, ENC_SUBJECT, ENC_BODY, FLIP_ANY],
     },
+    ScenarioInfo {
+        id: "imap-fetch",
+        protocol: "mail",
+        layer: Layer::Application,
+        params: &[ENC_SUBJECT, ENC_BODY, FLIP_ANY],
+    },
 ];
