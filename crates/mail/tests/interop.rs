@@ -509,3 +509,83 @@ fn python_imaplib_over_tls_logs_in_selects_and_fetches_our_mail_byte_identical()
     assert!(ok && lines.iter().any(|l| l == "state=Logout"), "{lines:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const DOVECOT: &str = "/usr/sbin/dovecot";
+
+#[test]
+fn our_imap_client_fetches_our_mail_from_dovecot_over_tls_byte_identical() {
+    require(DOVECOT, "dovecot-imapd");
+    let (dir, eml) = scratch("dovecot");
+    let d = dir.display();
+    for sub in [
+        "run",
+        "state",
+        "home/Maildir/new",
+        "home/Maildir/cur",
+        "home/Maildir/tmp",
+    ] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    std::fs::write(dir.join("home/Maildir/new/1.cipherstage"), &eml).unwrap();
+    std::fs::write(dir.join("passwd"), "bob@example.com:{PLAIN}bob-imap-pw\n").unwrap();
+    // Dovecot runs mail processes as a non-root user: nobody owns the mailbox.
+    let chown = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(dir.join("home"))
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let port = free_port();
+    let conf = format!(
+        "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
+         log_path = {d}/dovecot.log\nssl = required\nssl_cert = <{d}/smtp.pem\nssl_key = <{d}/smtp.key\n\
+         auth_mechanisms = plain\nfirst_valid_uid = 1\nmail_location = maildir:{d}/home/Maildir\n\
+         passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
+         userdb {{\n  driver = static\n  args = uid=65534 gid=65534 home={d}/home\n}}\n\
+         service imap-login {{\n  inet_listener imap {{\n    port = 0\n  }}\n  \
+         inet_listener imaps {{\n    port = {port}\n    ssl = yes\n  }}\n  chroot =\n}}\n\
+         service anvil {{\n  chroot =\n}}\n"
+    );
+    std::fs::write(dir.join("dovecot.conf"), conf).unwrap();
+    let mut dovecot = Command::new(DOVECOT)
+        .arg("-F")
+        .arg("-c")
+        .arg(dir.join("dovecot.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Bounded wait for its imaps listener.
+    let until = Instant::now() + DEADLINE;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > until || dovecot.try_wait().unwrap().is_some() {
+            let _ = dovecot.kill();
+            let _ = dovecot.wait();
+            let log = std::fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default();
+            panic!("dovecot did not listen on {port}: {log}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (ok, out) = run_client(
+        Command::new(PEER)
+            .arg("imap-client")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--host", "smtp.example.net", "--ca"])
+            .arg(dir.join("root.pem"))
+            .args(["--user", "bob@example.com:bob-imap-pw", "--out"])
+            .arg(dir.join("fetched.eml")),
+        b"",
+    );
+    // Killed by its PID (its children leave with it), then reaped.
+    let _ = dovecot.kill();
+    let _ = dovecot.wait();
+    let log = std::fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default();
+    assert!(ok, "{out}\n{log}");
+    assert!(
+        log.contains("Login: user=<bob@example.com>, method=PLAIN") && log.contains(", TLS,"),
+        "{log}"
+    );
+    let got = std::fs::read(dir.join("fetched.eml")).unwrap();
+    assert!(got == eml, "Dovecot gave other bytes than the stored mail");
+    let _ = std::fs::remove_dir_all(&dir);
+}

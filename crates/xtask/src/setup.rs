@@ -39,6 +39,7 @@ const APT_TEST: &[&str] = &[
     "swaks",              // a real SMTP client (STARTTLS, TLS on connect, AUTH PLAIN)
     "libnet-ssleay-perl", // swaks's TLS
     "python3-aiosmtpd",   // a real SMTP server (STARTTLS, implicit TLS) for our client
+    "dovecot-imapd",      // a real IMAP server (993) for our IMAP client
 ];
 
 /// PATH with the npm tools (wasm-opt, playwright) and cargo's bin first.

@@ -12,6 +12,8 @@
 //! mail-peer imap-server ADDR --cert FILE --key FILE --user USER:PASS --message FILE
 //!     prints "ready", serves one IMAP session over TLS from the first byte (993
 //!     style) with the message as INBOX's only one; exit 0 after LOGOUT
+//! mail-peer imap-client ADDR --host NAME --ca FILE --user USER:PASS --out FILE
+//!     logs in over TLS from the first byte, fetches message 1 of INBOX to --out
 //! mail-peer client ADDR --mode starttls|implicit|opportunistic --host NAME --ca FILE
 //!                 --from ADDR --to ADDR --message FILE [--auth USER:PASS]
 //!     sends the message; prints the server's last reply; exit 0 when queued
@@ -22,7 +24,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use cipherstage_mail::imap::{ImapServer, ImapServerSession};
+use cipherstage_mail::imap::{ImapClient, ImapClientSession, ImapServer, ImapServerSession};
 use cipherstage_mail::{
     ClientConfig, ClientSession, Credentials, Outcome, ServerConfig, ServerSession, TlsPolicy,
 };
@@ -43,6 +45,7 @@ fn main() {
         Some("server") => server(rest),
         Some("client") => client(rest),
         Some("imap-server") => imap_server(rest),
+        Some("imap-client") => imap_client(rest),
         _ => Err("usage: mail-peer pki|server|client … (see the doc comment)".into()),
     };
     if let Err(e) = r {
@@ -186,6 +189,48 @@ fn imap_server(args: &[String]) -> R<()> {
     let _ = sock.shutdown(std::net::Shutdown::Both);
     println!("state={:?}", s.imap.state());
     Ok(())
+}
+
+fn imap_client(args: &[String]) -> R<()> {
+    let addr = args.first().ok_or("imap-client ADDR")?;
+    let host = need(args, "--host")?;
+    let roots = pem_blocks(need(args, "--ca")?)?;
+    let user = credentials(need(args, "--user")?)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(SCENARIO_NOW);
+    let cc = cipherstage_tls::ClientConfig::new(host, roots, now);
+    let mut c = ImapClientSession::new(ImapClient::new(user), cc, Box::new(Live), 0)
+        .map_err(|e| format!("TLS: {e:?}"))?;
+    let mut sock = TcpStream::connect(addr).map_err(|e| format!("{addr}: {e}"))?;
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .map_err(|e| e.to_string())?;
+    let until = Instant::now() + TIMEOUT;
+    loop {
+        for o in c.take_output() {
+            sock.write_all(&o.bytes).map_err(|e| e.to_string())?;
+        }
+        let _ = c.take_events();
+        if c.is_done() {
+            break;
+        }
+        match read_some(&mut sock, until)? {
+            None => break,
+            Some(data) if !data.is_empty() => c.receive(&data),
+            Some(_) => {}
+        }
+    }
+    for o in c.take_output() {
+        let _ = sock.write_all(&o.bytes);
+    }
+    if let Some(f) = &c.imap.failed {
+        return Err(format!("refused: {f}"));
+    }
+    let msg = c.imap.fetched.clone().ok_or("nothing fetched")?;
+    println!("fetched {} bytes", msg.len());
+    let path = need(args, "--out")?;
+    std::fs::write(path, &msg).map_err(|e| format!("{path}: {e}"))
 }
 
 fn server(args: &[String]) -> R<()> {
