@@ -134,7 +134,7 @@ fn a_flipped_byte_anywhere_never_panics_and_ends_the_run() {
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-fn imap_fetch_logs_in_inside_tls_fetches_the_mail_and_bob_decrypts_it() {
+fn imap_fetch_logs_in_inside_tls_and_fetches_the_mail_byte_for_byte() {
     let r = run("imap-fetch", Story::ImapFetch, &Params::default(), Some(1));
     check_coverage(&r.transcript).unwrap();
     let l = labels(&r.transcript);
@@ -150,7 +150,7 @@ fn imap_fetch_logs_in_inside_tls_fetches_the_mail_and_bob_decrypts_it() {
     }
     assert!(r.transcript.messages().all(|m| m.protocol == "tls"));
     let n = narrations(&r.transcript);
-    assert!(n.contains(&"imap.narr.bob_reads".to_string()), "{n:?}");
+    assert!(n.contains(&"imap.narr.fetched".to_string()), "{n:?}");
     let eml = r.eml.unwrap();
     assert!(eml.starts_with(b"Received: from relay.example.net"));
     assert_eq!(
