@@ -100,3 +100,21 @@ for (const lang of ['en', 'ja']) {
     g.check();
   });
 }
+
+test('inspect on a phone: the chain chooser wraps, nothing overflows, the answer is in view (ja)', async ({ browser }) => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await ctx.newPage();
+  const g = guard(page);
+  await open(page, '?lang=ja');
+  await page.fill('#inspect-input', CHAIN);
+  await page.click('#inspect-go');
+  await expect(page.locator('#inspect-item-2')).toBeVisible();
+  await page.click('#inspect-item-2');
+  await expect(page.locator('#inspect-result .facts')).toContainText(TEXT.ja.last);
+  await inView(page, '#inspect-result');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: `${SHOTS}/inspect-chain-ja-390x844.png` });
+  g.check();
+  await ctx.close();
+});
