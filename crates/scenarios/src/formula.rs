@@ -439,26 +439,14 @@ impl<'a> Computed<'a> {
                 tls: false,
                 ..
             } => Some(cipherstage_hybrid::hkdf::extract(salt, ikm).to_vec()),
-            #[cfg(any(
-                feature = "hybrid",
-                feature = "tls",
-                feature = "ssh",
-                feature = "ike",
-                feature = "smime"
-            ))]
+            #[cfg(feature = "ring")]
             Computed::Agreement {
                 curve,
                 private,
                 peer,
                 ..
             } => agree(*curve, private, peer),
-            #[cfg(any(
-                feature = "hybrid",
-                feature = "tls",
-                feature = "ssh",
-                feature = "ike",
-                feature = "smime"
-            ))]
+            #[cfg(feature = "ring")]
             Computed::Sha256 { parts } => {
                 let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
                 for (_, p) in parts {
@@ -548,13 +536,7 @@ fn parse_range(text: &[u8]) -> Option<core::ops::Range<usize>> {
 
 /// (EC)DH as the cores compute it with ring: the private key made from its random
 /// bytes, then agreement with the peer's public key.
-#[cfg(any(
-    feature = "hybrid",
-    feature = "tls",
-    feature = "ssh",
-    feature = "ike",
-    feature = "smime"
-))]
+#[cfg(feature = "ring")]
 fn agree(curve: Curve, private: &[u8], peer: &[u8]) -> Option<Vec<u8>> {
     use ring::agreement;
     let (alg, peer) = match curve {
