@@ -136,8 +136,8 @@ pub enum ClientEvent {
     DemandActive(u32),
     /// Finalization done: the session is active.
     Active,
-    /// A bitmap update drew this many rectangles.
-    Bitmap(usize),
+    /// A bitmap update drew these rectangles.
+    Bitmap(Vec<crate::bitmap::BitmapRect>),
     /// The server's Set Error Info code.
     ErrorInfo(u32),
     /// A PDU from the server did not decode (the connection is given up).
@@ -562,7 +562,7 @@ impl Client {
                 for rect in &rects {
                     self.framebuffer.draw(rect)?;
                 }
-                self.events.push(ClientEvent::Bitmap(rects.len()));
+                self.events.push(ClientEvent::Bitmap(rects));
                 "rdp.msg.bitmap_update"
             }
             SharePdu::Other(_) => "rdp.msg.data_pdu",
@@ -619,7 +619,7 @@ impl Client {
                 for rect in &rects {
                     self.framebuffer.draw(rect)?;
                 }
-                self.events.push(ClientEvent::Bitmap(rects.len()));
+                self.events.push(ClientEvent::Bitmap(rects));
                 label = "rdp.msg.bitmap_update";
             } else {
                 u.rest("fp_update_data");

@@ -47,8 +47,9 @@ fn free_port() -> u16 {
 
 /// The scratch directory: the test PKI's root, xrdp's certificate chain and key
 /// (ECDSA P-256, issued by the intermediate for rdp.example.net), and xrdp.ini.
-fn scratch(port: u16) -> (PathBuf, Vec<u8>) {
-    let dir = std::env::temp_dir().join(format!("cipherstage-rdp-xrdp-{}", std::process::id()));
+fn scratch(port: u16, tag: &str, bpp: u16, compression: bool) -> (PathBuf, Vec<u8>) {
+    let dir =
+        std::env::temp_dir().join(format!("cipherstage-rdp-xrdp-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Seeded::new(17);
@@ -80,9 +81,9 @@ fn scratch(port: u16) -> (PathBuf, Vec<u8>) {
          allow_channels=true\n\
          allow_multimon=false\n\
          bitmap_cache=false\n\
-         bitmap_compression=false\n\
+         bitmap_compression={compression}\n\
          bulk_compression=false\n\
-         max_bpp=24\n\
+         max_bpp={bpp}\n\
          new_cursors=false\n\
          use_fastpath=input\n\
          require_credentials=false\n\
@@ -137,10 +138,19 @@ fn connect(peer: &mut Peer, port: u16, dir: &Path) -> TcpStream {
     }
 }
 
-#[test]
-fn our_client_reaches_xrdps_login_screen_over_tls_and_draws_it() {
+/// What one run against xrdp gave.
+struct Run {
+    dir: PathBuf,
+    events: Vec<ClientEvent>,
+    received: Vec<cipherstage_rdp::Msg>,
+    fb: cipherstage_rdp::bitmap::Framebuffer,
+    typed: bool,
+    bitmaps_after_typing: usize,
+}
+
+fn run(tag: &str, bpp: u16, compression: bool) -> Run {
     let port = free_port();
-    let (dir, root) = scratch(port);
+    let (dir, root) = scratch(port, tag, bpp, compression);
     let mut peer = start_xrdp(&dir, port);
     let mut sock = connect(&mut peer, port, &dir);
     sock.set_read_timeout(Some(Duration::from_millis(100)))
@@ -149,11 +159,11 @@ fn our_client_reaches_xrdps_login_screen_over_tls_and_draws_it() {
     let mut tls = cipherstage_tls::ClientConfig::new(HOST, vec![root], SCENARIO_NOW);
     tls.sni = Some(HOST.into());
     let mut config = ClientConfig::new("alice", "pw-rdp");
-    config.bpp = 24;
+    config.bpp = bpp;
     let mut s = ClientSession::new(config, tls, Box::new(Live), 0);
 
-    let mut events = Vec::new();
-    let mut received = Vec::new();
+    let mut events: Vec<ClientEvent> = Vec::new();
+    let mut received: Vec<cipherstage_rdp::Msg> = Vec::new();
     let mut typed_at: Option<usize> = None;
     let mut bitmaps_after_typing = 0;
     let until = Instant::now() + DEADLINE;
@@ -182,7 +192,7 @@ fn our_client_reaches_xrdps_login_screen_over_tls_and_draws_it() {
         }
         assert!(!s.tls_failed(), "TLS failed: {:?}", s.take_events());
         for e in s.rdp.take_events() {
-            if let ClientEvent::Bitmap(_) = e {
+            if let ClientEvent::Bitmap(_) = &e {
                 if typed_at.is_some() {
                     bitmaps_after_typing += 1;
                 }
@@ -219,12 +229,28 @@ fn our_client_reaches_xrdps_login_screen_over_tls_and_draws_it() {
         }
     }
 
-    let fb = s.rdp.framebuffer();
+    let fb = s.rdp.framebuffer().clone();
     std::fs::write(dir.join("login.ppm"), fb.ppm()).unwrap();
     eprintln!(
         "xrdp's login screen as our client drew it: {}",
         dir.join("login.ppm").display()
     );
+    drop(peer);
+    Run {
+        dir,
+        events,
+        received,
+        fb,
+        typed: typed_at.is_some(),
+        bitmaps_after_typing,
+    }
+}
+
+/// The checks both runs share: every step of the sequence, every byte explained,
+/// xrdp's colours on the picture.
+fn check(r: &Run) {
+    let events = &r.events;
+    let fb = &r.fb;
 
     assert!(events.contains(&ClientEvent::Negotiated(1)), "{events:?}");
     let connected = events
@@ -243,11 +269,11 @@ fn our_client_reaches_xrdps_login_screen_over_tls_and_draws_it() {
     assert_eq!(joined, 5, "user, I/O and three static channels");
     assert!(events.contains(&ClientEvent::Licensed));
     assert!(events.contains(&ClientEvent::Active));
-    assert!(typed_at.is_some(), "no login screen: {events:?}");
-    assert!(bitmaps_after_typing > 0, "the typed key drew nothing");
+    assert!(r.typed, "no login screen: {events:?}");
+    assert!(r.bitmaps_after_typing > 0, "the typed key drew nothing");
 
     // Every byte xrdp sent is explained.
-    for m in &received {
+    for m in &r.received {
         assert_eq!(
             explained(m.bytes.len(), &m.fields),
             Ok(()),
@@ -256,7 +282,10 @@ fn our_client_reaches_xrdps_login_screen_over_tls_and_draws_it() {
             &m.bytes[..m.bytes.len().min(64)]
         );
     }
-    assert!(received.iter().any(|m| m.label == "rdp.msg.bitmap_update"));
+    assert!(r
+        .received
+        .iter()
+        .any(|m| m.label == "rdp.msg.bitmap_update"));
 
     // xrdp's login screen: its blue (#009cb5) background and grey (#dedede)
     // login box, as 16-bpp colours widen back to 24 bits.
@@ -269,4 +298,55 @@ fn our_client_reaches_xrdps_login_screen_over_tls_and_draws_it() {
     let total = fb.width * fb.height;
     assert!(count([0x00, 0x9c, 0xb5]) > total / 2, "not xrdp's blue");
     assert!(count([0xde, 0xde, 0xde]) > total / 10, "no grey login box");
+}
+
+#[test]
+fn our_client_reaches_xrdps_login_screen_over_tls_and_draws_it() {
+    let r = run("plain", 24, false);
+    check(&r);
+    // Uncompressed: every rectangle is raw pixels.
+    assert!(r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Bitmap(rects) => Some(rects),
+            _ => None,
+        })
+        .flatten()
+        .all(|b| !b.compressed && b.bpp == 24));
+    let _ = &r.dir;
+}
+
+#[test]
+fn xrdps_interleaved_rle_decodes_as_ironrdp_decodes_it() {
+    let r = run("rle", 16, true);
+    check(&r);
+    let rects: Vec<_> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Bitmap(rects) => Some(rects),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let compressed: Vec<_> = rects.iter().filter(|b| b.compressed).collect();
+    assert!(
+        compressed.len() > 10,
+        "xrdp sent {} compressed of {}",
+        compressed.len(),
+        rects.len()
+    );
+    for b in &compressed {
+        let (w, h) = (usize::from(b.width), usize::from(b.height));
+        let ours = cipherstage_rdp::bitmap::rle::decompress(&b.data, w, h, b.bpp).unwrap();
+        let mut theirs = Vec::new();
+        ironrdp_graphics::rle::decompress(&b.data, &mut theirs, w, h, usize::from(b.bpp)).unwrap();
+        assert_eq!(ours, theirs, "{w}x{h} at {},{}", b.left, b.top);
+    }
+    eprintln!(
+        "{} of {} rectangles were interleaved RLE; ours and IronRDP's pixels agree",
+        compressed.len(),
+        rects.len()
+    );
 }
