@@ -64,6 +64,8 @@ pub(crate) struct Common {
     pub peer_closed: bool,
     pub peer_alert: Option<AlertDescription>,
     pub connected: bool,
+    /// The exporter master secret (RFC 9846 §7.5), once the server Finished is known.
+    pub exporter: Vec<u8>,
 }
 
 /// The part of a side that reacts to handshake messages.
@@ -254,6 +256,7 @@ impl Common {
             peer_closed: false,
             peer_alert: None,
             connected: false,
+            exporter: Vec::new(),
         }
     }
 

@@ -82,6 +82,20 @@ pub trait Connection: sealed::Side {
         due
     }
 
+    /// TLS-Exporter(label, context, len) (RFC 9846 §7.5):
+    /// HKDF-Expand-Label(Derive-Secret(exporter_master_secret, label, ""), "exporter",
+    /// Hash(context), len); `None` before the exporter secret is known or for a `len`
+    /// HKDF cannot give (more than 255 hash lengths).
+    fn export_keying_material(&self, label: &[u8], context: &[u8], len: usize) -> Option<Vec<u8>> {
+        let c = self.common_ref();
+        let h = c.hash();
+        if c.exporter.is_empty() || len > 255 * h.len() {
+            return None;
+        }
+        let secret = h.derive_secret(&c.exporter, label, &h.digest(&[]));
+        Some(h.expand_label(&secret, b"exporter", &h.digest(context), len))
+    }
+
     /// The alert the peer sent, if any.
     fn peer_alert(&self) -> Option<AlertDescription> {
         self.common_ref().peer_alert

@@ -49,7 +49,7 @@ impl Schedule {
         let th = c.transcript_hash();
         self.client_ap = c.derive("CLIENT_TRAFFIC_SECRET_0", &self.master, "c ap traffic", &th);
         self.server_ap = c.derive("SERVER_TRAFFIC_SECRET_0", &self.master, "s ap traffic", &th);
-        c.derive("EXPORTER_SECRET", &self.master, "exp master", &th);
+        c.exporter = c.derive("EXPORTER_SECRET", &self.master, "exp master", &th);
         Ok(self)
     }
 

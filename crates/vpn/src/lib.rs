@@ -16,6 +16,8 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod openvpn;
+
 use cipherstage_packets::checksum::PseudoHeader;
 use cipherstage_packets::describe::{ip_packet, HeaderProtection};
 use cipherstage_packets::{ipv4, tcp, IpProtocol, Ipv4Addr};
@@ -197,7 +199,7 @@ fn tunneled(fields: &mut [Field], packet: &[u8]) {
     }
 }
 
-fn lan_packet(d: &mut Recorder, from: usize, to: usize, label: &str, packet: &[u8]) {
+pub(crate) fn lan_packet(d: &mut Recorder, from: usize, to: usize, label: &str, packet: &[u8]) {
     let mut b = FieldsBuilder::new(0);
     ip_packet(
         &mut b,
@@ -209,7 +211,7 @@ fn lan_packet(d: &mut Recorder, from: usize, to: usize, label: &str, packet: &[u
 }
 
 /// A TCP segment of an established connection carrying `data`, in an IPv4 packet.
-fn tcp_packet(
+pub(crate) fn tcp_packet(
     src: (Ipv4Addr, u16),
     dst: (Ipv4Addr, u16),
     seq_ack: (u32, u32),
@@ -261,7 +263,7 @@ pub fn read_packet(packet: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr, Vec<u8>)> {
 }
 
 /// The packet as a router forwards it: TTL one less, header checksum recomputed.
-fn forwarded(packet: &[u8]) -> Vec<u8> {
+pub(crate) fn forwarded(packet: &[u8]) -> Vec<u8> {
     let mut out = packet.to_vec();
     let mut p = ipv4::Packet::new_unchecked(out.as_mut_slice());
     let ttl = p.ttl().saturating_sub(1);

@@ -40,6 +40,7 @@ const APT_TEST: &[&str] = &[
     "libnet-ssleay-perl", // swaks's TLS
     "python3-aiosmtpd",   // a real SMTP server (STARTTLS, implicit TLS) for our client
     "dovecot-imapd",      // a real IMAP server (993) for our IMAP client
+    "openvpn",            // openvpn 2.6: a real OpenVPN server (in a namespace, tun) and client
     "xrdp",               // a real RDP server (0.9.21, TLS) for our RDP client
 ];
 

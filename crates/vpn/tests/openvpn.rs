@@ -1,0 +1,718 @@
+//! Our OpenVPN core against the real openvpn 2.6 (Debian `openvpn`), started here.
+//!
+//! - Our client against `openvpn --server` (mode server, a tun device) running in a
+//!   network namespace this test creates, reached over a veth pair, over TCP and
+//!   UDP: the TLS 1.3 handshake completes in P_CONTROL_V1 packets, the PUSH_REPLY is
+//!   parsed, the server's keepalive pings open with the data-channel keys we took
+//!   from the TLS exporter, and an ICMP echo request we tunnel to the server's tun
+//!   address comes back as an echo reply we decrypt and check.
+//! - The real `openvpn --client --dev null` against our server, over TCP and UDP:
+//!   its keepalive pings open with our keys (so both sides derived the same 256
+//!   bytes and use them in the same directions).
+//! - A client certificate from another CA refused in each direction, with what the
+//!   refusing side logs.
+//!
+//! A missing openvpn or `ip` fails the test. Every process is killed by its PID,
+//! every namespace deleted when its guard drops.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use cipherstage_packets::{icmpv4, ipv4, IpProtocol};
+use cipherstage_pki::{issue::issue_server, pem, Cert, Key, Pki};
+use cipherstage_tls::enums::SignatureScheme;
+use cipherstage_tls::{
+    Client, ClientAuth, ClientConfig, Identity, Server, ServerConfig, Signer, VirtualHost,
+};
+use cipherstage_transcript::rand::Seeded;
+use cipherstage_vpn::openvpn::{Config, Event, PushConfig, Session, Tls};
+
+const OPENVPN: &str = "/usr/sbin/openvpn";
+const IP: &str = "/usr/sbin/ip";
+const GATEWAY: &str = "vpn.example.com";
+const DEADLINE: Duration = Duration::from_secs(40);
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn require(path: &str, package: &str) {
+    assert!(
+        Path::new(path).exists(),
+        "{path} is required: apt-get install {package} (cargo xtask setup lists it)"
+    );
+}
+
+fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+struct Pkis {
+    pki: Pki,
+    server_key: Key,
+    server_cert: Vec<u8>,
+}
+
+fn pkis() -> Pkis {
+    let mut rng = Seeded::new(16);
+    let pki = Pki::build(&mut rng).unwrap();
+    let server_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
+    let server_cert = issue_server(&server_key, GATEWAY, &pki.intermediate).unwrap();
+    Pkis {
+        pki,
+        server_key,
+        server_cert,
+    }
+}
+
+/// ca.pem (root), server.pem/.key, client.pem/.key (alice, ECDSA), rogue.pem/.key
+/// (alice from the rogue CA) in a fresh directory.
+fn scratch(tag: &str, p: &Pkis) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cipherstage-ovpn-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let w = |name: &str, text: String| std::fs::write(dir.join(name), text).unwrap();
+    let cert = |d: &[u8]| pem::encode("CERTIFICATE", d);
+    let key = |k: &Key| pem::encode("PRIVATE KEY", &k.pkcs8_v1());
+    w("ca.pem", cert(&p.pki.root.der));
+    w(
+        "server.pem",
+        cert(&p.server_cert) + &cert(&p.pki.intermediate.der),
+    );
+    w("server.key", key(&p.server_key));
+    w(
+        "client.pem",
+        cert(&p.pki.alice_ecdsa.der) + &cert(&p.pki.intermediate.der),
+    );
+    w("client.key", key(&p.pki.alice_ecdsa.key));
+    w("rogue.pem", cert(&p.pki.alice_untrusted.der));
+    w("rogue.key", key(&p.pki.alice_untrusted.key));
+    dir
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {out:?}");
+}
+
+/// A network namespace joined to ours by a veth pair: we are 10.231.N.1, the
+/// namespace 10.231.N.2. Deleted on drop.
+struct Netns {
+    name: String,
+    host_if: String,
+    ours: Ipv4Addr,
+    theirs: Ipv4Addr,
+}
+
+impl Netns {
+    fn new() -> Netns {
+        require(IP, "iproute2");
+        let n = NEXT.fetch_add(1, Ordering::SeqCst) + 10 * (std::process::id() % 20);
+        let name = format!("csovpn{}-{n}", std::process::id());
+        let host_if = format!("csov{}h{n}", std::process::id() % 10000);
+        let peer_if = format!("csov{}p{n}", std::process::id() % 10000);
+        let net = 20 + (n % 200) as u8;
+        let ours = Ipv4Addr::new(10, 231, net, 1);
+        let theirs = Ipv4Addr::new(10, 231, net, 2);
+        let _ = Command::new(IP).args(["netns", "del", &name]).output();
+        run(Command::new(IP).args(["netns", "add", &name]));
+        let ns = Netns {
+            name: name.clone(),
+            host_if: host_if.clone(),
+            ours,
+            theirs,
+        };
+        run(Command::new(IP).args([
+            "link", "add", &host_if, "type", "veth", "peer", "name", &peer_if, "netns", &name,
+        ]));
+        run(Command::new(IP).args(["addr", "add", &format!("{ours}/24"), "dev", &host_if]));
+        run(Command::new(IP).args(["link", "set", &host_if, "up"]));
+        let inside = |args: &[&str]| {
+            run(Command::new(IP)
+                .args(["netns", "exec", &name, IP])
+                .args(args));
+        };
+        inside(&["addr", "add", &format!("{theirs}/24"), "dev", &peer_if]);
+        inside(&["link", "set", &peer_if, "up"]);
+        inside(&["link", "set", "lo", "up"]);
+        ns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new(IP)
+            .args(["link", "del", &self.host_if])
+            .output();
+        let _ = Command::new(IP).args(["netns", "del", &self.name]).output();
+    }
+}
+
+/// openvpn, killed by its PID when dropped; its log lines (stdout) gathered.
+struct Openvpn {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Openvpn {
+    fn start(cmd: &mut Command) -> Openvpn {
+        require(OPENVPN, "openvpn");
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let (tx, rx) = mpsc::channel();
+        for out in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Openvpn {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Ok(l) = self.lines.try_recv() {
+            self.seen.push(l);
+        }
+    }
+
+    /// Waits (bounded) for a log line containing `what`.
+    fn wait_for(&mut self, what: &str) {
+        let until = Instant::now() + DEADLINE;
+        loop {
+            if self.seen.iter().any(|l| l.contains(what)) {
+                return;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            match self
+                .lines
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
+                Ok(l) => self.seen.push(l),
+                Err(_) if Instant::now() < until => {
+                    if let Ok(Some(s)) = self.child.try_wait() {
+                        self.drain();
+                        panic!(
+                            "openvpn exited ({s}) before {what:?}:\n{}",
+                            self.seen.join("\n")
+                        );
+                    }
+                }
+                Err(_) => panic!("openvpn did not log {what:?}:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    fn log(&mut self) -> String {
+        self.drain();
+        self.seen.join("\n")
+    }
+}
+
+impl Drop for Openvpn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A socket to the peer, TCP or UDP.
+enum Sock {
+    Tcp(TcpStream),
+    Udp(UdpSocket),
+}
+
+impl Sock {
+    fn send(&mut self, b: &[u8]) {
+        match self {
+            Sock::Tcp(s) => s.write_all(b).unwrap(),
+            Sock::Udp(s) => {
+                s.send(b).unwrap();
+            }
+        }
+    }
+
+    /// What arrived within 50 ms (empty if nothing); `None` when the peer closed.
+    fn recv(&mut self) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; 65536];
+        let r = match self {
+            Sock::Tcp(s) => s.read(&mut buf),
+            Sock::Udp(s) => s.recv(&mut buf),
+        };
+        match r {
+            Ok(0) if matches!(self, Sock::Tcp(_)) => None,
+            Ok(n) => Some(buf[..n].to_vec()),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Some(Vec::new())
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => Some(Vec::new()),
+            Err(e) => panic!("socket: {e}"),
+        }
+    }
+}
+
+fn epoch_ms(start: Instant) -> u64 {
+    start.elapsed().as_millis() as u64
+}
+
+/// Steps `s` over `sock` until `done` says so (it sees every event), bounded.
+fn drive(
+    s: &mut Session,
+    sock: &mut Sock,
+    mut done: impl FnMut(&mut Session, &Event) -> bool,
+) -> Vec<Event> {
+    let start = Instant::now();
+    let mut all = Vec::new();
+    loop {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no outcome in time; events: {all:#?}"
+        );
+        s.tick(epoch_ms(start));
+        for p in s.take_output() {
+            sock.send(&p);
+        }
+        match sock.recv() {
+            Some(b) if !b.is_empty() => s.receive(&b, epoch_ms(start)),
+            Some(_) => {}
+            None => {
+                all.push(Event::Failed("peer closed"));
+                return all;
+            }
+        }
+        for p in s.take_output() {
+            sock.send(&p);
+        }
+        let mut stop = false;
+        for e in s.take_events() {
+            stop |= done(s, &e);
+            all.push(e);
+        }
+        for p in s.take_output() {
+            sock.send(&p);
+        }
+        if stop {
+            return all;
+        }
+    }
+}
+
+fn client_tls(p: &Pkis, rogue: bool, rng: u64) -> Tls {
+    let mut cc = ClientConfig::new(GATEWAY, vec![p.pki.root.der.clone()], now_s());
+    cc.sni = None; // openvpn sends no server name
+    let id = |c: &Cert, chain: Vec<Vec<u8>>| Identity {
+        chain,
+        signer: Signer::Key(c.key.clone()),
+    };
+    cc.identity = Some(if rogue {
+        id(
+            &p.pki.alice_untrusted,
+            vec![p.pki.alice_untrusted.der.clone()],
+        )
+    } else {
+        id(
+            &p.pki.alice_ecdsa,
+            vec![
+                p.pki.alice_ecdsa.der.clone(),
+                p.pki.intermediate.der.clone(),
+            ],
+        )
+    });
+    Tls::Client(Box::new(
+        Client::new(cc, Box::new(Seeded::new(rng)), 0).unwrap(),
+    ))
+}
+
+fn server_tls(p: &Pkis, rng: u64) -> Tls {
+    let mut sc = ServerConfig::new(vec![VirtualHost {
+        names: vec![GATEWAY.to_owned()],
+        identity: Identity {
+            chain: vec![p.server_cert.clone(), p.pki.intermediate.der.clone()],
+            signer: Signer::Key(p.server_key.clone()),
+        },
+    }]);
+    sc.client_auth = Some(ClientAuth {
+        roots: vec![p.pki.root.der.clone()],
+        now: now_s(),
+        signature_schemes: vec![
+            SignatureScheme::EcdsaSecp256r1Sha256,
+            SignatureScheme::Ed25519,
+            SignatureScheme::RsaPssRsaeSha256,
+        ],
+    });
+    sc.ticket = None;
+    Tls::Server(Box::new(Server::new(sc, Box::new(Seeded::new(rng)), 1)))
+}
+
+/// The real server in a namespace: (namespace, openvpn, port).
+fn real_server(tag: &str, p: &Pkis, tcp: bool) -> (Netns, Openvpn, PathBuf) {
+    let dir = scratch(tag, p);
+    let ns = Netns::new();
+    let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let mut cmd = Command::new(IP);
+    cmd.args(["netns", "exec", &ns.name, OPENVPN])
+        .args([
+            "--server",
+            "10.8.0.0",
+            "255.255.255.0",
+            "--topology",
+            "subnet",
+        ])
+        .args([
+            "--dev",
+            "tun",
+            "--local",
+            &ns.theirs.to_string(),
+            "--port",
+            "1194",
+        ])
+        .args(["--proto", if tcp { "tcp-server" } else { "udp" }])
+        .args([
+            "--ca",
+            &d("ca.pem"),
+            "--cert",
+            &d("server.pem"),
+            "--key",
+            &d("server.key"),
+        ])
+        .args(["--dh", "none", "--keepalive", "1", "10"])
+        .args(["--data-ciphers", "AES-256-GCM:CHACHA20-POLY1305"])
+        .args(["--verb", "4", "--persist-tun"]);
+    let mut ovpn = Openvpn::start(&mut cmd);
+    ovpn.wait_for("Initialization Sequence Completed");
+    (ns, ovpn, dir)
+}
+
+fn connect(ns: &Netns, tcp: bool) -> Sock {
+    let addr = (ns.theirs, 1194);
+    if tcp {
+        let s = TcpStream::connect_timeout(&addr.into(), Duration::from_secs(5)).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        Sock::Tcp(s)
+    } else {
+        let s = UdpSocket::bind((ns.ours, 0)).unwrap();
+        s.connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        Sock::Udp(s)
+    }
+}
+
+fn echo_request(src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
+    let icmp = icmpv4::Repr {
+        request: true,
+        ident: 0x1616,
+        seq: 1,
+    }
+    .emit(b"cipherstage through openvpn");
+    ipv4::Repr::new(src, dst, IpProtocol::Icmp, icmp.len(), 0x0101).packet(&icmp)
+}
+
+/// (source, destination, echo reply?) of an ICMP echo message in an IPv4 packet.
+fn read_echo(packet: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr, icmpv4::Repr)> {
+    let p = ipv4::Packet::new_checked(packet).ok()?;
+    let r = ipv4::Repr::parse(&p).ok()?;
+    let i = icmpv4::Repr::parse(&icmpv4::Packet::new_checked(p.payload()).ok()?).ok()?;
+    Some((r.src_addr, r.dst_addr, i))
+}
+
+fn our_client_against_real_server(tcp: bool) {
+    let p = pkis();
+    let tag = if tcp { "srv-tcp" } else { "srv-udp" };
+    let (ns, mut ovpn, _dir) = real_server(tag, &p, tcp);
+    let mut sock = connect(&ns, tcp);
+    let mut rng = Seeded::new(7);
+    let mut s = Session::new(Config::client(tcp), client_tls(&p, false, 8), &mut rng);
+    let mut pushed = None;
+    let mut pings = 0;
+    let mut echoed = None;
+    let events = drive(&mut s, &mut sock, |s, e| {
+        match e {
+            Event::Pushed(r) => pushed = Some(r.clone()),
+            Event::Ping(_) => {
+                pings += 1;
+                if pings == 1 {
+                    let r = pushed.as_ref().expect("pings come after the push");
+                    let gw = r.route_gateway.expect("route-gateway pushed");
+                    assert!(s.send_packet(&echo_request(r.ifconfig.0, gw)));
+                }
+            }
+            Event::Packet(_, ip) => {
+                if let Some((src, dst, icmp)) = read_echo(ip) {
+                    echoed = Some((src, dst, icmp));
+                }
+            }
+            Event::Failed(why) => panic!("session failed: {why}"),
+            _ => {}
+        }
+        echoed.is_some() && pings >= 2
+    });
+    let r = pushed.expect("PUSH_REPLY parsed");
+    assert_eq!(
+        r.ifconfig,
+        (Ipv4Addr::new(10, 8, 0, 2), Ipv4Addr::new(255, 255, 255, 0))
+    );
+    assert_eq!(r.route_gateway, Some(Ipv4Addr::new(10, 8, 0, 1)));
+    assert!(events.iter().any(|e| matches!(e, Event::TlsConnected)));
+    assert!(events.iter().any(|e| matches!(e, Event::DataKeys(..))));
+    let (src, dst, icmp) = echoed.unwrap();
+    assert_eq!((src, dst), (Ipv4Addr::new(10, 8, 0, 1), r.ifconfig.0));
+    assert!(!icmp.request, "an echo reply");
+    assert_eq!((icmp.ident, icmp.seq), (0x1616, 1));
+    // Goodbye: explicit-exit-notify on the data channel; the server notes it.
+    assert!(s.send_exit());
+    for pkt in s.take_output() {
+        sock.send(&pkt);
+    }
+    ovpn.wait_for("OCC exit message received by peer");
+    let log = ovpn.log();
+    assert!(log.contains("PUSH_REPLY"), "{log}");
+    assert!(log.contains("TLSv1.3"), "{log}");
+}
+
+#[test]
+fn our_client_against_openvpn_server_over_tcp() {
+    our_client_against_real_server(true);
+}
+
+#[test]
+fn our_client_against_openvpn_server_over_udp() {
+    our_client_against_real_server(false);
+}
+
+#[test]
+fn openvpn_server_refuses_our_client_with_a_certificate_from_another_ca() {
+    let p = pkis();
+    let (ns, mut ovpn, _dir) = real_server("srv-rogue", &p, true);
+    let mut sock = connect(&ns, true);
+    let mut rng = Seeded::new(7);
+    let mut s = Session::new(Config::client(true), client_tls(&p, true, 8), &mut rng);
+    let events = drive(&mut s, &mut sock, |_, e| {
+        matches!(e, Event::TlsFailed(_) | Event::Failed(_) | Event::Pushed(_))
+    });
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Pushed(_))),
+        "{events:#?}"
+    );
+    assert!(!s.established());
+    // TLS 1.3: our client's side of the handshake is done before the server has
+    // checked its certificate; openvpn then drops the session and closes the TCP
+    // connection without an alert.
+    assert!(
+        events.iter().any(|e| matches!(e, Event::TlsConnected)),
+        "{events:#?}"
+    );
+    assert_eq!(
+        events.last(),
+        Some(&Event::Failed("peer closed")),
+        "{events:#?}"
+    );
+    ovpn.wait_for("VERIFY ERROR");
+    let log = ovpn.log();
+    assert!(
+        log.contains("unable to get local issuer certificate"),
+        "{log}"
+    );
+    assert!(log.contains("Sent fatal SSL alert: unknown CA"), "{log}");
+    assert!(log.contains("TLS Error: TLS handshake failed"), "{log}");
+}
+
+/// Our server on `addr`, the real openvpn client against it.
+fn real_client_against_our_server(tcp: bool, rogue: bool) -> (Vec<Event>, String) {
+    let p = pkis();
+    let dir = scratch(
+        &format!("cli-{}-{}", if tcp { "tcp" } else { "udp" }, rogue),
+        &p,
+    );
+    let ns = Netns::new();
+    let (listener, udp) = if tcp {
+        (Some(TcpListener::bind((ns.ours, 0)).unwrap()), None)
+    } else {
+        (None, Some(UdpSocket::bind((ns.ours, 0)).unwrap()))
+    };
+    let port = match (&listener, &udp) {
+        (Some(l), _) => l.local_addr().unwrap().port(),
+        (_, Some(u)) => u.local_addr().unwrap().port(),
+        _ => unreachable!(),
+    };
+    let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let (cert, key) = if rogue {
+        ("rogue.pem", "rogue.key")
+    } else {
+        ("client.pem", "client.key")
+    };
+    let mut ovpn = Openvpn::start(
+        Command::new(IP)
+            .args(["netns", "exec", &ns.name, OPENVPN])
+            .args(["--client", "--dev", "tun", "--nobind"])
+            .args(["--remote", &ns.ours.to_string(), &port.to_string()])
+            .args(["--proto", if tcp { "tcp-client" } else { "udp" }])
+            .args(["--ca", &d("ca.pem"), "--cert", &d(cert), "--key", &d(key)])
+            .args(["--remote-cert-tls", "server", "--verb", "4"])
+            .args(["--connect-retry-max", "1", "--single-session"]),
+    );
+    let mut sock = match (listener, udp) {
+        (Some(l), _) => {
+            l.set_nonblocking(true).unwrap();
+            let until = Instant::now() + DEADLINE;
+            let s = loop {
+                match l.accept() {
+                    Ok((s, _)) => break s,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < until => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(e) => panic!("no connection from openvpn: {e}\n{}", ovpn.log()),
+                }
+            };
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            Sock::Tcp(s)
+        }
+        (_, Some(u)) => {
+            u.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut buf = [0u8; 2048];
+            let (_, from) = u.peek_from(&mut buf).unwrap();
+            u.connect(from).unwrap();
+            u.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            Sock::Udp(u)
+        }
+        _ => unreachable!(),
+    };
+    let push = PushConfig {
+        ifconfig: (Ipv4Addr::new(10, 8, 0, 2), Ipv4Addr::new(255, 255, 255, 0)),
+        route_gateway: Ipv4Addr::new(10, 8, 0, 1),
+        routes: vec![(Ipv4Addr::new(10, 0, 0, 0), Ipv4Addr::new(255, 255, 255, 0))],
+        peer_id: 3,
+        ping: (1, 10),
+    };
+    let mut rng = Seeded::new(9);
+    let mut s = Session::new(Config::server(tcp, push), server_tls(&p, 10), &mut rng);
+    let mut pings = 0;
+    let mut echoed = false;
+    let events = drive(&mut s, &mut sock, |s, e| {
+        if matches!(e, Event::DataKeys(..)) {
+            assert!(s.send_ping());
+        }
+        if matches!(e, Event::Ping(_)) {
+            pings += 1;
+            assert!(s.send_ping());
+            if pings == 2 {
+                // By now the client has its tun up with the pushed address: ping it.
+                let gw = Ipv4Addr::new(10, 8, 0, 1);
+                assert!(s.send_packet(&echo_request(gw, Ipv4Addr::new(10, 8, 0, 2))));
+            }
+        }
+        if let Event::Packet(_, ip) = e {
+            if let Some((src, dst, icmp)) = read_echo(ip) {
+                assert_eq!(
+                    (src, dst),
+                    (Ipv4Addr::new(10, 8, 0, 2), Ipv4Addr::new(10, 8, 0, 1))
+                );
+                assert!(!icmp.request);
+                assert_eq!((icmp.ident, icmp.seq), (0x1616, 1));
+                echoed = true;
+            }
+        }
+        matches!(e, Event::TlsFailed(_) | Event::Failed(_)) || echoed
+    });
+    if !rogue {
+        ovpn.wait_for("Initialization Sequence Completed");
+    } else {
+        ovpn.wait_for("alert: unknown CA");
+    }
+    let log = ovpn.log();
+    drop(ovpn);
+    drop(ns);
+    (events, log)
+}
+
+fn check_real_client(tcp: bool) {
+    let (events, log) = real_client_against_our_server(tcp, false);
+    assert!(
+        events.iter().any(|e| matches!(e, Event::TlsConnected)),
+        "{events:#?}"
+    );
+    let km = events
+        .iter()
+        .find_map(|e| match e {
+            Event::KeyMethod(k) => Some(k.clone()),
+            _ => None,
+        })
+        .expect("the client's key method 2");
+    assert!(
+        km.peer_var("IV_VER").is_some_and(|v| v.starts_with("2.6")),
+        "{km:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::ControlText(t) if t == "PUSH_REQUEST")));
+    // Keepalive pings from openvpn opened with our data-channel keys, and the echo
+    // reply of the client's kernel to the request we tunnelled to its tun address.
+    assert!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Ping(_)))
+            .count()
+            >= 2,
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Packet(..))),
+        "{events:#?}"
+    );
+    assert!(
+        log.contains("PUSH: Received control message: 'PUSH_REPLY"),
+        "{log}"
+    );
+    assert!(log.contains("peer-id 3"), "{log}");
+}
+
+#[test]
+fn openvpn_client_against_our_server_over_tcp() {
+    check_real_client(true);
+}
+
+#[test]
+fn openvpn_client_against_our_server_over_udp() {
+    check_real_client(false);
+}
+
+#[test]
+fn our_server_refuses_openvpn_client_with_a_certificate_from_another_ca() {
+    let (events, log) = real_client_against_our_server(true, true);
+    let alert = events.iter().find_map(|e| match e {
+        Event::TlsFailed(a) => Some(a.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        alert.as_deref(),
+        Some("tls.alert.unknown_ca"),
+        "{events:#?}"
+    );
+    assert!(!events.iter().any(|e| matches!(e, Event::DataKeys(..))));
+    assert!(
+        log.contains("Received fatal SSL alert: unknown CA"),
+        "{log}"
+    );
+}
