@@ -23,11 +23,14 @@ pub mod codec;
 pub mod fastpath;
 pub mod mcs;
 pub mod pdu;
+pub mod scenario;
+pub mod server;
 pub mod session;
 pub mod x224;
 
 pub use client::{Client, ClientConfig, ClientEvent, ClientState};
-pub use session::ClientSession;
+pub use server::{Server, ServerConfig, ServerEvent, ServerState};
+pub use session::{ClientSession, ServerSession};
 
 use cipherstage_transcript::Field;
 

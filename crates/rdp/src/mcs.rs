@@ -671,6 +671,192 @@ pub fn read_domain_pdu<'a>(r: &mut Reader<'a>) -> Result<DomainPdu<'a>, Error> {
     }
 }
 
+// ---- The server's side ------------------------------------------------------
+
+/// The server's MCS channel (MS-RDPBCGR §2.2.1.3.1: the Server Channel ID).
+pub const SERVER_CHANNEL: u16 = 1002;
+
+fn server_blocks(requested: u32, io: u16, ids: &[u16]) -> Writer {
+    let mut w = Writer::new();
+    w.begin("sc_block");
+    ud_header(&mut w, 0x0C01, "rdp.block.sc_core", 16);
+    w.u32le("rdp_version", 0x0008_0004)
+        .u32le("client_requested_protocols", requested)
+        .u32le("early_capability_flags", 0);
+    w.end();
+    w.begin("sc_block");
+    ud_header(
+        &mut w,
+        0x0C03,
+        "rdp.block.sc_net",
+        8 + 2 * ids.len() + 2 * (ids.len() % 2),
+    );
+    w.u16le("mcs_channel_id", io)
+        .u16le("channel_count", ids.len() as u16);
+    for id in ids {
+        w.u16le("channel_id", *id);
+    }
+    if ids.len() % 2 == 1 {
+        w.bytes("pad2", &[0, 0], None);
+    }
+    w.end();
+    w.begin("sc_block");
+    ud_header(&mut w, 0x0C02, "rdp.block.sc_security", 12);
+    // ENCRYPTION_METHOD_NONE, ENCRYPTION_LEVEL_NONE: TLS protects everything.
+    w.u32le("encryption_method", 0).u32le("encryption_level", 0);
+    w.end();
+    w
+}
+
+/// MCS Connect Response (§2.2.1.4) with the GCC Conference Create Response:
+/// server core, network (the I/O channel and one id per requested channel) and
+/// security data.
+pub fn connect_response(requested: u32, channels: usize) -> Writer {
+    let ids: Vec<u16> = (0..channels.min(31) as u16)
+        .map(|i| IO_CHANNEL + 1 + i)
+        .collect();
+    let blocks = server_blocks(requested, IO_CHANNEL, &ids);
+    let mut body = Writer::new();
+    body.begin("gcc_ccresp")
+        .u8("gcc_ccresp_choice", 0x14)
+        .bytes("gcc_node_id", &[0x76, 0x0A], Some(Value::Uint(0x760A)))
+        .u8("gcc_tag_length", 1)
+        .u8("gcc_tag", 1)
+        .u8("gcc_result", 0)
+        .u8("gcc_user_data_count", 1)
+        .u8("gcc_user_data_choice", 0xC0)
+        .u8("gcc_h221_key_length", 0)
+        .bytes("gcc_h221_key", b"McDn", Some(Value::Text("McDn".into())));
+    let n = blocks.len();
+    body.bytes("per_length", &per_len_bytes(n), Some(Value::Uint(n as u64)));
+    body.append(blocks);
+    body.end();
+    let mut inner = Writer::new();
+    let mut result = Writer::new();
+    result.bytes(
+        "ber_value",
+        &[0],
+        Some(Value::Key("rdp.mcs.rt_successful".into())),
+    );
+    inner.append(ber_tlv("mcs_result", &[0x0A], result));
+    inner.append(ber_uint("called_connect_id", 0));
+    inner.append(domain_parameters(
+        "domain_parameters",
+        [34, 3, 0, 1, 0, 1, 0xFFF8, 2],
+    ));
+    inner.append(ber_tlv(
+        "mcs_user_data",
+        &[0x04],
+        gcc_connect_data_resp(body),
+    ));
+    crate::x224::data(ber_tlv("mcs_connect_response", &[0x7F, 0x66], inner))
+}
+
+fn gcc_connect_data_resp(body: Writer) -> Writer {
+    let mut w = Writer::new();
+    w.begin("gcc_connect_data")
+        .u8("gcc_key_choice", 0x00)
+        .u8("gcc_oid_length", 5)
+        .bytes("gcc_t124_oid", &T124_OID, None);
+    let n = body.len();
+    w.bytes(
+        "gcc_connect_pdu_length",
+        &per_len_bytes(n),
+        Some(Value::Uint(n as u64)),
+    );
+    w.append(body);
+    w.end();
+    w
+}
+
+/// Attach User Confirm (§2.2.1.7): rt-successful, the user's channel.
+pub fn attach_user_confirm(user: u16) -> Writer {
+    let mut w = Writer::new();
+    w.begin("mcs_attach_user_confirm")
+        .u8("mcs_choice", 0x2E)
+        .u8("mcs_result", 0)
+        .u16be("mcs_initiator", user.wrapping_sub(USER_BASE))
+        .end();
+    crate::x224::data(w)
+}
+
+/// Channel Join Confirm (§2.2.1.9) for `channel`.
+pub fn channel_join_confirm(user: u16, channel: u16) -> Writer {
+    let mut w = Writer::new();
+    w.begin("mcs_channel_join_confirm")
+        .u8("mcs_choice", 0x3E)
+        .u8("mcs_result", 0)
+        .u16be("mcs_initiator", user.wrapping_sub(USER_BASE))
+        .u16be("mcs_requested", channel)
+        .u16be("mcs_channel_id", channel)
+        .end();
+    crate::x224::data(w)
+}
+
+/// Send Data Indication (T.125 SDin) from the server on `channel`.
+pub fn send_data_indication(channel: u16, payload: Writer) -> Writer {
+    let mut w = Writer::new();
+    w.begin("mcs_send_data_indication")
+        .u8("mcs_choice", 0x68)
+        .u16be("mcs_initiator", SERVER_CHANNEL.wrapping_sub(USER_BASE))
+        .u16be("mcs_channel_id", channel)
+        .u8("mcs_priority_segmentation", 0x70);
+    let n = payload.len();
+    w.bytes("per_length", &per_len_bytes(n), Some(Value::Uint(n as u64)));
+    w.end();
+    w.append(payload);
+    crate::x224::data(w)
+}
+
+/// Skips one BER TLV (any tag of one or two bytes), returning its value.
+fn skip_tlv<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], Error> {
+    let t = r.raw(1)?.first().copied().unwrap_or(0);
+    if t & 0x1F == 0x1F {
+        r.raw(1)?;
+    }
+    let n = read_ber_len(r)?;
+    r.raw(n)
+}
+
+/// Reads a client's MCS Connect Initial (after the X.224 Data header): the
+/// names of the static channels it asks for.
+pub fn read_connect_initial(r: &mut Reader<'_>) -> Result<Vec<String>, Error> {
+    let ci = skip_tlv(r)?;
+    r.expect_empty()?;
+    let mut c = Reader::new(ci, 0);
+    // Two domain selectors, the upward flag, three DomainParameters, then userData.
+    for _ in 0..6 {
+        skip_tlv(&mut c)?;
+    }
+    let gcc = skip_tlv(&mut c)?;
+    let mut g = Reader::new(gcc, 0);
+    g.raw(7)?;
+    read_per_len_unchecked(&mut g, "per_length")?;
+    // choice, optional fields, conference name, termination, count, choice, key.
+    g.raw(12)?;
+    let n = read_per_len(&mut g, "per_length")?;
+    let mut blocks = g.sub(n)?;
+    let mut names = Vec::new();
+    while blocks.left() > 0 {
+        let ty = blocks.u16le("ud_type")?;
+        let len = usize::from(blocks.u16le("ud_length")?);
+        let mut b = blocks.sub(len.checked_sub(4).ok_or(blocks.err(ErrorKind::BadLength))?)?;
+        if ty == 0xC003 {
+            let count = b.u32le("channel_count")? as usize;
+            if count > b.left() / 12 {
+                return Err(b.err(ErrorKind::BadLength));
+            }
+            for _ in 0..count {
+                let name = b.raw(8)?;
+                b.raw(4)?;
+                let end = name.iter().position(|c| *c == 0).unwrap_or(8);
+                names.push(String::from_utf8_lossy(name.get(..end).unwrap_or(&[])).into_owned());
+            }
+        }
+    }
+    Ok(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

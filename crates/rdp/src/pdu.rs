@@ -719,6 +719,95 @@ pub fn read_channel_pdu(r: &mut Reader<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+// ---- The server's side ------------------------------------------------------
+
+/// The server's licensing answer when it issues no licence (§2.2.1.12.1.3,
+/// as in §4.1.12): STATUS_VALID_CLIENT, ST_NO_TRANSITION, an empty error blob.
+pub fn license_valid_client() -> Writer {
+    let mut w = Writer::new();
+    w.begin("security_header")
+        .u16le("sec_flags", SEC_LICENSE_PKT)
+        .u16le("sec_flags_hi", 0)
+        .end();
+    w.begin("license_preamble")
+        .bytes(
+            "license_msg_type",
+            &[0xFF],
+            Some(Value::Key("rdp.license.error_alert".into())),
+        )
+        .u8("license_flags", 0x03)
+        .u16le("license_msg_size", 16)
+        .end();
+    w.begin("license_error_message")
+        .bytes(
+            "license_error_code",
+            &7u32.to_le_bytes(),
+            Some(Value::Key("rdp.license.status_valid_client".into())),
+        )
+        .u32le("license_state_transition", 2)
+        .begin("license_error_info")
+        .u16le("license_blob_type", 4)
+        .u16le("license_blob_length", 0)
+        .end()
+        .end();
+    w
+}
+
+/// Demand Active (§2.2.1.13.1) for `share_id`, with the same capability sets
+/// the client confirms (their server-side reading), and the session id.
+pub fn demand_active(share_id: u32, c: &Caps) -> Writer {
+    let (caps, n) = client_caps(c);
+    let mut b = Writer::new();
+    b.u32le("share_id", share_id)
+        .u16le("length_source_descriptor", 4)
+        .u16le(
+            "length_combined_capabilities",
+            (caps.len() + 4).min(0xFFFF) as u16,
+        )
+        .bytes(
+            "source_descriptor",
+            b"RDP\0",
+            Some(Value::Text("RDP".into())),
+        )
+        .u16le("number_capabilities", n)
+        .u16le("pad2", 0)
+        .append(caps)
+        .u32le("session_id", 0);
+    share_control(1, "rdp.pdu.demand_active", crate::mcs::SERVER_CHANNEL, b)
+}
+
+/// Font Map (§2.2.1.22.1).
+pub fn font_map() -> Writer {
+    let mut w = Writer::new();
+    w.u16le("number_entries", 0)
+        .u16le("total_num_entries", 0)
+        .u16le("map_flags", 0x0003)
+        .u16le("entry_size", 0x0004);
+    w
+}
+
+/// A slow-path bitmap update (§2.2.9.1.1.3.1.2) with uncompressed rectangles.
+pub fn bitmap_update(rects: &[BitmapRect]) -> Writer {
+    let mut w = Writer::new();
+    w.u16_key("update_type", 1, "rdp.update.bitmap")
+        .u16le("number_rectangles", rects.len().min(0xFFFF) as u16);
+    for r in rects {
+        w.begin("bitmap_data")
+            .u16le("dest_left", r.left)
+            .u16le("dest_top", r.top)
+            .u16le("dest_right", r.right)
+            .u16le("dest_bottom", r.bottom)
+            .u16le("bitmap_width", r.width)
+            .u16le("bitmap_height", r.height)
+            .u16le("bits_per_pixel", r.bpp)
+            .u16le("bitmap_flags", 0)
+            .u16le("bitmap_length", r.data.len().min(0xFFFF) as u16)
+            .bytes("bitmap_pixels", &r.data, None)
+            .end();
+    }
+    w
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,84 +10,41 @@ use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::{ActorId, Event, Field, Protection, Value};
 
 use crate::client::{Client, ClientConfig};
+use crate::server::{Server, ServerConfig};
 use crate::Msg;
 
-/// An RDP client with TLS under it once the server selected it.
-pub struct ClientSession {
-    /// The RDP side.
-    pub rdp: Client,
-    tls: Option<tls::Client>,
-    pending: Option<(tls::ClientConfig, Box<dyn RandomSource>)>,
-    actor: ActorId,
+/// The byte stream under RDP: clear until the negotiation selected TLS, then a
+/// TLS connection whose records carry the PDUs.
+struct Stream<C: Connection> {
+    tls: Option<C>,
     /// PDUs handed to TLS, with how many of their bytes are still to be seen in records.
     in_tls: VecDeque<(Msg, usize)>,
     waiting: Vec<Msg>,
     failed: bool,
 }
 
-impl ClientSession {
-    /// A session for `actor` whose TLS client (started after the Connection
-    /// Confirm) is configured by `tls`.
-    pub fn new(
-        config: ClientConfig,
-        tls: tls::ClientConfig,
-        rng: Box<dyn RandomSource>,
-        actor: ActorId,
-    ) -> ClientSession {
-        ClientSession {
-            rdp: Client::new(config),
+impl<C: Connection> Stream<C> {
+    fn new() -> Self {
+        Stream {
             tls: None,
-            pending: Some((tls, rng)),
-            actor,
             in_tls: VecDeque::new(),
             waiting: Vec::new(),
             failed: false,
         }
     }
 
-    /// Bytes from the server.
-    pub fn receive(&mut self, data: &[u8]) {
-        let Some(conn) = self.tls.as_mut() else {
-            self.rdp.receive(data);
-            self.start_tls();
-            return;
-        };
+    /// Feeds TLS; returns the clear bytes and whether the handshake just finished.
+    fn receive(&mut self, conn: &mut C, data: &[u8]) -> (Vec<u8>, bool) {
         let before = conn.is_connected();
         if conn.receive(data).is_err() {
             self.failed = true;
         }
-        let clear = conn.take_app_data();
-        if !before && conn.is_connected() {
-            self.rdp.tls_started();
-        }
-        if !clear.is_empty() {
-            self.rdp.receive(&clear);
-        }
+        (conn.take_app_data(), !before && conn.is_connected())
     }
 
-    fn start_tls(&mut self) {
-        if !self.rdp.wants_tls() || self.tls.is_some() {
-            return;
-        }
-        let Some((c, rng)) = self.pending.take() else {
-            return;
-        };
-        match tls::Client::new(c, rng, self.actor) {
-            Ok(mut conn) => {
-                let early = self.rdp.take_leftover();
-                if !early.is_empty() && conn.receive(&early).is_err() {
-                    self.failed = true;
-                }
-                self.tls = Some(conn);
-            }
-            Err(_) => self.failed = true,
-        }
-    }
-
-    /// Wire messages to send, in order.
-    pub fn take_output(&mut self) -> Vec<Outgoing> {
+    fn output(&mut self, msgs: Vec<Msg>) -> Vec<Outgoing> {
         let mut out = Vec::new();
-        for m in self.rdp.take_output() {
+        for m in msgs {
             if self.tls.is_some() {
                 self.waiting.push(m);
             } else {
@@ -98,7 +55,6 @@ impl ClientSession {
                 });
             }
         }
-        self.start_tls();
         let Some(conn) = self.tls.as_mut() else {
             return out;
         };
@@ -130,22 +86,174 @@ impl ClientSession {
         out
     }
 
-    /// TLS events (secrets, checks, alerts) since the last call.
-    pub fn take_events(&mut self) -> Vec<Event> {
+    fn events(&mut self) -> Vec<Event> {
         self.tls
             .as_mut()
             .map(|c| c.take_events())
             .unwrap_or_default()
     }
 
+    fn connected(&self) -> bool {
+        self.tls.as_ref().is_some_and(|c| c.is_connected())
+    }
+}
+
+/// An RDP client with TLS under it once the server selected it.
+pub struct ClientSession {
+    /// The RDP side.
+    pub rdp: Client,
+    stream: Stream<tls::Client>,
+    pending: Option<(tls::ClientConfig, Box<dyn RandomSource>)>,
+    actor: ActorId,
+}
+
+impl ClientSession {
+    /// A session for `actor` whose TLS client (started after the Connection
+    /// Confirm) is configured by `tls`.
+    pub fn new(
+        config: ClientConfig,
+        tls: tls::ClientConfig,
+        rng: Box<dyn RandomSource>,
+        actor: ActorId,
+    ) -> ClientSession {
+        ClientSession {
+            rdp: Client::new(config),
+            stream: Stream::new(),
+            pending: Some((tls, rng)),
+            actor,
+        }
+    }
+
+    /// Bytes from the server.
+    pub fn receive(&mut self, data: &[u8]) {
+        let Some(mut conn) = self.stream.tls.take() else {
+            self.rdp.receive(data);
+            self.start_tls();
+            return;
+        };
+        let (clear, done) = self.stream.receive(&mut conn, data);
+        self.stream.tls = Some(conn);
+        if done {
+            self.rdp.tls_started();
+        }
+        if !clear.is_empty() {
+            self.rdp.receive(&clear);
+        }
+    }
+
+    fn start_tls(&mut self) {
+        if !self.rdp.wants_tls() || self.stream.tls.is_some() {
+            return;
+        }
+        let Some((c, rng)) = self.pending.take() else {
+            return;
+        };
+        match tls::Client::new(c, rng, self.actor) {
+            Ok(mut conn) => {
+                let early = self.rdp.take_leftover();
+                if !early.is_empty() && conn.receive(&early).is_err() {
+                    self.stream.failed = true;
+                }
+                self.stream.tls = Some(conn);
+            }
+            Err(_) => self.stream.failed = true,
+        }
+    }
+
+    /// Wire messages to send, in order.
+    pub fn take_output(&mut self) -> Vec<Outgoing> {
+        let msgs = self.rdp.take_output();
+        let mut out = self.stream.output(msgs);
+        // The Connection Confirm may have just selected TLS: the ClientHello.
+        self.start_tls();
+        out.extend(self.stream.output(Vec::new()));
+        out
+    }
+
+    /// TLS events (secrets, checks, alerts) since the last call.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.stream.events()
+    }
+
     /// Whether the TLS handshake is done.
     pub fn tls_connected(&self) -> bool {
-        self.tls.as_ref().is_some_and(|c| c.is_connected())
+        self.stream.connected()
     }
 
     /// Whether TLS failed (an alert was sent or received).
     pub fn tls_failed(&self) -> bool {
-        self.failed
+        self.stream.failed
+    }
+}
+
+/// An RDP server with TLS under it once it selected TLS.
+pub struct ServerSession {
+    /// The RDP side.
+    pub rdp: Server,
+    stream: Stream<tls::Server>,
+    pending: Option<(tls::ServerConfig, Box<dyn RandomSource>)>,
+    actor: ActorId,
+}
+
+impl ServerSession {
+    /// A session for `actor` whose TLS server is configured by `tls`.
+    pub fn new(
+        config: ServerConfig,
+        tls: tls::ServerConfig,
+        rng: Box<dyn RandomSource>,
+        actor: ActorId,
+    ) -> ServerSession {
+        ServerSession {
+            rdp: Server::new(config),
+            stream: Stream::new(),
+            pending: Some((tls, rng)),
+            actor,
+        }
+    }
+
+    /// Bytes from the client.
+    pub fn receive(&mut self, data: &[u8]) {
+        let Some(mut conn) = self.stream.tls.take() else {
+            self.rdp.receive(data);
+            return;
+        };
+        let (clear, done) = self.stream.receive(&mut conn, data);
+        self.stream.tls = Some(conn);
+        if done {
+            self.rdp.tls_started();
+        }
+        if !clear.is_empty() {
+            self.rdp.receive(&clear);
+        }
+    }
+
+    /// Wire messages to send, in order.
+    pub fn take_output(&mut self) -> Vec<Outgoing> {
+        let msgs = self.rdp.take_output();
+        // The Connection Confirm goes out in clear, then TLS starts.
+        let mut out = self.stream.output(msgs);
+        if self.rdp.wants_tls() && self.stream.tls.is_none() {
+            if let Some((c, rng)) = self.pending.take() {
+                let mut conn = tls::Server::new(c, rng, self.actor);
+                let early = self.rdp.take_leftover();
+                if !early.is_empty() && conn.receive(&early).is_err() {
+                    self.stream.failed = true;
+                }
+                self.stream.tls = Some(conn);
+            }
+        }
+        out.extend(self.stream.output(Vec::new()));
+        out
+    }
+
+    /// TLS events since the last call.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.stream.events()
+    }
+
+    /// Whether TLS failed.
+    pub fn tls_failed(&self) -> bool {
+        self.stream.failed
     }
 }
 
