@@ -241,6 +241,8 @@ fn reference_ok(r: &str) -> bool {
         }
         ["OpenSSH", f] if !f.starts_with("PROTOCOL") => openssh_file(f),
         ["OpenSSH", p, ..] => p.starts_with("PROTOCOL"),
+        // openvpn has no specification but its source: `OpenVPN ssl.c`, `OpenVPN ssl_pkt.h`.
+        ["OpenVPN", f] => openssh_file(f) && (f.ends_with(".c") || f.ends_with(".h")),
         [path] if path.starts_with("crates/") => cipherstage_tests::root().join(path).is_file(),
         _ => false,
     }
@@ -349,6 +351,9 @@ fn a_missing_unknown_or_malformed_source_is_caught() {
     }
     // OpenSSH's source files and manual pages, for what has no other specification.
     assert!(reference_ok("OpenSSH scp.c"));
+    assert!(reference_ok("OpenVPN ssl_pkt.h"));
+    assert!(!reference_ok("OpenVPN ssl.1"));
+    assert!(!reference_ok("OpenVPN"));
     assert!(reference_ok("OpenSSH scp.1"));
     for bad in [
         "OpenSSH scp",

@@ -1,6 +1,8 @@
-//! The TLS VPN of the seed: packets to the office LAN inside mutual TLS.
+//! The VPN scenarios: the TLS VPN of the seed (packets inside mutual TLS) and
+//! OpenVPN (openvpn 2.6's protocol, address pushed, NAT or routed).
 
 use cipherstage_transcript::Transcript;
+use cipherstage_vpn::openvpn::scenario as openvpn;
 use cipherstage_vpn::{LaptopCert, Params};
 
 #[allow(unused_imports)]
@@ -12,6 +14,20 @@ pub(crate) fn run(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
+    if info.id == "vpn-openvpn" {
+        return Ok(openvpn::run(info.id, &openvpn_params(v)?, seed));
+    }
+    let (target, path) = target_and_path(v)?;
+    let p = Params {
+        cert: cert(v)?,
+        target,
+        path,
+        tamper: crate::tamper_param(info, v)?,
+    };
+    Ok(cipherstage_vpn::run(info.id, &p, seed))
+}
+
+fn target_and_path(v: &Values) -> Result<(std::net::Ipv4Addr, String), RunError> {
     let target = v
         .text("target")?
         .trim()
@@ -24,18 +40,30 @@ pub(crate) fn run(
     {
         return Err(bad("path"));
     }
-    let p = Params {
-        cert: match v.choice("vpn_cert")? {
-            "none" => LaptopCert::None,
-            "untrusted" => LaptopCert::Untrusted,
-            "issued" => LaptopCert::Issued,
-            _ => return Err(bad("vpn_cert")),
+    Ok((target, path))
+}
+
+fn cert(v: &Values) -> Result<LaptopCert, RunError> {
+    Ok(match v.choice("vpn_cert")? {
+        "none" => LaptopCert::None,
+        "untrusted" => LaptopCert::Untrusted,
+        "issued" => LaptopCert::Issued,
+        _ => return Err(bad("vpn_cert")),
+    })
+}
+
+fn openvpn_params(v: &Values) -> Result<openvpn::Params, RunError> {
+    let (target, path) = target_and_path(v)?;
+    Ok(openvpn::Params {
+        forwarding: match v.choice("forwarding")? {
+            "nat" => openvpn::Forwarding::Nat,
+            "routed" => openvpn::Forwarding::Routed,
+            _ => return Err(bad("forwarding")),
         },
+        cert: cert(v)?,
         target,
         path,
-        tamper: crate::tamper_param(info, v)?,
-    };
-    Ok(cipherstage_vpn::run(info.id, &p, seed))
+    })
 }
 
 /// The Internet capture with its TLS key log, and the office LAN capture.
@@ -45,7 +73,16 @@ pub(crate) fn run_with_exports(
     seed: Option<u64>,
 ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
     let t = run(info, v, seed)?;
-    let c = cipherstage_vpn::captures(&t);
+    let c = if info.id == "vpn-openvpn" {
+        let o = openvpn::captures(&t);
+        cipherstage_vpn::Captures {
+            internet: o.internet,
+            keylog: o.keylog,
+            lan: o.lan,
+        }
+    } else {
+        cipherstage_vpn::captures(&t)
+    };
     let file = |name: String, mime, label, bytes| crate::ExportFile {
         name,
         mime,
@@ -92,5 +129,21 @@ mod tests {
             );
         }
         assert!(crate::run("vpn-tls", &[], Some(1)).is_ok());
+        for (name, value) in [
+            ("forwarding", "bridged"),
+            ("target", "10.0.0.300"),
+            ("path", ""),
+        ] {
+            assert!(
+                crate::run("vpn-openvpn", &[(name.into(), value.into())], Some(1)).is_err(),
+                "{name}={value}"
+            );
+        }
+        assert!(crate::run(
+            "vpn-openvpn",
+            &[("forwarding".into(), "routed".into())],
+            Some(1)
+        )
+        .is_ok());
     }
 }

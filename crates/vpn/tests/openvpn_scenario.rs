@@ -101,3 +101,48 @@ fn a_missing_or_foreign_certificate_ends_in_the_authentication_error() {
         assert!(t.events.iter().any(|e| matches!(e, Event::Alert(_))));
     }
 }
+
+/// tshark's OpenVPN dissector reads every packet of the Internet capture (UDP 1194)
+/// without a malformed one, and with the key log decrypts the TLS handshake and
+/// the control messages the control channel carries.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn tshark_reads_the_openvpn_capture_and_decrypts_its_control_channel() {
+    use std::process::Command;
+    let tshark = "/usr/bin/tshark";
+    assert!(
+        std::path::Path::new(tshark).exists(),
+        "{tshark} is required (apt-get install tshark)"
+    );
+    let t = run("vpn-openvpn", &Params::default(), Some(1));
+    let c = cipherstage_vpn::openvpn::scenario::captures(&t);
+    let dir = std::env::temp_dir().join(format!("cipherstage-ovpn-tshark-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let inet = dir.join("internet.pcapng");
+    let keys = dir.join("keys.txt");
+    std::fs::write(&inet, &c.internet).unwrap();
+    std::fs::write(&keys, &c.keylog).unwrap();
+    let out = Command::new(tshark)
+        .args(["-r", inet.to_str().unwrap(), "-o"])
+        .arg(format!("tls.keylog_file:{}", keys.display()))
+        .args(["-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|"])
+        .args(["-e", "openvpn.type", "-e", "tls.handshake.type", "-e", "_ws.malformed"])
+        .args(["-e", "_ws.expert.severity"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+    let internet = t.messages().filter(|m| m.link == 0).count();
+    assert_eq!(rows.len(), internet, "{text}");
+    // Every packet is OpenVPN (its opcode read), none malformed.
+    assert!(rows.iter().all(|r| !r[0].is_empty() && r[2].is_empty()), "{text}");
+    // Decrypted with the key log: ClientHello (1), ServerHello (2), and the
+    // encrypted EncryptedExtensions (8), Certificate (11), CertificateVerify (15),
+    // Finished (20).
+    let hs: Vec<&str> = rows.iter().flat_map(|r| r[1].split(',')).filter(|s| !s.is_empty()).collect();
+    for want in ["1", "2", "8", "11", "15", "20"] {
+        assert!(hs.contains(&want), "handshake type {want}: {text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -24,9 +24,23 @@ pub(crate) const PATH: ParamSpec = ParamSpec {
     default: "/payroll",
 };
 
-pub(crate) const SCENARIOS: &[ScenarioInfo] = &[ScenarioInfo {
-    id: "vpn-tls",
-    protocol: "vpn",
-    layer: Layer::Network,
-    params: &[CERT, TARGET, PATH, FLIP_ANY],
-}];
+pub(crate) const FORWARDING: ParamSpec = ParamSpec {
+    name: "forwarding",
+    kind: ParamKind::Choice(&["nat", "routed"]),
+    default: "nat",
+};
+
+pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
+    ScenarioInfo {
+        id: "vpn-tls",
+        protocol: "vpn",
+        layer: Layer::Network,
+        params: &[CERT, TARGET, PATH, FLIP_ANY],
+    },
+    ScenarioInfo {
+        id: "vpn-openvpn",
+        protocol: "vpn",
+        layer: Layer::Network,
+        params: &[FORWARDING, CERT, TARGET, PATH],
+    },
+];

@@ -8,6 +8,7 @@ use cipherstage_packets::checksum::PseudoHeader;
 use cipherstage_packets::{ipv4, tcp, udp, IpProtocol, Ipv4Addr};
 use cipherstage_pki::{issue::issue_server, Key, Pki, SCENARIO_NOW};
 use cipherstage_tls::enums::SignatureScheme;
+use cipherstage_tls::keys::Hash;
 use cipherstage_tls::scenario::{build_pki, seeded};
 use cipherstage_tls::{
     Client, ClientAuth, ClientConfig, Identity, Server, ServerConfig, Signer, VirtualHost,
@@ -18,7 +19,7 @@ use cipherstage_transcript::{
     Transcript, Wire,
 };
 
-use super::data::{EKM_LABEL, EKM_LEN};
+use super::data::EKM_LABEL;
 use super::session::{Drop as Dropped, Event, PushConfig, Sent};
 use super::{Config, Session, Tls};
 use crate::{forwarded, lan_packet, read_packet, tcp_packet, LaptopCert, GATEWAY_NAME};
@@ -442,40 +443,45 @@ impl Story<'_> {
                 _ => None,
             })
             .unwrap_or_default();
+        // TLS-Exporter as two recorded steps of the TLS key schedule's own
+        // functions (RFC 9846 section 7.5), each recomputable from what is shown.
+        let hash = if exporter.len() == 48 {
+            Hash::Sha384
+        } else {
+            Hash::Sha256
+        };
+        let empty = hash.digest(&[]);
+        let label_secret = hash.derive_secret(&exporter, EKM_LABEL, &empty);
         let input = |name: &str, bytes: &[u8]| FormulaInput {
-            name: format!("vpn.ovpn.input.{name}"),
+            name: format!("tls.input.{name}"),
             bytes: bytes.to_vec(),
         };
+        d.secret(
+            owner,
+            "vpn.ovpn.secret.exporter_label_secret",
+            label_secret.clone(),
+            Formula {
+                key: "tls.formula.derive_secret".into(),
+                inputs: vec![
+                    input("secret", &exporter),
+                    input("label", EKM_LABEL),
+                    input("transcript_hash", &empty),
+                ],
+            },
+        );
         d.secret(
             owner,
             "vpn.ovpn.secret.key2",
             key2.to_vec(),
             Formula {
-                key: "vpn.ovpn.formula.tls_ekm".into(),
+                key: "tls.formula.hkdf_expand_label".into(),
                 inputs: vec![
-                    input("exporter_secret", &exporter),
-                    input("label", EKM_LABEL),
-                    input("length", EKM_LEN.to_string().as_bytes()),
+                    input("secret", &label_secret),
+                    input("label", b"exporter"),
+                    input("context", &empty),
                 ],
             },
         );
-        for (name, range) in [
-            ("client_key", 0..32),
-            ("client_implicit_iv", 64..72),
-            ("server_key", 128..160),
-            ("server_implicit_iv", 192..200),
-        ] {
-            let text = format!("{}..{}", range.start, range.end);
-            d.secret(
-                owner,
-                &format!("vpn.ovpn.secret.{name}"),
-                key2.get(range).unwrap_or_default().to_vec(),
-                Formula {
-                    key: "vpn.ovpn.formula.key_slice".into(),
-                    inputs: vec![input("key2", key2), input("range", text.as_bytes())],
-                },
-            );
-        }
     }
 
     fn send_request(&mut self, d: &mut Recorder, side: &mut Side, rng: &mut dyn RandomSource) {
