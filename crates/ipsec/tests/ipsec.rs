@@ -385,7 +385,7 @@ tests! {
                 Event::Secret(s) if s.name == name => Some(s.bytes.clone()),
                 _ => None,
             }).unwrap();
-            let (key, salt) = (secret("ipsec.secret.esp_key"), secret("ipsec.secret.esp_salt"));
+            let (key, salt) = (secret("ipsec.secret.esp_key_fwd"), secret("ipsec.secret.esp_salt_fwd"));
             let m = t.messages().next().unwrap();
             let esp = &m.bytes[20..];
             let ring_alg = match alg {

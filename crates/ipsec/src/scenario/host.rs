@@ -51,8 +51,8 @@ pub(super) fn host_to_host(
         &format!("ipsec.narr.intro_{}", mode.as_str()),
         &[("a", &ha), ("b", &hb)],
     );
-    let (mut out_a, in_b) = d.esp_sa([a, b], p.algorithm, ha, hb)?;
-    let (mut out_b, in_a) = d.esp_sa([b, a], p.algorithm, hb, ha)?;
+    let (mut out_a, in_b) = d.esp_sa_for([a, b], p.algorithm, ha, hb, "_fwd")?;
+    let (mut out_b, in_a) = d.esp_sa_for([b, a], p.algorithm, hb, ha, "_rev")?;
     d.narrate("ipsec.narr.two_sas", &[]);
     let mut sad_b = Sad::new();
     sad_b.insert(in_b);

@@ -378,7 +378,9 @@ impl Driver {
     }
 
     /// [`Self::esp_sa`] where a run has several SAs between the same two hosts:
-    /// `which` (`_transport`, `_tunnel`) names the SA in its key and salt secrets.
+    /// `which` names the SA in its key and salt secrets: `_fwd` / `_rev` for the two
+    /// directions between a pair (RFC 4301 §4.1: an SA is simplex), `_transport` /
+    /// `_tunnel` for two modes side by side.
     fn esp_sa_for(
         &mut self,
         owners: [ActorId; 2],

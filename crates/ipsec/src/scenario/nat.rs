@@ -25,8 +25,8 @@ pub(super) fn nat_traversal(d: &mut Driver, p: &Params) -> Result<(), Stop> {
         ],
     );
     // The SAs as the internet link sees them: from the NAT's public address.
-    let (mut out_c, in_g) = d.esp_sa([client, gw], p.algorithm, public, g)?;
-    let (mut out_g, in_c) = d.esp_sa([gw, client], p.algorithm, g, public)?;
+    let (mut out_c, in_g) = d.esp_sa_for([client, gw], p.algorithm, public, g, "_fwd")?;
+    let (mut out_g, in_c) = d.esp_sa_for([gw, client], p.algorithm, g, public, "_rev")?;
     let mut sad_g = Sad::new();
     sad_g.insert(in_g);
     let mut sad_c = Sad::new();

@@ -22,8 +22,8 @@ pub(super) fn tunnel(d: &mut Driver, p: &Params) -> Result<(), Stop> {
         "ipsec.narr.intro_site_to_site",
         &[("client", &c), ("server", &s), ("gw_a", &ga), ("gw_b", &gb)],
     );
-    let (mut out_a, in_b) = d.esp_sa([gw_a, gw_b], p.algorithm, ga, gb)?;
-    let (mut out_b, in_a) = d.esp_sa([gw_b, gw_a], p.algorithm, gb, ga)?;
+    let (mut out_a, in_b) = d.esp_sa_for([gw_a, gw_b], p.algorithm, ga, gb, "_fwd")?;
+    let (mut out_b, in_a) = d.esp_sa_for([gw_b, gw_a], p.algorithm, gb, ga, "_rev")?;
     let mut sad_b = Sad::new();
     sad_b.insert(in_b);
     let mut sad_a = Sad::new();
