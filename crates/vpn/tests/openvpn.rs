@@ -32,7 +32,7 @@ use cipherstage_tls::{
     Client, ClientAuth, ClientConfig, Identity, Server, ServerConfig, Signer, VirtualHost,
 };
 use cipherstage_transcript::rand::Seeded;
-use cipherstage_vpn::openvpn::{Config, Event, PushConfig, Session, Tls};
+use cipherstage_vpn::openvpn::{Cipher, Config, Event, PushConfig, Session, Tls};
 
 const OPENVPN: &str = "/usr/sbin/openvpn";
 const IP: &str = "/usr/sbin/ip";
@@ -247,7 +247,12 @@ enum Sock {
 impl Sock {
     fn send(&mut self, b: &[u8]) {
         match self {
-            Sock::Tcp(s) => s.write_all(b).unwrap(),
+            // A peer that closed the connection shows up at the next read.
+            Sock::Tcp(s) => match s.write_all(b) {
+                Err(e)
+                    if matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset) => {}
+                r => r.unwrap(),
+            },
             Sock::Udp(s) => {
                 s.send(b).unwrap();
             }
@@ -263,6 +268,9 @@ impl Sock {
         };
         match r {
             Ok(0) if matches!(self, Sock::Tcp(_)) => None,
+            Err(e) if e.kind() == ErrorKind::ConnectionReset && matches!(self, Sock::Tcp(_)) => {
+                None
+            }
             Ok(n) => Some(buf[..n].to_vec()),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 Some(Vec::new())
@@ -367,7 +375,8 @@ fn server_tls(p: &Pkis, rng: u64) -> Tls {
 }
 
 /// The real server in a namespace: (namespace, openvpn, port).
-fn real_server(tag: &str, p: &Pkis, tcp: bool) -> (Netns, Openvpn, PathBuf) {
+/// The real server in a namespace offering `ciphers` (openvpn's --data-ciphers).
+fn real_server(tag: &str, p: &Pkis, tcp: bool, ciphers: &str) -> (Netns, Openvpn, PathBuf) {
     let dir = scratch(tag, p);
     let ns = Netns::new();
     let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
@@ -398,7 +407,7 @@ fn real_server(tag: &str, p: &Pkis, tcp: bool) -> (Netns, Openvpn, PathBuf) {
             &d("server.key"),
         ])
         .args(["--dh", "none", "--keepalive", "1", "10"])
-        .args(["--data-ciphers", "AES-256-GCM:CHACHA20-POLY1305"])
+        .args(["--data-ciphers", ciphers])
         .args(["--verb", "4", "--persist-tun"]);
     let mut ovpn = Openvpn::start(&mut cmd);
     ovpn.wait_for("Initialization Sequence Completed");
@@ -437,10 +446,11 @@ fn read_echo(packet: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr, icmpv4::Repr)> {
     Some((r.src_addr, r.dst_addr, i))
 }
 
-fn our_client_against_real_server(tcp: bool) {
+fn our_client_against_real_server(tcp: bool, ciphers: &str) -> Cipher {
     let p = pkis();
-    let tag = if tcp { "srv-tcp" } else { "srv-udp" };
-    let (ns, mut ovpn, _dir) = real_server(tag, &p, tcp);
+    let tag = format!("srv-{}-{}", if tcp { "tcp" } else { "udp" }, ciphers.len());
+    let tag = tag.as_str();
+    let (ns, mut ovpn, _dir) = real_server(tag, &p, tcp, ciphers);
     let mut sock = connect(&ns, tcp);
     let mut rng = Seeded::new(7);
     let mut s = Session::new(Config::client(tcp), client_tls(&p, false, 8), &mut rng);
@@ -489,22 +499,33 @@ fn our_client_against_real_server(tcp: bool) {
     let log = ovpn.log();
     assert!(log.contains("PUSH_REPLY"), "{log}");
     assert!(log.contains("TLSv1.3"), "{log}");
+    r.cipher
 }
 
 #[test]
 fn our_client_against_openvpn_server_over_tcp() {
-    our_client_against_real_server(true);
+    let c = our_client_against_real_server(true, "AES-256-GCM:CHACHA20-POLY1305");
+    assert_eq!(c, Cipher::Aes256Gcm);
 }
 
 #[test]
 fn our_client_against_openvpn_server_over_udp() {
-    our_client_against_real_server(false);
+    let c = our_client_against_real_server(false, "AES-256-GCM:CHACHA20-POLY1305");
+    assert_eq!(c, Cipher::Aes256Gcm);
+}
+
+/// A server whose only data cipher is ChaCha20-Poly1305 pushes it; the pings and the
+/// echo reply open with it.
+#[test]
+fn our_client_against_openvpn_server_with_chacha20_poly1305() {
+    let c = our_client_against_real_server(false, "CHACHA20-POLY1305");
+    assert_eq!(c, Cipher::Chacha20Poly1305);
 }
 
 #[test]
 fn openvpn_server_refuses_our_client_with_a_certificate_from_another_ca() {
     let p = pkis();
-    let (ns, mut ovpn, _dir) = real_server("srv-rogue", &p, true);
+    let (ns, mut ovpn, _dir) = real_server("srv-rogue", &p, true, "AES-256-GCM");
     let mut sock = connect(&ns, true);
     let mut rng = Seeded::new(7);
     let mut s = Session::new(Config::client(true), client_tls(&p, true, 8), &mut rng);
