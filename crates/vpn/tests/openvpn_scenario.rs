@@ -125,22 +125,47 @@ fn tshark_reads_the_openvpn_capture_and_decrypts_its_control_channel() {
     let out = Command::new(tshark)
         .args(["-r", inet.to_str().unwrap(), "-o"])
         .arg(format!("tls.keylog_file:{}", keys.display()))
-        .args(["-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|"])
-        .args(["-e", "openvpn.type", "-e", "tls.handshake.type", "-e", "_ws.malformed"])
+        .args([
+            "-o",
+            "udp.check_checksum:TRUE",
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+        ])
+        .args([
+            "-e",
+            "openvpn.type",
+            "-e",
+            "tls.handshake.type",
+            "-e",
+            "_ws.malformed",
+        ])
         .args(["-e", "_ws.expert.severity"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
     let internet = t.messages().filter(|m| m.link == 0).count();
     assert_eq!(rows.len(), internet, "{text}");
     // Every packet is OpenVPN (its opcode read), none malformed.
-    assert!(rows.iter().all(|r| !r[0].is_empty() && r[2].is_empty()), "{text}");
+    assert!(
+        rows.iter().all(|r| !r[0].is_empty() && r[2].is_empty()),
+        "{text}"
+    );
     // Decrypted with the key log: ClientHello (1), ServerHello (2), and the
     // encrypted EncryptedExtensions (8), Certificate (11), CertificateVerify (15),
     // Finished (20).
-    let hs: Vec<&str> = rows.iter().flat_map(|r| r[1].split(',')).filter(|s| !s.is_empty()).collect();
+    let hs: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| r[1].split(','))
+        .filter(|s| !s.is_empty())
+        .collect();
     for want in ["1", "2", "8", "11", "15", "20"] {
         assert!(hs.contains(&want), "handshake type {want}: {text}");
     }
