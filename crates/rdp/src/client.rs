@@ -356,6 +356,14 @@ impl Client {
             if sd.channel_ids.len() > self.config.channels.len() {
                 return Err(r.err(ErrorKind::Unexpected));
             }
+            // The server echoes what it read in RDP_NEG_REQ (§5.4.5.1): a
+            // difference means the clear negotiation was changed on the way.
+            if sd
+                .client_requested
+                .is_some_and(|p| p != self.config.protocols)
+            {
+                return Err(r.err(ErrorKind::Downgrade));
+            }
             self.server = sd.clone();
             self.events.push(ClientEvent::Connected(sd));
             self.send("rdp.msg.erect_domain", mcs::erect_domain());

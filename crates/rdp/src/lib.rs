@@ -77,6 +77,9 @@ pub enum ErrorKind {
     BadRle,
     /// A licensing message other than the valid-client one.
     Licensing,
+    /// The negotiation was changed on the way: the server's echo of the
+    /// requested protocols (or the client's of the selected one) differs.
+    Downgrade,
 }
 
 impl ErrorKind {
@@ -93,6 +96,7 @@ impl ErrorKind {
             ErrorKind::BitmapSize => "rdp.error.bitmap_size",
             ErrorKind::BadRle => "rdp.error.bad_rle",
             ErrorKind::Licensing => "rdp.error.licensing",
+            ErrorKind::Downgrade => "rdp.error.downgrade",
         }
     }
 }

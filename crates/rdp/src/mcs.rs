@@ -391,6 +391,8 @@ pub struct ServerData {
     pub channel_ids: Vec<u16>,
     /// SC_SECURITY encryptionMethod and encryptionLevel (both 0 with TLS).
     pub encryption: (u32, u32),
+    /// SC_CORE clientRequestedProtocols: the server's echo of RDP_NEG_REQ.
+    pub client_requested: Option<u32>,
 }
 
 fn block_name(ty: u16) -> &'static str {
@@ -427,7 +429,7 @@ fn read_server_blocks(r: &mut Reader<'_>) -> Result<ServerData, Error> {
             0x0C01 => {
                 sd.version = b.u32le("rdp_version")?;
                 if b.left() >= 4 {
-                    b.u32le("client_requested_protocols")?;
+                    sd.client_requested = Some(b.u32le("client_requested_protocols")?);
                 }
                 if b.left() >= 4 {
                     b.u32le("early_capability_flags")?;
@@ -818,9 +820,17 @@ fn skip_tlv<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], Error> {
     r.raw(n)
 }
 
-/// Reads a client's MCS Connect Initial (after the X.224 Data header): the
-/// names of the static channels it asks for.
-pub fn read_connect_initial(r: &mut Reader<'_>) -> Result<Vec<String>, Error> {
+/// What the server reads in a client's Connect Initial.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectInitial {
+    /// The names of the static channels asked for.
+    pub channels: Vec<String>,
+    /// CS_CORE serverSelectedProtocol: the client's echo of the Connection Confirm.
+    pub server_selected: Option<u32>,
+}
+
+/// Reads a client's MCS Connect Initial (after the X.224 Data header).
+pub fn read_connect_initial(r: &mut Reader<'_>) -> Result<ConnectInitial, Error> {
     let ci = skip_tlv(r)?;
     r.expect_empty()?;
     let mut c = Reader::new(ci, 0);
@@ -837,10 +847,15 @@ pub fn read_connect_initial(r: &mut Reader<'_>) -> Result<Vec<String>, Error> {
     let n = read_per_len(&mut g, "per_length")?;
     let mut blocks = g.sub(n)?;
     let mut names = Vec::new();
+    let mut server_selected = None;
     while blocks.left() > 0 {
         let ty = blocks.u16le("ud_type")?;
         let len = usize::from(blocks.u16le("ud_length")?);
         let mut b = blocks.sub(len.checked_sub(4).ok_or(blocks.err(ErrorKind::BadLength))?)?;
+        if ty == 0xC001 && b.left() >= 212 {
+            b.raw(208)?;
+            server_selected = Some(b.u32le("server_selected_protocol")?);
+        }
         if ty == 0xC003 {
             let count = b.u32le("channel_count")? as usize;
             if count > b.left() / 12 {
@@ -854,7 +869,10 @@ pub fn read_connect_initial(r: &mut Reader<'_>) -> Result<Vec<String>, Error> {
             }
         }
     }
-    Ok(names)
+    Ok(ConnectInitial {
+        channels: names,
+        server_selected,
+    })
 }
 
 #[cfg(test)]

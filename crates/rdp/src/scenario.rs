@@ -248,7 +248,7 @@ impl Endpoint for Laptop {
                 ClientEvent::Licensed => rec.narrate("rdp.narr.licensed", &[]),
                 ClientEvent::Active => rec.narrate("rdp.narr.active", &[]),
                 ClientEvent::Bitmap(_) => drawn = true,
-                ClientEvent::Error(e) => rec.narrate(e.kind.key(), &[("offset", &e.offset)]),
+                ClientEvent::Error(e) => rec.alert(CLIENT, e.kind.key(), true),
                 _ => {}
             }
         }
@@ -327,7 +327,7 @@ impl Endpoint for Office {
                 ServerEvent::Input(Input::Mouse { x, y, .. }) => {
                     rec.narrate("rdp.narr.input_mouse", &[("x", &x), ("y", &y)])
                 }
-                ServerEvent::Error(e) => rec.narrate(e.kind.key(), &[("offset", &e.offset)]),
+                ServerEvent::Error(e) => rec.alert(SERVER, e.kind.key(), true),
                 _ => {}
             }
         }
@@ -372,8 +372,17 @@ impl Path for EveWatch {
         sent: &Transmit,
         arrived: &Delivered,
     ) -> Fate {
-        if arrived.tampered.is_some() {
+        if let Some(at) = arrived.tampered {
             rec.narrate(EVE_TAMPERS, &[]);
+            // In the clear negotiation some fields are read by nobody: the
+            // routing cookie, the X.224 references and class, the flags.
+            if sent.wire.protocol == "rdp" {
+                if let Some(leaf) = leaf_at(&sent.fields, at.offset) {
+                    if UNCHECKED.contains(&leaf) {
+                        rec.narrate("rdp.narr.tamper_unnoticed", &[]);
+                    }
+                }
+            }
         }
         if sent.wire.protocol == "rdp" && !self.saw_negotiation {
             self.saw_negotiation = true;
@@ -387,10 +396,31 @@ impl Path for EveWatch {
     }
 }
 
+/// Fields of the clear negotiation whose change nobody can notice.
+const UNCHECKED: &[&str] = &[
+    "rdp.field.cookie",
+    "rdp.field.x224_dst_ref",
+    "rdp.field.x224_src_ref",
+    "rdp.field.x224_class",
+    "rdp.field.neg_flags",
+    "rdp.field.tpkt_reserved",
+];
+
+fn leaf_at(fields: &[cipherstage_transcript::Field], offset: usize) -> Option<&str> {
+    let f = fields
+        .iter()
+        .find(|f| f.start <= offset && offset < f.end)?;
+    if f.children.is_empty() {
+        Some(&f.name)
+    } else {
+        leaf_at(&f.children, offset)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cipherstage_transcript::{check_coverage, Event};
+    use cipherstage_transcript::{check_coverage, Event, TamperAt};
 
     fn default() -> Params {
         Params {
@@ -432,6 +462,32 @@ mod tests {
         ] {
             assert!(narr.contains(&key), "{key} missing from {narr:?}");
         }
+    }
+
+    #[test]
+    fn a_changed_protocol_request_is_caught_by_the_servers_echo() {
+        // Eve flips a bit of requestedProtocols' second byte (0x001 becomes
+        // 0x101): the server still selects TLS but echoes 0x101 in SC_CORE, and
+        // the client gives up.
+        let base = run("rdp-direct", &default(), Some(1));
+        let cr = base.transcript.messages().next().unwrap();
+        let at = cr.bytes.len() - 3;
+        let p = Params {
+            tamper: Some(TamperAt {
+                message: 0,
+                offset: at,
+            }),
+            ..default()
+        };
+        let r = run("rdp-direct", &p, Some(1));
+        check_coverage(&r.transcript).unwrap();
+        let keys = r.transcript.text_keys();
+        assert!(
+            r.transcript.events.iter().any(|e| matches!(e,
+            Event::Alert(a) if a.key == "rdp.error.downgrade")),
+            "{keys:?}"
+        );
+        assert!(r.picture.rgb.iter().all(|b| *b == 0), "no desktop drawn");
     }
 
     #[test]

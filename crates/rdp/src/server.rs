@@ -109,6 +109,8 @@ pub struct Server {
     out: Vec<Msg>,
     events: Vec<ServerEvent>,
     channels: Vec<String>,
+    /// RDP_NEG_REQ's requestedProtocols, echoed in SC_CORE.
+    requested: u32,
 }
 
 impl Server {
@@ -121,6 +123,7 @@ impl Server {
             out: Vec::new(),
             events: Vec::new(),
             channels: Vec::new(),
+            requested: 0,
         }
     }
 
@@ -227,8 +230,14 @@ impl Server {
         }
         x224::read_data_header(&mut body)?;
         if self.state == ServerState::ExpectConnectInitial {
-            self.channels = mcs::read_connect_initial(&mut body)?;
-            let w = mcs::connect_response(PROTOCOL_SSL, self.channels.len());
+            let ci = mcs::read_connect_initial(&mut body)?;
+            // The client echoes the protocol selected in the Connection Confirm
+            // (§5.4.5.1): a difference means the negotiation was changed.
+            if ci.server_selected.is_some_and(|p| p != PROTOCOL_SSL) {
+                return Err(body.err(ErrorKind::Downgrade));
+            }
+            self.channels = ci.channels;
+            let w = mcs::connect_response(self.requested, self.channels.len());
             self.send("rdp.msg.connect_response", w);
             self.state = ServerState::ExpectErectDomain;
             return Ok(());
@@ -308,6 +317,7 @@ impl Server {
         } else {
             0
         };
+        self.requested = requested;
         let refuse = match self.config.security {
             Security::Nla if requested & PROTOCOL_HYBRID == 0 => Some(5),
             Security::Tls if requested & PROTOCOL_SSL == 0 => Some(1),
