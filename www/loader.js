@@ -22,3 +22,16 @@ if (text !== null) window.cipherstageCatalogue = { lang, text };
 await bindings.default({ module_or_path: wasm });
 // The end-to-end tests reach test hooks through this.
 window.wasmBindings = bindings;
+// Offline in a classroom: a release build's service worker caches the whole build
+// once the app runs (sw.js; never on file://, where browsers refuse it). A debug
+// build (trunk serve) has none, and removes one an earlier build left behind, so a
+// developer never sees stale files.
+if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+  if (manifest.offline) {
+    navigator.serviceWorker.register(here('sw.js')).catch(() => {});
+  } else {
+    navigator.serviceWorker.getRegistrations()
+      .then((all) => all.forEach((r) => r.unregister()))
+      .catch(() => {});
+  }
+}

@@ -41,6 +41,11 @@ self.onmessage = async (e) => {
   try {
     if (!loaded.has(module)) self.postMessage({ id, progress: null });
     const m = await load(module);
+    if (typeof msg.qr === 'string') {
+      // The QR code of the page's URL (the inspect module): "side:0101…", or "" if too long.
+      self.postMessage({ id, qrcode: typeof m.qr === 'function' ? m.qr(msg.qr) : '' });
+      return;
+    }
     if (typeof msg.bench === 'string') {
       const t0 = performance.now();
       const ok = m.bench(msg.bench, msg.n >>> 0);

@@ -11,6 +11,10 @@ export default defineConfig({
   use: {
     baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:8099',
     viewport: { width: 1280, height: 800 },
+    // The release build registers a service worker that caches the whole build
+    // (offline use); the specs checking what the page itself requests block it, and
+    // offline.spec.mjs allows it.
+    serviceWorkers: 'block',
     // A step that never renders fails with where it stopped, instead of waiting for
     // the whole test's timeout.
     actionTimeout: 30_000,

@@ -24,6 +24,9 @@ pub enum Heard {
     Progress(Option<f64>),
     /// The worker could not answer (its module failed to load, or it crashed).
     Failed(String),
+    /// A QR code: its side and modules (`"29:0110…"`), or `None` if the text is too
+    /// long for one.
+    Qr(Option<String>),
 }
 
 type Listener = Rc<dyn Fn(Heard)>;
@@ -184,6 +187,14 @@ fn start() -> Result<Bridge, String> {
                 }
                 return;
             }
+            // A QR code (the inspect module's `qr`).
+            if let Some(code) = get(&data, "qrcode").as_string() {
+                let listener = waiting.borrow_mut().remove(&id);
+                if let Some(l) = listener {
+                    l(Heard::Qr((!code.is_empty()).then_some(code)));
+                }
+                return;
+            }
             let answer = get(&data, "answer");
             let heard = if let Some(text) = answer.as_string() {
                 match Response::from_json(&text) {
@@ -288,7 +299,7 @@ pub fn bench(module: &str, name: &str, n: u32, on: impl Fn(Option<f64>) + 'stati
         set(&msg, "n", &JsValue::from(n));
         let on2 = on.clone();
         let l: Listener = Rc::new(move |h| match h {
-            Heard::Answer(_) | Heard::Failed(_) => on2(None),
+            Heard::Answer(_) | Heard::Failed(_) | Heard::Qr(_) => on2(None),
             Heard::Progress(ms) => on2(ms),
         });
         bridge.waiting.borrow_mut().insert(id, l);
@@ -299,6 +310,39 @@ pub fn bench(module: &str, name: &str, n: u32, on: impl Fn(Option<f64>) + 'stati
     });
     if sent.is_err() {
         on(None);
+    }
+}
+
+/// Asks the inspect module for the QR code of `text`; `on` hears
+/// [`Heard::Qr`], or [`Heard::Failed`] if the worker could not answer.
+pub fn qr(text: &str, on: impl Fn(Heard) + 'static) {
+    let on: Listener = Rc::new(on);
+    let sent = BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.is_none() {
+            *b = Some(start()?);
+        }
+        let Some(bridge) = b.as_mut() else {
+            return Err("no worker".to_owned());
+        };
+        bridge.next = bridge.next.wrapping_add(1);
+        let id = bridge.next;
+        let msg = js_sys::Object::new();
+        set(&msg, "id", &JsValue::from(id));
+        set(
+            &msg,
+            "module",
+            &JsValue::from_str(cipherstage_scenarios::wire::INSPECT_MODULE),
+        );
+        set(&msg, "qr", &JsValue::from_str(text));
+        bridge.waiting.borrow_mut().insert(id, on.clone());
+        bridge.worker.post_message(&msg).map_err(|e| {
+            bridge.waiting.borrow_mut().remove(&id);
+            format!("{e:?}")
+        })
+    });
+    if let Err(why) = sent {
+        on(Heard::Failed(why));
     }
 }
 

@@ -100,7 +100,7 @@ pub fn App() -> Html {
     }
 
     // Keyboard: →/Space/N next, ←/B back, P play/pause, Home/End, L language,
-    // E eavesdropper, ? help, Esc closes. A focused control keeps its own keys
+    // E eavesdropper, Q QR code, ? help, Esc closes. A focused control keeps its own keys
     // (Space/Enter press a button; arrows move in the byte grid).
     {
         let dispatch = state.dispatcher();
@@ -134,6 +134,7 @@ pub fn App() -> Html {
                     "f" | "F" => Action::TogglePresenter,
                     "t" | "T" => Action::NextTheme,
                     "k" | "K" => Action::ToggleSchedule,
+                    "q" | "Q" => Action::ToggleQr,
                     "?" => Action::ToggleHelp,
                     _ => return,
                 };
@@ -234,6 +235,9 @@ pub fn App() -> Html {
             }
             if state.snippet {
                 <components::snippet::Snippet state={state.clone()} />
+            }
+            if state.qr {
+                <components::qr::Qr state={state.clone()} />
             }
             if !state.presenter {
                 <footer class="foot">{ tr(lang, "ui.footer") }</footer>

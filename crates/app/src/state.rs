@@ -137,6 +137,8 @@ pub struct State {
     pub theme: Theme,
     /// Embed snippet dialog open.
     pub snippet: bool,
+    /// The QR code of the current view is shown.
+    pub qr: bool,
     /// The downloads menu or the settings/share panel, when one is open.
     pub menu: Option<Menu>,
     /// The diagram pane shows the key schedule instead of the sequence diagram.
@@ -207,6 +209,8 @@ pub enum Action {
     NextTheme,
     /// Show or hide the embed snippet.
     ToggleSnippet,
+    /// Show or hide the QR code of the current view.
+    ToggleQr,
     /// Sequence diagram or key schedule.
     ToggleSchedule,
     /// Open a menu of the control bar, or close it if it is open.
@@ -315,6 +319,7 @@ impl State {
                 .and_then(Theme::from_code)
                 .unwrap_or(Theme::Auto),
             snippet: false,
+            qr: false,
             menu: None,
             schedule: false,
             fullscreen: false,
@@ -660,7 +665,7 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         let last = s.steps().saturating_sub(1);
-        if (s.help || s.snippet) && action.held_by_overlay() {
+        if (s.help || s.snippet || s.qr) && action.held_by_overlay() {
             return self;
         }
         // A flip re-runs the scenario but stays on the byte it was made from.
@@ -792,6 +797,11 @@ impl Reducible for State {
                 s.snippet = !s.snippet;
                 s.playing = false;
             }
+            Action::ToggleQr => {
+                s.qr = !s.qr;
+                s.playing = false;
+                s.menu = None;
+            }
             Action::ToggleSchedule if s.has_secrets() || s.schedule => s.schedule = !s.schedule,
             Action::ToggleSchedule => return self,
             Action::ToggleMenu(m) => {
@@ -803,6 +813,8 @@ impl Reducible for State {
                     s.help = false;
                 } else if s.snippet {
                     s.snippet = false;
+                } else if s.qr {
+                    s.qr = false;
                 } else if s.menu.is_some() {
                     s.menu = None;
                 } else if s.notice.is_some() {
@@ -826,6 +838,7 @@ impl Reducible for State {
                     return self;
                 }
                 match heard {
+                    Heard::Qr(_) => return self,
                     Heard::Progress(f) => {
                         if let Some(p) = s.pending.as_mut() {
                             p.progress = f;

@@ -56,6 +56,24 @@ pub fn write_url(u: &UrlState) {
     }
 }
 
+/// The full address of `u` as a page of its own (not an embed, not presenting):
+/// what a student's phone opens from the QR code.
+pub fn share_url(u: &UrlState) -> String {
+    let mut query = String::new();
+    if let Ok(params) = web_sys::UrlSearchParams::new() {
+        for (k, v) in u.to_pairs() {
+            params.append(&k, &v);
+        }
+        query = params.to_string().into();
+    }
+    let base = app_base();
+    if query.is_empty() {
+        base
+    } else {
+        format!("{base}?{query}")
+    }
+}
+
 /// The browser's preferred language, if Japanese; English otherwise.
 pub fn browser_lang() -> Lang {
     let nav = gloo::utils::window().navigator();

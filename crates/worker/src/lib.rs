@@ -50,3 +50,27 @@ pub fn bench(name: &str, n: u32) -> bool {
     }
     true
 }
+
+/// The QR code of `text` (the page's URL) at error correction level M, as its side
+/// in modules, a colon, and one `1` (dark) or `0` per module row by row, without
+/// the quiet zone; `""` when the text is too long for any QR version (the app then
+/// says to share the link instead).
+#[cfg(feature = "qr")]
+#[wasm_bindgen]
+pub fn qr(text: &str) -> String {
+    qr_modules(text).unwrap_or_default()
+}
+
+/// [`qr`] as an `Option`.
+#[cfg(feature = "qr")]
+pub fn qr_modules(text: &str) -> Option<String> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let width = code.width();
+    let mut out = format!("{width}:");
+    out.extend(code.to_colors().iter().map(|c| match c {
+        qrcode::Color::Dark => '1',
+        qrcode::Color::Light => '0',
+    }));
+    Some(out)
+}

@@ -6,7 +6,8 @@
 //! - `cargo xtask test`  — install what is missing, then run every check and
 //!   print a summary; exits non-zero on any failure (`.ci/run` calls this);
 //! - `cargo xtask bench` — transfer sizes and native vs WASM timing ratios;
-//! - `cargo xtask audit [--full]` — the layout audit alone (`--full`: every step).
+//! - `cargo xtask audit [--full]` — the layout audit alone (`--full`: every step);
+//! - `cargo xtask zip [OUT]` — a release build as one zip for a USB stick.
 //!
 //! Installs are idempotent: each tool is checked first (`trunk --version`,
 //! `wasm-bindgen --version`, `dpkg-query`, `node_modules/.bin`), so a second
@@ -16,6 +17,7 @@
 mod bench;
 mod modules;
 mod setup;
+mod sitezip;
 mod sizes;
 
 use std::path::{Path, PathBuf};
@@ -38,8 +40,9 @@ fn main() -> ExitCode {
         Some("setup") => setup::ensure(setup::Need::Test),
         Some("modules") => modules::modules(&args[1..]),
         Some("sizes") => sizes::measure(Path::new("dist")).map(|s| println!("{}", s.table())),
+        Some("zip") => site_zip(&args[1..]),
         _ => Err(
-            "usage: cargo xtask serve | test [--skip-setup] | bench | setup | corpus [--bless] | audit [--full] | modules [DIR] | sizes"
+            "usage: cargo xtask serve | test [--skip-setup] | bench | setup | corpus [--bless] | audit [--full] | modules [DIR] | sizes | zip [OUT]"
                 .into(),
         ),
     };
@@ -213,6 +216,19 @@ fn test(args: &[String]) -> Result<(), String> {
     });
     if built {
         step("end-to-end (Playwright, release build)", &mut e2e);
+        step(
+            "offline copy (zip of dist, read back by Python)",
+            &mut || {
+                let out = Path::new("target").join("cipherstage-site.zip");
+                let _ = std::fs::create_dir_all("target");
+                let (n, bytes) = sitezip::write(Path::new("dist"), &out)?;
+                let checked = sitezip::check(Path::new("dist"), &out)?;
+                Ok(format!(
+                    "{n} files, {} KB; {checked} equal after unzip",
+                    bytes / 1000
+                ))
+            },
+        );
         step("size budget (per page, gzip)", &mut || {
             let s = sizes::measure(Path::new("dist"))?;
             eprintln!("{}", s.table());
@@ -231,7 +247,11 @@ fn test(args: &[String]) -> Result<(), String> {
             }
         });
     } else {
-        for name in ["end-to-end (Playwright, release build)", "size budget"] {
+        for name in [
+            "end-to-end (Playwright, release build)",
+            "offline copy (zip)",
+            "size budget",
+        ] {
             steps.push(Step {
                 name,
                 ok: false,
@@ -263,6 +283,22 @@ fn test(args: &[String]) -> Result<(), String> {
     } else {
         Err(format!("{failed} step(s) failed"))
     }
+}
+
+/// `cargo xtask zip [OUT]`: a release build of the site as one zip (default
+/// `cipherstage-site.zip`), checked by unzipping it with Python (see [`sitezip`]).
+fn site_zip(args: &[String]) -> Result<(), String> {
+    setup::ensure(setup::Need::Serve)?;
+    run(cmd("trunk").args(["build", "--release", "--offline"]))?;
+    let out = PathBuf::from(args.first().map_or("cipherstage-site.zip", String::as_str));
+    let (n, bytes) = sitezip::write(Path::new("dist"), &out)?;
+    sitezip::check(Path::new("dist"), &out)?;
+    eprintln!(
+        "wrote {} ({n} files, {} KB): unzip it and serve the folder, as its README.txt says",
+        out.display(),
+        bytes / 1000
+    );
+    Ok(())
 }
 
 /// `cargo xtask audit [--full]`: the layout audit alone (tests/e2e/specs/audit.spec.mjs)

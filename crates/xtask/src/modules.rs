@@ -244,7 +244,7 @@ pub fn modules(args: &[String]) -> Result<(), String> {
         .replace("src=\"./loader.js\"", &format!("src=\"./{loader}\""));
 
     let manifest = format!(
-        "{{\"app\":{{\"js\":\"{app_js}\",\"wasm\":\"{app_wasm}\"}},\"worker\":\"{worker}\",\"modules\":{{{modules}}},\"catalogues\":{{{catalogues}}}}}"
+        "{{\"app\":{{\"js\":\"{app_js}\",\"wasm\":\"{app_wasm}\"}},\"worker\":\"{worker}\",\"modules\":{{{modules}}},\"catalogues\":{{{catalogues}}},\"offline\":{release}}}"
     );
     let placeholder = "<script type=\"application/json\" id=\"cipherstage-build\">{}</script>";
     if !index.contains(placeholder) {
@@ -255,6 +255,40 @@ pub fn modules(args: &[String]) -> Result<(), String> {
         &format!("<script type=\"application/json\" id=\"cipherstage-build\">{manifest}</script>"),
     );
     std::fs::write(&index_path, index).map_err(|e| e.to_string())?;
+    let files = service_worker(&dir)?;
     eprintln!("manifest: {manifest}");
+    eprintln!("service worker: {files} files cached for offline use");
     Ok(())
+}
+
+/// The service worker's file: `sw.js` (from the www/sw.js template) lists every file
+/// of the build but itself, and takes its version from all their contents, so any
+/// change to any file is a new cache. Returns how many files it lists.
+pub fn service_worker(dir: &Path) -> Result<usize, String> {
+    let template = std::fs::read_to_string("www/sw.js").map_err(|e| format!("www/sw.js: {e}"))?;
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "sw.js" && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    let mut all = Vec::new();
+    let mut list = String::from("['./'");
+    for n in &names {
+        all.extend_from_slice(n.as_bytes());
+        all.push(0);
+        all.extend_from_slice(hash(&read(&dir.join(n))?).as_bytes());
+        let _ = write!(list, ", '{n}'");
+    }
+    list.push(']');
+    if !template.contains("'__VERSION__'") || !template.contains("__FILES__") {
+        return Err("www/sw.js has no __VERSION__ / __FILES__ placeholder".into());
+    }
+    let sw = template
+        .replace("'__VERSION__'", &format!("'{}'", hash(&all)))
+        .replacen("__FILES__", &list, 1);
+    std::fs::write(dir.join("sw.js"), sw).map_err(|e| format!("sw.js: {e}"))?;
+    Ok(names.len() + 1)
 }

@@ -163,10 +163,19 @@ pub fn ensure(need: Need) -> Result<(), String> {
         ]))?;
     }
 
-    // npm packages: wasm-opt (binaryen 132) for Trunk, Playwright and axe-core for the tests.
+    // npm packages: wasm-opt (binaryen 132) for Trunk, Playwright, axe-core and the QR
+    // decoder (jsQR, pngjs) for the tests.
     let bin = Path::new("tests/e2e/node_modules/.bin");
-    let axe = Path::new("tests/e2e/node_modules/axe-core/axe.min.js");
-    if !bin.join("wasm-opt").exists() || !bin.join("playwright").exists() || !axe.exists() {
+    let modules = Path::new("tests/e2e/node_modules");
+    let libs = [
+        "axe-core/axe.min.js",
+        "jsqr/package.json",
+        "pngjs/package.json",
+    ];
+    if !bin.join("wasm-opt").exists()
+        || !bin.join("playwright").exists()
+        || libs.iter().any(|l| !modules.join(l).exists())
+    {
         run(cmd("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir("tests/e2e")

@@ -270,6 +270,7 @@ test('the built site works under a sub-path; after the first paint it asks only 
     manifest.app.js, manifest.app.wasm, manifest.worker,
     ...Object.values(manifest.catalogues).flatMap((chunks) => Object.values(chunks)),
     ...Object.values(manifest.modules).flatMap((m) => [m.js, m.wasm]),
+    'manifest.webmanifest', 'icon.svg', 'sw.js',
   ]);
   expect(own.size).toBeGreaterThan(10);
   const first = requests.length;
@@ -440,7 +441,7 @@ test('the certificate story hands out its CSR and certificates as PEM, made in t
   g.check();
 });
 
-test('the key schedule is drawn as a graph and its nodes lead to their steps', async ({ page }) => {
+test('the key schedule is drawn by depth, names each secret\'s sources and its nodes lead to their steps', async ({ page }) => {
   const g = guard(page);
   await open(page, '?s=tls13&lang=en');
   await page.keyboard.press('End');
@@ -450,8 +451,17 @@ test('the key schedule is drawn as a graph and its nodes lead to their steps', a
   expect(await nodes.count()).toBeGreaterThan(5);
   expect(await page.locator('#key-schedule .ks-edge').count()).toBeGreaterThan(5);
   await page.screenshot({ path: `${SHOTS}/key-schedule-tls13-en-1280x800.png` });
-  await nodes.nth(2).click();
+  await nodes.filter({ has: page.locator('.ks-edge') }).nth(1).click();
   await expect(page.locator('.ks-node.current')).toHaveCount(1);
+  // The current secret's sources are lit, and each is named on it.
+  const current = page.locator('.ks-node.current');
+  const from = await current.locator('.ks-edge').allInnerTexts();
+  expect(from.length).toBeGreaterThan(0);
+  await expect(page.locator('.ks-node.source')).toHaveCount(new Set(from).size);
+  // Keyboard: every node is a button; Enter on one goes to its step.
+  await nodes.nth(0).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.ks-node').nth(0)).toHaveClass(/current/);
   await expect(page.locator('#caption')).toBeVisible();
   await page.keyboard.press('k');
   await expect(page.locator('svg.sequence')).toBeVisible();

@@ -226,6 +226,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                             }
                         }
                         <button id="embed-button" onclick={act(Action::ToggleSnippet)}>{ t(lang, "ui.embed") }</button>
+                        <button id="qr-button" onclick={act(Action::ToggleQr)}>{ t(lang, "ui.qr") }</button>
                         <label class="file-button">
                             <span>{ t(lang, "ui.import_json") }</span>
                             <input id="import" type="file" accept="application/json,.json" onchange={import} />

@@ -44,6 +44,7 @@ pub fn Help(p: &HelpProps) -> Html {
         ("F", "ui.help.presenter"),
         ("T", "ui.help.theme"),
         ("K", "ui.help.schedule"),
+        ("Q", "ui.help.qr"),
         ("Esc", "ui.help.escape"),
         ("?", "ui.help.toggle"),
         ("← → ↑ ↓ / Enter", "ui.help.hex"),

@@ -99,7 +99,7 @@ pub fn Inspect(p: &InspectProps) -> Html {
                         Heard::Progress(_) => return,
                         Heard::Answer(Response::Inspected(found)) => Ok(*found),
                         Heard::Answer(Response::InspectFailed(e)) => Err(e),
-                        Heard::Answer(_) | Heard::Failed(_) => Err(InspectError {
+                        Heard::Answer(_) | Heard::Failed(_) | Heard::Qr(_) => Err(InspectError {
                             key: "inspect.error.unavailable".into(),
                             offset: 0,
                             what: String::new(),

@@ -10,6 +10,7 @@ pub mod inspector;
 pub mod notice;
 pub mod params;
 pub mod picker;
+pub mod qr;
 pub mod schedule;
 pub mod secrets;
 pub mod sequence;

@@ -41,7 +41,7 @@ pub fn Stage(p: &StageProps) -> Html {
             <div class="stage-grid">
                 <section class="diagram-pane" aria-label={t(lang, "ui.diagram")} tabindex="0">
                     if s.schedule {
-                        <super::schedule::Schedule transcript={tr.clone()} step={s.step} lang={lang} presenter={s.presenter} dispatch={d.clone()} />
+                        <super::schedule::Schedule transcript={tr.clone()} step={s.step} lang={lang} dispatch={d.clone()} />
                     } else {
                         <Sequence transcript={tr.clone()} step={s.step} lang={lang} eve={s.eve} presenter={s.presenter} dispatch={d.clone()} />
                     }
