@@ -245,6 +245,33 @@ fn start() -> Result<Bridge, String> {
     })
 }
 
+/// Posts one message to the worker: its id, `module` and `fields`; `on` hears what
+/// the worker says about it. `Err` if the worker cannot be started or posted to.
+fn send(module: &str, fields: &[(&str, JsValue)], on: Listener) -> Result<(), String> {
+    BRIDGE.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.is_none() {
+            *b = Some(start()?);
+        }
+        let Some(bridge) = b.as_mut() else {
+            return Err("no worker".to_owned());
+        };
+        bridge.next = bridge.next.wrapping_add(1);
+        let id = bridge.next;
+        let msg = js_sys::Object::new();
+        set(&msg, "id", &JsValue::from(id));
+        set(&msg, "module", &JsValue::from_str(module));
+        for (k, v) in fields {
+            set(&msg, k, v);
+        }
+        bridge.waiting.borrow_mut().insert(id, on);
+        bridge.worker.post_message(&msg).map_err(|e| {
+            bridge.waiting.borrow_mut().remove(&id);
+            format!("{e:?}")
+        })
+    })
+}
+
 /// Posts `req` to the worker; `on` hears its progress and then its answer (or why
 /// there is none). A request no module answers fails at once.
 pub fn post(req: &Request, on: impl Fn(Heard) + 'static) {
@@ -253,27 +280,8 @@ pub fn post(req: &Request, on: impl Fn(Heard) + 'static) {
         return;
     };
     let on: Listener = Rc::new(on);
-    let sent = BRIDGE.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.is_none() {
-            *b = Some(start()?);
-        }
-        let Some(bridge) = b.as_mut() else {
-            return Err("no worker".to_owned());
-        };
-        bridge.next = bridge.next.wrapping_add(1);
-        let id = bridge.next;
-        let msg = js_sys::Object::new();
-        set(&msg, "id", &JsValue::from(id));
-        set(&msg, "module", &JsValue::from_str(module));
-        set(&msg, "request", &JsValue::from_str(&req.to_json()));
-        bridge.waiting.borrow_mut().insert(id, on.clone());
-        bridge.worker.post_message(&msg).map_err(|e| {
-            bridge.waiting.borrow_mut().remove(&id);
-            format!("{e:?}")
-        })
-    });
-    if let Err(why) = sent {
+    let fields = [("request", JsValue::from_str(&req.to_json()))];
+    if let Err(why) = send(module, &fields, on.clone()) {
         on(Heard::Failed(why));
     }
 }
@@ -282,33 +290,13 @@ pub fn post(req: &Request, on: impl Fn(Heard) + 'static) {
 /// milliseconds the worker measured, or `None` if the module cannot run it.
 pub fn bench(module: &str, name: &str, n: u32, on: impl Fn(Option<f64>) + 'static) {
     let on = Rc::new(on);
-    let sent = BRIDGE.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.is_none() {
-            *b = Some(start()?);
-        }
-        let Some(bridge) = b.as_mut() else {
-            return Err("no worker".to_owned());
-        };
-        bridge.next = bridge.next.wrapping_add(1);
-        let id = bridge.next;
-        let msg = js_sys::Object::new();
-        set(&msg, "id", &JsValue::from(id));
-        set(&msg, "module", &JsValue::from_str(module));
-        set(&msg, "bench", &JsValue::from_str(name));
-        set(&msg, "n", &JsValue::from(n));
-        let on2 = on.clone();
-        let l: Listener = Rc::new(move |h| match h {
-            Heard::Answer(_) | Heard::Failed(_) | Heard::Qr(_) => on2(None),
-            Heard::Progress(ms) => on2(ms),
-        });
-        bridge.waiting.borrow_mut().insert(id, l);
-        bridge
-            .worker
-            .post_message(&msg)
-            .map_err(|e| format!("{e:?}"))
+    let on2 = on.clone();
+    let l: Listener = Rc::new(move |h| match h {
+        Heard::Answer(_) | Heard::Failed(_) | Heard::Qr(_) => on2(None),
+        Heard::Progress(ms) => on2(ms),
     });
-    if sent.is_err() {
+    let fields = [("bench", JsValue::from_str(name)), ("n", JsValue::from(n))];
+    if send(module, &fields, l).is_err() {
         on(None);
     }
 }
@@ -317,31 +305,8 @@ pub fn bench(module: &str, name: &str, n: u32, on: impl Fn(Option<f64>) + 'stati
 /// [`Heard::Qr`], or [`Heard::Failed`] if the worker could not answer.
 pub fn qr(text: &str, on: impl Fn(Heard) + 'static) {
     let on: Listener = Rc::new(on);
-    let sent = BRIDGE.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.is_none() {
-            *b = Some(start()?);
-        }
-        let Some(bridge) = b.as_mut() else {
-            return Err("no worker".to_owned());
-        };
-        bridge.next = bridge.next.wrapping_add(1);
-        let id = bridge.next;
-        let msg = js_sys::Object::new();
-        set(&msg, "id", &JsValue::from(id));
-        set(
-            &msg,
-            "module",
-            &JsValue::from_str(cipherstage_scenarios::wire::INSPECT_MODULE),
-        );
-        set(&msg, "qr", &JsValue::from_str(text));
-        bridge.waiting.borrow_mut().insert(id, on.clone());
-        bridge.worker.post_message(&msg).map_err(|e| {
-            bridge.waiting.borrow_mut().remove(&id);
-            format!("{e:?}")
-        })
-    });
-    if let Err(why) = sent {
+    let module = cipherstage_scenarios::wire::INSPECT_MODULE;
+    if let Err(why) = send(module, &[("qr", JsValue::from_str(text))], on.clone()) {
         on(Heard::Failed(why));
     }
 }
