@@ -225,18 +225,21 @@ pub fn self_signed(key: &Key, host: &str, rng: &mut dyn RandomSource) -> Result<
         seed: u64::from_be_bytes(seed),
     };
     let mut p = leaf_params(host)?;
-    validity_and_usage(&mut p)?;
+    validity_and_usage(&mut p, 0)?;
     let cert = p
         .self_signed(&signer)
         .map_err(|e| PkiError::Generate(e.to_string()))?;
     Ok(cert.der().to_vec())
 }
 
-fn validity_and_usage(p: &mut CertificateParams) -> Result<(), PkiError> {
-    p.not_before = time::OffsetDateTime::from_unix_timestamp(crate::Y2026_06_01)
-        .map_err(|e| PkiError::Generate(e.to_string()))?;
-    p.not_after = time::OffsetDateTime::from_unix_timestamp(crate::Y2027_06_01)
-        .map_err(|e| PkiError::Generate(e.to_string()))?;
+/// A year from 2026-06-01, moved by `shift` seconds ([`crate::validity_shift`]).
+fn validity_and_usage(p: &mut CertificateParams, shift: i64) -> Result<(), PkiError> {
+    let at = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t.saturating_add(shift))
+            .map_err(|e| PkiError::Generate(e.to_string()))
+    };
+    p.not_before = at(crate::Y2026_06_01)?;
+    p.not_after = at(crate::Y2027_06_01)?;
     p.serial_number = Some(SerialNumber::from_slice(&[0x10, 30]));
     p.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -246,18 +249,41 @@ fn validity_and_usage(p: &mut CertificateParams) -> Result<(), PkiError> {
 /// The intermediate CA issues a serverAuth certificate for `host` over `key`'s public
 /// key (as [`issue_for`] does for a CSR already checked).
 pub fn issue_server(key: &Key, host: &str, intermediate: &Cert) -> Result<Vec<u8>, PkiError> {
+    issue_server_at(key, host, intermediate, crate::SCENARIO_NOW)
+}
+
+/// [`issue_server`] for the moment `now`: the validity moved as
+/// [`Pki::build_at`](crate::Pki::build_at) moves it (the intermediate should come from
+/// a PKI built at the same `now`).
+pub fn issue_server_at(
+    key: &Key,
+    host: &str,
+    intermediate: &Cert,
+    now: u64,
+) -> Result<Vec<u8>, PkiError> {
     let csr = Csr {
         key: (key.kind, key.public_key()?),
         proof_of_possession: Ok(()),
     };
-    issue_for(&csr, host, intermediate)
+    issue_for_at(&csr, host, intermediate, now)
 }
 
 /// The intermediate CA issues a serverAuth certificate for `host` over exactly the
 /// public key of `csr`, valid for a year from 2026-06-01.
 pub fn issue_for(csr: &Csr, host: &str, intermediate: &Cert) -> Result<Vec<u8>, PkiError> {
+    issue_for_at(csr, host, intermediate, crate::SCENARIO_NOW)
+}
+
+/// [`issue_for`] for the moment `now`: valid for a year from 2026-06-01 moved by
+/// [`crate::validity_shift`]`(now)`.
+pub fn issue_for_at(
+    csr: &Csr,
+    host: &str,
+    intermediate: &Cert,
+    now: u64,
+) -> Result<Vec<u8>, PkiError> {
     let mut p = leaf_params(host)?;
-    validity_and_usage(&mut p)?;
+    validity_and_usage(&mut p, crate::validity_shift(now))?;
     p.use_authority_key_identifier_extension = true;
     let public = PublicKey {
         raw: csr.key.1.clone(),
@@ -325,6 +351,25 @@ mod tests {
                 Err(VerifyError::BadSignature)
             );
         }
+    }
+
+    #[test]
+    fn issued_at_a_moment_is_valid_then_and_at_scenario_now_is_issued() {
+        const Y2030: u64 = 1_893_456_000;
+        let key = Key::generate_ecdsa_p256(&mut Seeded::new(3)).unwrap();
+        let p = Pki::build(&mut Seeded::new(7)).unwrap();
+        assert_eq!(
+            issue_server_at(&key, "vpn.example.com", &p.intermediate, SCENARIO_NOW).unwrap(),
+            issue_server(&key, "vpn.example.com", &p.intermediate).unwrap()
+        );
+        let later = Pki::build_at(&mut Seeded::new(7), Y2030).unwrap();
+        let cert = issue_server_at(&key, "vpn.example.com", &later.intermediate, Y2030).unwrap();
+        let chain = [cert, later.intermediate.der.clone()];
+        let roots = [later.root.der.clone()];
+        let check = |now| verify_chain(&chain, &roots, now, Usage::Server, Some("vpn.example.com"));
+        assert_eq!(check(Y2030), Ok(()));
+        assert_eq!(check(SCENARIO_NOW), Err(VerifyError::NotValidYet));
+        assert_eq!(check(Y2030 + 400 * 86_400), Err(VerifyError::Expired));
     }
 
     #[test]

@@ -37,6 +37,17 @@ const Y2027_06_01: i64 = 1_811_808_000;
 const Y2025_06_01: i64 = 1_748_736_000;
 const Y2027_01_01: i64 = 1_798_761_600;
 const Y2028_01_01: i64 = 1_830_297_600;
+const DAY: i64 = 86_400;
+
+/// How far every validity date of a PKI built for the moment `now` moves: the whole
+/// days from [`SCENARIO_NOW`] to `now`, in seconds (rounded down, so a certificate
+/// valid, expired or not yet valid at `SCENARIO_NOW` is so at `now`, with the same
+/// margins to within a day). Zero at `SCENARIO_NOW`: the scenarios' bytes.
+pub fn validity_shift(now: u64) -> i64 {
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
+    let from = i64::try_from(SCENARIO_NOW).unwrap_or(0);
+    now.saturating_sub(from).div_euclid(DAY).saturating_mul(DAY)
+}
 
 /// Why the PKI could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,12 +315,12 @@ struct Spec<'a> {
     eku: &'a [ExtendedKeyUsagePurpose],
 }
 
-fn ca(cn: &str, serial: u8) -> Spec<'_> {
+fn ca(cn: &str, serial: u8, shift: i64) -> Spec<'_> {
     Spec {
         cn,
         sans: &[],
-        from: Y2026_01_01,
-        until: Y2036_01_01,
+        from: Y2026_01_01.saturating_add(shift),
+        until: Y2036_01_01.saturating_add(shift),
         serial,
         ca: true,
         eku: &[],
@@ -317,9 +328,9 @@ fn ca(cn: &str, serial: u8) -> Spec<'_> {
 }
 
 /// The intermediate CA's parameters, as its certificate was made from them (an
-/// issuer's name and key identifier come from these).
+/// issuer's name and key identifier come from these; its validity plays no part).
 fn intermediate_params() -> Result<CertificateParams, PkiError> {
-    params(&ca(INTERMEDIATE_CN, 2))
+    params(&ca(INTERMEDIATE_CN, 2, 0))
 }
 
 const INTERMEDIATE_CN: &str = "cipherstage Intermediate CA";
@@ -397,21 +408,34 @@ fn issue(
 }
 
 impl Pki {
-    /// Builds every certificate from `rng` (same seed → same DER).
+    /// Builds every certificate from `rng` (same seed → same DER), valid as the
+    /// scenarios need at [`SCENARIO_NOW`]: leaves from 2026-06-01 for a year, the
+    /// expired ones until 2026-06-01, the not-yet-valid one from 2027-01-01.
     pub fn build(rng: &mut dyn RandomSource) -> Result<Pki, PkiError> {
+        Pki::build_at(rng, SCENARIO_NOW)
+    }
+
+    /// The same PKI for the moment `now` (seconds since the epoch): every validity
+    /// date moved by [`validity_shift`]`(now)`, so what is valid, expired or not yet
+    /// valid at `SCENARIO_NOW` in [`Pki::build`] is so at `now`. For real peers that
+    /// check certificates against the machine's clock; `build_at(rng, SCENARIO_NOW)`
+    /// is `build(rng)`, byte for byte. Keys and every other field do not change.
+    pub fn build_at(rng: &mut dyn RandomSource, now: u64) -> Result<Pki, PkiError> {
         use ExtendedKeyUsagePurpose::{ClientAuth, ServerAuth};
+        let shift = validity_shift(now);
+        let at = |t: i64| t.saturating_add(shift);
         let leaf = |cn, sans, serial, eku| Spec {
             cn,
             sans,
-            from: Y2026_06_01,
-            until: Y2027_06_01,
+            from: at(Y2026_06_01),
+            until: at(Y2027_06_01),
             serial,
             ca: false,
             eku,
         };
-        let root = self_signed(rng, &ca("cipherstage Root CA", 1))?;
-        let inter = issued(rng, &ca(INTERMEDIATE_CN, 2), &root)?;
-        let rogue = self_signed(rng, &ca("Rogue Root CA", 3))?;
+        let root = self_signed(rng, &ca("cipherstage Root CA", 1, shift))?;
+        let inter = issued(rng, &ca(INTERMEDIATE_CN, 2, shift), &root)?;
+        let rogue = self_signed(rng, &ca("Rogue Root CA", 3, shift))?;
         let www_sans: &[&str] = &["www.example.com", "example.com"];
         let www = issued(
             rng,
@@ -434,18 +458,18 @@ impl Pki {
             &inter,
         )?;
         let mut expired = leaf("www.example.com", www_sans, 13, &[ServerAuth]);
-        expired.from = Y2025_06_01;
-        expired.until = Y2026_06_01;
+        expired.from = at(Y2025_06_01);
+        expired.until = at(Y2026_06_01);
         let www_expired = issued(rng, &expired, &inter)?;
         let mut future = leaf("www.example.com", www_sans, 14, &[ServerAuth]);
-        future.from = Y2027_01_01;
-        future.until = Y2028_01_01;
+        future.from = at(Y2027_01_01);
+        future.until = at(Y2028_01_01);
         let www_future = issued(rng, &future, &inter)?;
         let www_self = self_signed(rng, &leaf("www.example.com", www_sans, 15, &[ServerAuth]))?;
         let alice = issued(rng, &leaf("alice", &[], 20, &[ClientAuth]), &inter)?;
         let mut alice_exp = leaf("alice", &[], 21, &[ClientAuth]);
-        alice_exp.from = Y2025_06_01;
-        alice_exp.until = Y2026_06_01;
+        alice_exp.from = at(Y2025_06_01);
+        alice_exp.until = at(Y2026_06_01);
         let alice_expired = issued(rng, &alice_exp, &inter)?;
         let alice_wrong_eku = issued(rng, &leaf("alice", &[], 22, &[ServerAuth]), &inter)?;
         let alice_untrusted = issued(rng, &leaf("alice", &[], 23, &[ClientAuth]), &rogue)?;
@@ -463,12 +487,15 @@ impl Pki {
         )?;
         // Drawn after everything above, so every earlier certificate stays byte-identical.
         let email = &[ExtendedKeyUsagePurpose::EmailProtection];
-        let alice_mail = issue_mail(rng, 30, &inter, ("alice", ALICE_MAIL), email)?;
-        let mallory_mail = issue_mail(rng, 31, &rogue, ("alice", ALICE_MAIL), email)?;
+        let mail = |rng: &mut dyn RandomSource, serial, issuer, who, eku| {
+            issue_mail(rng, serial, issuer, who, eku, shift)
+        };
+        let alice_mail = mail(rng, 30, &inter, ("alice", ALICE_MAIL), email)?;
+        let mallory_mail = mail(rng, 31, &rogue, ("alice", ALICE_MAIL), email)?;
         // Drawn last again: every certificate above keeps its bytes.
-        let bob_mail = issue_mail(rng, 32, &inter, ("bob", BOB_MAIL), email)?;
-        let bob_mail_wrong_eku = issue_mail(rng, 33, &inter, ("bob", BOB_MAIL), &[ClientAuth])?;
-        let mallory_as_bob = issue_mail(rng, 34, &rogue, ("bob", BOB_MAIL), email)?;
+        let bob_mail = mail(rng, 32, &inter, ("bob", BOB_MAIL), email)?;
+        let bob_mail_wrong_eku = mail(rng, 33, &inter, ("bob", BOB_MAIL), &[ClientAuth])?;
+        let mallory_as_bob = mail(rng, 34, &rogue, ("bob", BOB_MAIL), email)?;
         Ok(Pki {
             root: root.0,
             intermediate: inter.0,
@@ -502,20 +529,21 @@ pub const ALICE_MAIL: &str = "alice@example.com";
 pub const BOB_MAIL: &str = "bob@example.com";
 
 /// An S/MIME leaf for `(cn, address)` (an ECDSA P-256 key, the extended key usages
-/// `eku`), signed by `issuer`'s Ed25519 key.
+/// `eku`), signed by `issuer`'s Ed25519 key, its validity moved by `shift` seconds.
 fn issue_mail(
     rng: &mut dyn RandomSource,
     serial: u8,
     issuer: &(Cert, CertificateParams),
     (cn, address): (&str, &str),
     eku: &[ExtendedKeyUsagePurpose],
+    shift: i64,
 ) -> Result<(Cert, CertificateParams), PkiError> {
     let key = Key::generate_ecdsa_p256(rng)?;
     let mut p = params(&Spec {
         cn,
         sans: &[],
-        from: Y2026_06_01,
-        until: Y2027_06_01,
+        from: Y2026_06_01.saturating_add(shift),
+        until: Y2027_06_01.saturating_add(shift),
         serial,
         ca: false,
         eku,
@@ -744,6 +772,81 @@ mod tests {
         );
         // A server certificate is not a client certificate.
         assert_eq!(c(&p.www), Err(VerifyError::WrongUsage));
+    }
+
+    /// 2030-01-01T00:00:00Z, past every certificate of `Pki::build`.
+    const Y2030: u64 = 1_893_456_000;
+
+    #[test]
+    fn built_at_scenario_now_is_built_byte_for_byte() {
+        assert_eq!(validity_shift(SCENARIO_NOW), 0);
+        let at = Pki::build_at(&mut Seeded::new(1), SCENARIO_NOW).unwrap();
+        assert_eq!(at, pki());
+        // Less than a day later is the same day: still the scenarios' bytes.
+        let later = Pki::build_at(&mut Seeded::new(1), SCENARIO_NOW + 86_399).unwrap();
+        assert_eq!(later, pki());
+    }
+
+    #[test]
+    fn the_shift_is_whole_days_rounded_down_both_ways() {
+        assert_eq!(validity_shift(SCENARIO_NOW + 86_400), 86_400);
+        assert_eq!(validity_shift(SCENARIO_NOW + 86_400 * 3 + 5), 86_400 * 3);
+        assert_eq!(validity_shift(SCENARIO_NOW - 1), -86_400);
+        assert_eq!(validity_shift(0) % 86_400, 0);
+        assert!(validity_shift(u64::MAX) > 0);
+        // Absurd moments are an error, never a panic.
+        assert!(Pki::build_at(&mut Seeded::new(1), u64::MAX).is_err());
+    }
+
+    /// What the real peers see from 2027-06-01 on: a PKI built for the moment they
+    /// check at is valid, expired and not yet valid at that moment exactly as the
+    /// scenarios' PKI is at `SCENARIO_NOW`, and only the validity moved.
+    #[test]
+    fn built_at_2030_is_valid_expired_and_not_yet_valid_in_2030() {
+        let p = Pki::build_at(&mut Seeded::new(1), Y2030).unwrap();
+        let roots = [p.root.der.clone()];
+        let chain = |c: &Cert| vec![c.der.clone(), p.intermediate.der.clone()];
+        let s = |c: &Cert, now| verify_chain(&chain(c), &roots, now, Usage::Server, None);
+        let c = |c: &Cert, now| verify_chain(&chain(c), &roots, now, Usage::Client, None);
+        for cert in [&p.www, &p.shop, &p.default_host, &p.www_ecdsa] {
+            assert_eq!(s(cert, Y2030), Ok(()));
+            // Not the scenarios' certificates: in 2026 these are not valid yet, and the
+            // scenarios' own are expired in 2030.
+            assert_eq!(s(cert, SCENARIO_NOW), Err(VerifyError::NotValidYet));
+        }
+        assert_eq!(s(&pki().www, Y2030), Err(VerifyError::Expired));
+        for cert in [&p.alice, &p.alice_ecdsa] {
+            assert_eq!(c(cert, Y2030), Ok(()));
+        }
+        assert_eq!(s(&p.www_expired, Y2030), Err(VerifyError::Expired));
+        assert_eq!(c(&p.alice_expired, Y2030), Err(VerifyError::Expired));
+        assert_eq!(
+            s(&p.www_not_yet_valid, Y2030),
+            Err(VerifyError::NotValidYet)
+        );
+        assert_eq!(c(&p.alice_wrong_eku, Y2030), Err(VerifyError::WrongUsage));
+        assert_eq!(
+            verify_chain(
+                std::slice::from_ref(&p.alice_untrusted.der),
+                &roots,
+                Y2030,
+                Usage::Client,
+                None
+            ),
+            Err(VerifyError::UnknownIssuer)
+        );
+        // The dates moved by whole days: valid up to the moved notAfter, expired one
+        // second after it.
+        let shift = validity_shift(Y2030);
+        assert_eq!(shift % 86_400, 0);
+        let until = u64::try_from(Y2027_06_01 + shift).unwrap();
+        assert_eq!(s(&p.www, until), Ok(()));
+        assert_eq!(s(&p.www, until + 1), Err(VerifyError::Expired));
+        // Same keys: only the dates moved.
+        let scen = pki();
+        assert_eq!(p.www.key, scen.www.key);
+        assert_eq!(p.root.key, scen.root.key);
+        assert_ne!(p.www.der, scen.www.der);
     }
 
     #[test]
