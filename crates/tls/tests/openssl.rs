@@ -1,6 +1,11 @@
 //! Interop with OpenSSL 3 (`/usr/bin/openssl`) on 127.0.0.1 through the `tls-peer`
 //! tool: our client against `openssl s_server -tls1_3`, `openssl s_client` against
 //! our server; SNI, mTLS and failures. A missing openssl is a failure, not a skip.
+//!
+//! OpenSSL checks certificates against the machine's clock, so the test PKI is built
+//! for it (`tls-peer pki --now`, `Pki::build_at`: the scenarios' validity dates moved
+//! by whole days) and our side verifies at the same moment (`--now`): these tests pass
+//! on any date, and an expired certificate is expired for OpenSSL too.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,7 +18,17 @@ const OPENSSL: &str = "/usr/bin/openssl";
 const PEER: &str = env!("CARGO_BIN_EXE_tls-peer");
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// A scratch directory with the test PKI as PEM.
+/// The machine's clock, in seconds since the epoch, as `--now` takes it: the moment
+/// OpenSSL verifies at, so the PKI is built for it and our side verifies at it.
+fn wall_clock() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string()
+}
+
+/// A scratch directory with the test PKI as PEM, valid for today.
 fn pki_dir(tag: &str) -> PathBuf {
     assert!(
         Path::new(OPENSSL).exists(),
@@ -25,7 +40,12 @@ fn pki_dir(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new(PEER).args(["pki"]).arg(&dir).output().unwrap();
+    let out = Command::new(PEER)
+        .args(["pki"])
+        .arg(&dir)
+        .args(["--now", &wall_clock()])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     let mut chain = std::fs::read_to_string(dir.join("intermediate.pem")).unwrap();
     chain += &std::fs::read_to_string(dir.join("root.pem")).unwrap();
@@ -150,6 +170,7 @@ fn our_client(dir: &Path, port: u16, args: &[&str]) -> Output {
     let mut cmd = Command::new(PEER);
     cmd.current_dir(dir)
         .args(["client", &format!("127.0.0.1:{port}"), "--ca", "root.pem"])
+        .args(["--now", &wall_clock()])
         .args(args);
     run(&mut cmd, b"")
 }
@@ -303,6 +324,42 @@ fn our_client_rejects_openssl_serving_an_expired_or_misnamed_certificate() {
     assert!(text(&out.stderr).contains("alert"), "{}", text(&out.stderr));
 }
 
+/// OpenSSL refuses our server's expired and not-yet-valid certificates by its own
+/// clock: the PKI built for today keeps them on the wrong side of it.
+#[test]
+fn openssl_s_client_refuses_our_expired_and_not_yet_valid_server_certificates() {
+    let dir = pki_dir("dates");
+    for (name, error) in [
+        ("www-expired", "certificate has expired"),
+        ("www-not-yet-valid", "certificate is not yet valid"),
+        ("www", ""),
+    ] {
+        let port = free_port();
+        let vhost = format!("www.example.com={name}.pem,{name}.key");
+        let mut cmd = Command::new(PEER);
+        cmd.current_dir(&dir).args([
+            "server",
+            &format!("127.0.0.1:{port}"),
+            "--vhost",
+            &vhost,
+            "--now",
+            &wall_clock(),
+        ]);
+        let (mut server, _) = start(&mut cmd, "listening");
+        let out = s_client(&dir, port, &["-servername", "www.example.com"]);
+        let all = text(&out.stdout) + &text(&out.stderr);
+        if error.is_empty() {
+            // The same chain with today's good leaf: the dates were the only fault.
+            assert!(all.contains("Verify return code: 0 (ok)"), "{name}: {all}");
+            assert_eq!(wait_exit(&mut server), Some(0));
+        } else {
+            assert!(all.contains(error), "{name}: {all}");
+            assert!(!all.contains("Hello from"), "{name}: {all}");
+            let _ = wait_exit(&mut server);
+        }
+    }
+}
+
 fn our_server(dir: &Path, port: u16, extra: &[&str]) -> (Killer, mpsc::Receiver<String>) {
     let mut cmd = Command::new(PEER);
     cmd.current_dir(dir).args([
@@ -316,6 +373,8 @@ fn our_server(dir: &Path, port: u16, extra: &[&str]) -> (Killer, mpsc::Receiver<
         "server.json",
         "--keylog",
         "server-keys.txt",
+        "--now",
+        &wall_clock(),
     ]);
     cmd.args(extra);
     start(&mut cmd, "listening")
@@ -451,6 +510,8 @@ fn ecdsa_p256_certificate_verify_both_ways_with_openssl() {
             "www.example.com=www-ecdsa.pem,www-ecdsa.key",
             "--client-ca",
             "root.pem",
+            "--now",
+            &wall_clock(),
         ]);
         start(&mut cmd, "listening")
     };
@@ -624,11 +685,7 @@ fn our_client_verifies_openssl_rsa_pss_certificate_verify() {
         &["-cert", "rsa-leaf.pem", "-key", "rsa-leaf.key"],
     );
     // The certificates are made now, so verify at the real time.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .to_string();
+    let now = wall_clock();
     let mut cmd = Command::new(PEER);
     cmd.current_dir(&dir).args([
         "client",

@@ -10,7 +10,12 @@
 //!   its keepalive pings open with our keys (so both sides derived the same 256
 //!   bytes and use them in the same directions).
 //! - A client certificate from another CA refused in each direction, with what the
-//!   refusing side logs.
+//!   refusing side logs; an expired one refused by openvpn for its date.
+//!
+//! openvpn checks certificates against the machine's clock (it has no option to
+//! verify at another time), so the test PKI is built for that clock
+//! (`Pki::build_at`: the scenarios' validity dates moved by whole days) and our side
+//! verifies at it too: the tests pass on any date, and expired stays expired.
 //!
 //! A missing openvpn or `ip` fails the test. Every process is killed by its PID,
 //! every namespace deleted when its guard drops.
@@ -26,7 +31,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cipherstage_packets::{icmpv4, ipv4, IpProtocol};
-use cipherstage_pki::{issue::issue_server, pem, Cert, Key, Pki};
+use cipherstage_pki::{issue::issue_server_at, pem, Cert, Key, Pki};
 use cipherstage_tls::enums::SignatureScheme;
 use cipherstage_tls::{
     Client, ClientAuth, ClientConfig, Identity, Server, ServerConfig, Signer, VirtualHost,
@@ -47,6 +52,8 @@ fn require(path: &str, package: &str) {
     );
 }
 
+/// The machine's clock: what openvpn checks certificates against, so what the PKI is
+/// built for and our side verifies at.
 fn now_s() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -62,9 +69,10 @@ struct Pkis {
 
 fn pkis() -> Pkis {
     let mut rng = Seeded::new(16);
-    let pki = Pki::build(&mut rng).unwrap();
+    let now = now_s();
+    let pki = Pki::build_at(&mut rng, now).unwrap();
     let server_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
-    let server_cert = issue_server(&server_key, GATEWAY, &pki.intermediate).unwrap();
+    let server_cert = issue_server_at(&server_key, GATEWAY, &pki.intermediate, now).unwrap();
     Pkis {
         pki,
         server_key,
@@ -327,26 +335,38 @@ fn drive(
     }
 }
 
-fn client_tls(p: &Pkis, rogue: bool, rng: u64) -> Tls {
+/// Which certificate our client shows.
+#[derive(Clone, Copy)]
+enum ClientCert {
+    /// alice (ECDSA) from the intermediate.
+    Good,
+    /// alice from the rogue root.
+    Rogue,
+    /// alice from the intermediate, expired.
+    Expired,
+}
+
+fn client_tls(p: &Pkis, which: ClientCert, rng: u64) -> Tls {
     let mut cc = ClientConfig::new(GATEWAY, vec![p.pki.root.der.clone()], now_s());
     cc.sni = None; // openvpn sends no server name
     let id = |c: &Cert, chain: Vec<Vec<u8>>| Identity {
         chain,
         signer: Signer::Key(c.key.clone()),
     };
-    cc.identity = Some(if rogue {
-        id(
+    let inter = p.pki.intermediate.der.clone();
+    cc.identity = Some(match which {
+        ClientCert::Rogue => id(
             &p.pki.alice_untrusted,
             vec![p.pki.alice_untrusted.der.clone()],
-        )
-    } else {
-        id(
+        ),
+        ClientCert::Good => id(
             &p.pki.alice_ecdsa,
-            vec![
-                p.pki.alice_ecdsa.der.clone(),
-                p.pki.intermediate.der.clone(),
-            ],
-        )
+            vec![p.pki.alice_ecdsa.der.clone(), inter],
+        ),
+        ClientCert::Expired => id(
+            &p.pki.alice_expired,
+            vec![p.pki.alice_expired.der.clone(), inter],
+        ),
     });
     Tls::Client(Box::new(
         Client::new(cc, Box::new(Seeded::new(rng)), 0).unwrap(),
@@ -453,7 +473,11 @@ fn our_client_against_real_server(tcp: bool, ciphers: &str) -> Cipher {
     let (ns, mut ovpn, _dir) = real_server(tag, &p, tcp, ciphers);
     let mut sock = connect(&ns, tcp);
     let mut rng = Seeded::new(7);
-    let mut s = Session::new(Config::client(tcp), client_tls(&p, false, 8), &mut rng);
+    let mut s = Session::new(
+        Config::client(tcp),
+        client_tls(&p, ClientCert::Good, 8),
+        &mut rng,
+    );
     let mut pushed = None;
     let mut pings = 0;
     let mut echoed = None;
@@ -522,13 +546,14 @@ fn our_client_against_openvpn_server_with_chacha20_poly1305() {
     assert_eq!(c, Cipher::Chacha20Poly1305);
 }
 
-#[test]
-fn openvpn_server_refuses_our_client_with_a_certificate_from_another_ca() {
+/// openvpn as server against our client showing `which`: the handshake is refused;
+/// openvpn's log.
+fn openvpn_server_refuses(tag: &str, which: ClientCert) -> String {
     let p = pkis();
-    let (ns, mut ovpn, _dir) = real_server("srv-rogue", &p, true, "AES-256-GCM");
+    let (ns, mut ovpn, _dir) = real_server(tag, &p, true, "AES-256-GCM");
     let mut sock = connect(&ns, true);
     let mut rng = Seeded::new(7);
-    let mut s = Session::new(Config::client(true), client_tls(&p, true, 8), &mut rng);
+    let mut s = Session::new(Config::client(true), client_tls(&p, which, 8), &mut rng);
     let events = drive(&mut s, &mut sock, |_, e| {
         matches!(e, Event::TlsFailed(_) | Event::Failed(_) | Event::Pushed(_))
     });
@@ -550,13 +575,32 @@ fn openvpn_server_refuses_our_client_with_a_certificate_from_another_ca() {
         "{events:#?}"
     );
     ovpn.wait_for("VERIFY ERROR");
-    let log = ovpn.log();
+    ovpn.wait_for("TLS Error: TLS handshake failed");
+    ovpn.log()
+}
+
+#[test]
+fn openvpn_server_refuses_our_client_with_a_certificate_from_another_ca() {
+    let log = openvpn_server_refuses("srv-rogue", ClientCert::Rogue);
     assert!(
         log.contains("unable to get local issuer certificate"),
         "{log}"
     );
     assert!(log.contains("Sent fatal SSL alert: unknown CA"), "{log}");
-    assert!(log.contains("TLS Error: TLS handshake failed"), "{log}");
+}
+
+/// openvpn checks dates by the machine's clock: alice's expired certificate (built
+/// for that clock, so expired whatever the date) is refused for being expired, and
+/// for nothing else (the good one from the same intermediate is accepted above).
+#[test]
+fn openvpn_server_refuses_our_client_with_an_expired_certificate() {
+    let log = openvpn_server_refuses("srv-expired", ClientCert::Expired);
+    assert!(
+        log.contains("VERIFY ERROR: depth=0, error=certificate has expired"),
+        "{log}"
+    );
+    assert!(log.contains("CN=alice"), "{log}");
+    assert!(!log.contains("unable to get local issuer"), "{log}");
 }
 
 /// Our server on `addr`, the real openvpn client against it.

@@ -3,8 +3,10 @@
 //! JSON that the app can open.
 //!
 //! ```text
-//! tls-peer pki DIR [--seed N]
-//!     writes the test PKI as PEM: root.pem, <name>.pem (leaf + intermediate), <name>.key
+//! tls-peer pki DIR [--seed N] [--now SECS]
+//!     writes the test PKI as PEM: root.pem, <name>.pem (leaf + intermediate), <name>.key;
+//!     with --now, its validity dates moved to that moment (`Pki::build_at`), for peers
+//!     that check against the machine's clock (then pass the same --now to client/server)
 //! tls-peer client ADDR --host NAME --ca FILE [--no-sni] [--cert FILE --key FILE]
 //!                 [--suite NAME] [--group NAME] [--now SECS] [--json FILE] [--keylog FILE]
 //!     connects, sends `GET /`, prints the response; exit 0 on a response, 2 on an alert
@@ -106,7 +108,7 @@ fn pki(args: &[String]) -> R<()> {
         .unwrap_or("1")
         .parse::<u64>()
         .map_err(|e| e.to_string())?;
-    let p = Pki::build(&mut Seeded::new(seed)).map_err(|e| format!("{e:?}"))?;
+    let p = Pki::build_at(&mut Seeded::new(seed), now(args)?).map_err(|e| format!("{e:?}"))?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let write = |name: &str, text: String| {
         std::fs::write(format!("{dir}/{name}"), text).map_err(|e| e.to_string())
@@ -125,6 +127,7 @@ fn pki(args: &[String]) -> R<()> {
         ("shop", &p.shop),
         ("default", &p.default_host),
         ("www-expired", &p.www_expired),
+        ("www-not-yet-valid", &p.www_not_yet_valid),
         ("alice", &p.alice),
         ("alice-expired", &p.alice_expired),
         ("alice-wrong-eku", &p.alice_wrong_eku),
