@@ -39,7 +39,19 @@ fn scratch(tag: &str) -> (PathBuf, Vec<u8>) {
     let dir = std::env::temp_dir().join(format!("cipherstage-mail-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new(PEER).arg("pki").arg(&dir).output().unwrap();
+    // Built for the machine's clock, which openssl, swaks, Python and our client
+    // check the certificates against: valid on any date.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let out = Command::new(PEER)
+        .arg("pki")
+        .arg(&dir)
+        .args(["--now", &now])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     let eml = run(
         "smtp-submission",

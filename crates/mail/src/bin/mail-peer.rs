@@ -2,9 +2,11 @@
 //! (127.0.0.1), to talk to OpenSSL, swaks, Python's aiosmtpd or any SMTP peer.
 //!
 //! ```text
-//! mail-peer pki DIR [--seed N]
+//! mail-peer pki DIR [--seed N] [--now SECS]
 //!     writes root.pem, and smtp.pem (leaf + intermediate) / smtp.key for
-//!     smtp.example.net, issued by the test PKI (ECDSA P-256)
+//!     smtp.example.net, issued by the test PKI (ECDSA P-256), valid at --now
+//!     (default: the machine's clock, which the clients below and real peers check
+//!     against; `Pki::build_at` moves the scenarios' dates by whole days)
 //! mail-peer server ADDR --mode starttls|implicit|clear --cert FILE --key FILE
 //!                 [--auth USER:PASS] [--require-auth] [--out FILE]
 //!     prints "ready", serves one session; writes the message it accepted to
@@ -28,7 +30,7 @@ use cipherstage_mail::imap::{ImapClient, ImapClientSession, ImapServer, ImapServ
 use cipherstage_mail::{
     ClientConfig, ClientSession, Credentials, Outcome, ServerConfig, ServerSession, TlsPolicy,
 };
-use cipherstage_pki::{issue::issue_server, pem, Key, Pki, SCENARIO_NOW};
+use cipherstage_pki::{issue::issue_server_at, pem, Key, Pki, SCENARIO_NOW};
 use cipherstage_tls::{Identity, Signer, VirtualHost};
 use cipherstage_transcript::rand::{Live, Seeded};
 
@@ -103,10 +105,14 @@ fn pki(args: &[String]) -> R<()> {
         .unwrap_or("1")
         .parse()
         .map_err(|e| format!("--seed: {e}"))?;
+    let now = match opt(args, "--now") {
+        Some(n) => n.parse().map_err(|e| format!("--now: {e}"))?,
+        None => wall_clock(),
+    };
     let mut rng = Seeded::new(seed);
-    let p = Pki::build(&mut rng).map_err(|e| format!("{e:?}"))?;
+    let p = Pki::build_at(&mut rng, now).map_err(|e| format!("{e:?}"))?;
     let key = Key::generate_ecdsa_p256(&mut rng).map_err(|e| format!("{e:?}"))?;
-    let leaf = issue_server(&key, HOST, &p.intermediate).map_err(|e| format!("{e:?}"))?;
+    let leaf = issue_server_at(&key, HOST, &p.intermediate, now).map_err(|e| format!("{e:?}"))?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let write = |name: &str, text: String| {
         std::fs::write(format!("{dir}/{name}"), text).map_err(|e| e.to_string())
@@ -118,6 +124,15 @@ fn pki(args: &[String]) -> R<()> {
     )?;
     write("smtp.key", pem::encode("PRIVATE KEY", &key.pkcs8_v1()))?;
     Ok(())
+}
+
+/// The machine's clock in seconds since the epoch: what real peers check
+/// certificates against, so what our clients verify at and the PKI is built for.
+fn wall_clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(SCENARIO_NOW)
 }
 
 /// Reads what is there within the deadline; `None` at end of stream.
@@ -196,11 +211,7 @@ fn imap_client(args: &[String]) -> R<()> {
     let host = need(args, "--host")?;
     let roots = pem_blocks(need(args, "--ca")?)?;
     let user = credentials(need(args, "--user")?)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(SCENARIO_NOW);
-    let cc = cipherstage_tls::ClientConfig::new(host, roots, now);
+    let cc = cipherstage_tls::ClientConfig::new(host, roots, wall_clock());
     let mut c = ImapClientSession::new(ImapClient::new(user), cc, Box::new(Live), 0)
         .map_err(|e| format!("TLS: {e:?}"))?;
     let mut sock = TcpStream::connect(addr).map_err(|e| format!("{addr}: {e}"))?;
@@ -322,11 +333,7 @@ fn client(args: &[String]) -> R<()> {
         message,
         describe: None,
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(SCENARIO_NOW);
-    let cc = cipherstage_tls::ClientConfig::new(host, roots, now);
+    let cc = cipherstage_tls::ClientConfig::new(host, roots, wall_clock());
     let mut c = ClientSession::new(config, Some(cc), Box::new(Live), 0)
         .map_err(|e| format!("TLS: {e:?}"))?;
     let mut sock = TcpStream::connect(addr).map_err(|e| format!("{addr}: {e}"))?;
