@@ -875,6 +875,15 @@ pools {
   }
 }"#;
 
+/// The machine's clock in seconds since the epoch: what charon checks certificates
+/// against.
+fn wall_clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 #[test]
 fn certificates_from_our_pki_authenticate_us_to_charon_and_charon_to_us() {
     use cipherstage_ike::auth::{CertAuth, Trust};
@@ -883,14 +892,17 @@ fn certificates_from_our_pki_authenticate_us_to_charon_and_charon_to_us() {
         return;
     }
     // Our test PKI: charon's certificate for vpn.example.com and ours for
-    // home.example.com, both from the intermediate CA, checked at today's time (the PKI's
-    // leaves are valid from 2026-06-01 for a year).
+    // home.example.com, both from the intermediate CA. charon checks them against the
+    // machine's clock (it cannot be told another time), so the PKI is built for that
+    // clock (the scenarios' dates moved by whole days) and we verify at it too.
+    let now = wall_clock();
     let mut rng = Seeded::new(41);
-    let pki = Pki::build(&mut rng).unwrap();
+    let pki = Pki::build_at(&mut rng, now).unwrap();
     let vpn_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
-    let vpn = issue::issue_server(&vpn_key, "vpn.example.com", &pki.intermediate).unwrap();
+    let vpn = issue::issue_server_at(&vpn_key, "vpn.example.com", &pki.intermediate, now).unwrap();
     let home_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
-    let home = issue::issue_server(&home_key, "home.example.com", &pki.intermediate).unwrap();
+    let home =
+        issue::issue_server_at(&home_key, "home.example.com", &pki.intermediate, now).unwrap();
     let files = [
         ("x509ca/root.pem", pem::encode("CERTIFICATE", &pki.root.der)),
         (
@@ -910,10 +922,6 @@ fn certificates_from_our_pki_authenticate_us_to_charon_and_charon_to_us() {
         chain: vec![home, pki.intermediate.der.clone()],
         key: home_key,
     });
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
     c.trust = Some(Trust {
         roots: vec![pki.root.der.clone()],
         now,
@@ -943,6 +951,72 @@ fn certificates_from_our_pki_authenticate_us_to_charon_and_charon_to_us() {
     assert_charon_agrees(&charon, est, Encr::AesGcm256, Group::Curve25519);
 }
 
+/// charon checks dates by the machine's clock: our certificate issued for a moment a
+/// year ago (so it expired about five months ago, whatever today is) is refused for its
+/// dates, where the same chain issued for today is accepted above.
+#[test]
+fn charon_refuses_our_expired_certificate_for_its_dates() {
+    use cipherstage_ike::auth::{CertAuth, Trust};
+    use cipherstage_pki::{issue, pem, Key, Pki};
+    if outside_netns("charon_refuses_our_expired_certificate_for_its_dates") {
+        return;
+    }
+    let now = wall_clock();
+    let year_ago = now - 365 * 86_400;
+    let mut rng = Seeded::new(41);
+    let pki = Pki::build_at(&mut rng, now).unwrap();
+    let vpn_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
+    let vpn = issue::issue_server_at(&vpn_key, "vpn.example.com", &pki.intermediate, now).unwrap();
+    let home_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
+    let home =
+        issue::issue_server_at(&home_key, "home.example.com", &pki.intermediate, year_ago).unwrap();
+    // Our own check agrees: expired today (and nothing else is wrong with it).
+    let chain = vec![home, pki.intermediate.der.clone()];
+    let roots = [pki.root.der.clone()];
+    let usage = cipherstage_pki::Usage::Server;
+    assert_eq!(
+        cipherstage_pki::verify_chain(&chain, &roots, now, usage, None),
+        Err(cipherstage_pki::VerifyError::Expired)
+    );
+    let files = [
+        ("x509ca/root.pem", pem::encode("CERTIFICATE", &pki.root.der)),
+        (
+            "x509ca/intermediate.pem",
+            pem::encode("CERTIFICATE", &pki.intermediate.der),
+        ),
+        ("x509/vpn.pem", pem::encode("CERTIFICATE", &vpn)),
+        (
+            "private/vpn.pem",
+            pem::encode("PRIVATE KEY", &vpn_key.pkcs8_v1()),
+        ),
+    ];
+    let charon = Charon::start_with("cert-expired", CERT_CONN, &files);
+    let (sock, local, remote) = endpoints(&charon);
+    let mut c = config(local, remote, Encr::AesGcm256, Group::Curve25519);
+    c.cert = Some(CertAuth {
+        chain,
+        key: home_key,
+    });
+    c.trust = Some(Trust {
+        roots: vec![pki.root.der.clone()],
+        now,
+    });
+    let i = initiate(&sock, remote, c, 43);
+    let log = charon.log();
+    assert_eq!(
+        i.state(),
+        &cipherstage_ike::InitiatorState::Failed {
+            notify: cipherstage_ike::consts::notify::AUTHENTICATION_FAILED
+        },
+        "charon's log:\n{log}"
+    );
+    assert!(log.contains("invalid (valid from"), "{log}");
+    assert!(
+        !log.contains("authentication of 'home.example.com' with ECDSA_WITH_SHA256_DER successful"),
+        "{log}"
+    );
+}
+
 #[test]
 fn charon_initiates_with_certificates_and_our_responder_proves_itself_with_ours() {
     use cipherstage_ike::auth::{CertAuth, Trust};
@@ -951,12 +1025,15 @@ fn charon_initiates_with_certificates_and_our_responder_proves_itself_with_ours(
     {
         return;
     }
+    // Built for the machine's clock, which charon checks against; we verify at it too.
+    let now = wall_clock();
     let mut rng = Seeded::new(51);
-    let pki = Pki::build(&mut rng).unwrap();
+    let pki = Pki::build_at(&mut rng, now).unwrap();
     let home_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
-    let home = issue::issue_server(&home_key, "home.example.com", &pki.intermediate).unwrap();
+    let home =
+        issue::issue_server_at(&home_key, "home.example.com", &pki.intermediate, now).unwrap();
     let vpn_key = Key::generate_ecdsa_p256(&mut rng).unwrap();
-    let vpn = issue::issue_server(&vpn_key, "vpn.example.com", &pki.intermediate).unwrap();
+    let vpn = issue::issue_server_at(&vpn_key, "vpn.example.com", &pki.intermediate, now).unwrap();
     let files = [
         ("x509ca/root.pem", pem::encode("CERTIFICATE", &pki.root.der)),
         (
@@ -986,10 +1063,6 @@ fn charon_initiates_with_certificates_and_our_responder_proves_itself_with_ours(
         conn.contains("certs = home.pem") && !conn.contains("auth = psk"),
         "{conn}"
     );
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
     let log = charon_initiator_case(
         "init-cert",
         &conn,
