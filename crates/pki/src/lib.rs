@@ -842,6 +842,19 @@ mod tests {
         let until = u64::try_from(Y2027_06_01 + shift).unwrap();
         assert_eq!(s(&p.www, until), Ok(()));
         assert_eq!(s(&p.www, until + 1), Err(VerifyError::Expired));
+        // Far on (the CA's notAfter past 2050 is a GeneralizedTime): the same.
+        const Y2060: u64 = 2_840_140_800;
+        let far = Pki::build_at(&mut Seeded::new(1), Y2060).unwrap();
+        let far_roots = [far.root.der.clone()];
+        let far_chain = |c: &Cert| vec![c.der.clone(), far.intermediate.der.clone()];
+        let at_2060 =
+            |c: &Cert| verify_chain(&far_chain(c), &far_roots, Y2060, Usage::Server, None);
+        assert_eq!(at_2060(&far.www), Ok(()));
+        assert_eq!(at_2060(&far.www_expired), Err(VerifyError::Expired));
+        assert_eq!(
+            at_2060(&far.www_not_yet_valid),
+            Err(VerifyError::NotValidYet)
+        );
         // Same keys: only the dates moved.
         let scen = pki();
         assert_eq!(p.www.key, scen.www.key);
