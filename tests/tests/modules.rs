@@ -17,6 +17,7 @@ const CORES: &[&str] = &[
     "cipherstage-hybrid",
     "cipherstage-packets",
     "cipherstage-ike",
+    "cipherstage-rdp",
 ];
 
 fn tree(package: &str, features: &[&str]) -> String {

@@ -123,6 +123,49 @@ impl Framebuffer {
         }
     }
 
+    /// The picture as a 24-bit Windows bitmap file (BITMAPFILEHEADER and
+    /// BITMAPINFOHEADER, then the rows bottom-up in BGR, each padded to 4
+    /// bytes), which a browser shows as it is. `None` if it would not fit the
+    /// format's 32-bit sizes or `rgb` is shorter than the dimensions say.
+    pub fn to_bmp(&self) -> Option<Vec<u8>> {
+        let row = self.width.checked_mul(3)?;
+        let padded = row.checked_add(3)? & !3;
+        let data = padded.checked_mul(self.height)?;
+        let total = data.checked_add(54)?;
+        let (w, h) = (
+            i32::try_from(self.width).ok()?,
+            i32::try_from(self.height).ok()?,
+        );
+        let (data32, total32) = (u32::try_from(data).ok()?, u32::try_from(total).ok()?);
+        if self.rgb.len() < row.checked_mul(self.height)? {
+            return None;
+        }
+        let mut out = Vec::with_capacity(total);
+        out.extend_from_slice(b"BM");
+        out.extend_from_slice(&total32.to_le_bytes());
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&54u32.to_le_bytes());
+        out.extend_from_slice(&40u32.to_le_bytes());
+        out.extend_from_slice(&w.to_le_bytes());
+        out.extend_from_slice(&h.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&24u16.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&data32.to_le_bytes());
+        out.extend_from_slice(&2835i32.to_le_bytes());
+        out.extend_from_slice(&2835i32.to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+        for line in self.rgb.chunks_exact(row.max(1)).take(self.height).rev() {
+            for px in line.chunks_exact(3) {
+                if let [r, g, b] = px {
+                    out.extend_from_slice(&[*b, *g, *r]);
+                }
+            }
+            out.resize(out.len() + (padded - row), 0);
+        }
+        Some(out)
+    }
+
     /// Draws a rectangle; its destination must lie on the desktop.
     pub fn draw(&mut self, rect: &BitmapRect) -> Result<(), Error> {
         let err = |kind| Error { kind, offset: 0 };
@@ -431,6 +474,32 @@ pub mod rle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bitmap_file_has_its_headers_and_bottom_up_padded_bgr_rows() {
+        // 1x2: top red, bottom blue; each 3-byte row padded to 4.
+        let fb = Framebuffer {
+            width: 1,
+            height: 2,
+            rgb: vec![0xFF, 0, 0, 0, 0, 0xFF],
+        };
+        let bmp = fb.to_bmp().unwrap();
+        assert_eq!(bmp.len(), 54 + 8);
+        assert_eq!(&bmp[..2], b"BM");
+        assert_eq!(u32::from_le_bytes(bmp[2..6].try_into().unwrap()), 62);
+        assert_eq!(u32::from_le_bytes(bmp[10..14].try_into().unwrap()), 54);
+        assert_eq!(i32::from_le_bytes(bmp[18..22].try_into().unwrap()), 1);
+        assert_eq!(i32::from_le_bytes(bmp[22..26].try_into().unwrap()), 2);
+        assert_eq!(u16::from_le_bytes(bmp[28..30].try_into().unwrap()), 24);
+        assert_eq!(&bmp[54..], &[0xFF, 0, 0, 0, 0, 0, 0xFF, 0]);
+        // Too few pixels for the dimensions: no file, no panic.
+        let short = Framebuffer {
+            width: 4,
+            height: 4,
+            rgb: vec![0; 5],
+        };
+        assert_eq!(short.to_bmp(), None);
+    }
 
     #[test]
     fn uncompressed_rows_are_bottom_up_and_padded() {

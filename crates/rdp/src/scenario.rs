@@ -3,7 +3,10 @@
 //! TLS records. In the failure variant the desktop requires NLA (CredSSP) and
 //! refuses the TLS-only client with HYBRID_REQUIRED_BY_SERVER.
 
-use cipherstage_pki::{issue::issue_server, Key, Pki, SCENARIO_NOW};
+use cipherstage_pki::{
+    issue::{issue_server, self_signed},
+    Key, Pki, SCENARIO_NOW,
+};
 use cipherstage_tls::scenario::{build_pki, seeded, EVE_TAMPERS};
 use cipherstage_tls::{Identity, Signer, VirtualHost};
 use cipherstage_transcript::rand::{RandomSource, Source};
@@ -29,6 +32,8 @@ pub const WIDTH: u16 = 256;
 /// The desktop's height.
 pub const HEIGHT: u16 = 160;
 const MAX_ROUNDS: usize = 64;
+/// At most this many pictures are kept of one run (each is the whole desktop).
+const MAX_PICTURES: usize = 4;
 
 const CLIENT: ActorId = 0;
 const SERVER: ActorId = 1;
@@ -39,6 +44,9 @@ const EVE: ActorId = 2;
 pub struct Params {
     /// The desktop requires NLA (the client offers only TLS).
     pub require_nla: bool,
+    /// The desktop shows a certificate it signed itself, which the laptop
+    /// cannot check against any root it trusts.
+    pub self_signed: bool,
     /// Eve flips one byte.
     pub tamper: Option<TamperAt>,
 }
@@ -50,6 +58,9 @@ pub struct Run {
     pub transcript: Transcript,
     /// The desktop as the laptop drew it (black if it never arrived).
     pub picture: Framebuffer,
+    /// The desktop as drawn at each step that drew bitmaps, with the name the
+    /// step's narration gives it (its `picture` argument).
+    pub pictures: Vec<(String, Framebuffer)>,
 }
 
 fn wire(tls: bool) -> Wire<'static> {
@@ -109,14 +120,17 @@ pub fn run(scenario: &str, p: &Params, seed: Option<u64>) -> Run {
     let mut master = Source::from_seed(seed);
     let mut rec = Recorder::new(p.tamper, Some(EVE));
     let mut picture = Framebuffer::new(WIDTH.into(), HEIGHT.into());
+    let mut pictures = Vec::new();
     match build_pki(&mut master) {
         Ok(pki) => {
             let crng = seeded(&mut master);
             let srng = seeded(&mut master);
             let mut rng = seeded(&mut master);
-            if let Some(fb) = tell(&mut rec, p, &pki, crng, srng, &mut *rng) {
+            let (fb, drawn) = tell(&mut rec, scenario, p, &pki, crng, srng, &mut *rng);
+            if let Some(fb) = fb {
                 picture = fb;
             }
+            pictures = drawn;
         }
         Err(_) => rec.narrate("tls.narr.pki_failed", &[]),
     }
@@ -141,32 +155,42 @@ pub fn run(scenario: &str, p: &Params, seed: Option<u64>) -> Run {
             events: rec.events,
         },
         picture,
+        pictures,
     }
 }
 
-fn identity(pki: &Pki, rng: &mut dyn RandomSource) -> Option<VirtualHost> {
+fn identity(pki: &Pki, own: bool, rng: &mut dyn RandomSource) -> Option<VirtualHost> {
     let key = Key::generate(rng).ok()?;
-    let cert = issue_server(&key, DESKTOP_HOST, &pki.intermediate).ok()?;
+    let chain = if own {
+        vec![self_signed(&key, DESKTOP_HOST, rng).ok()?]
+    } else {
+        let cert = issue_server(&key, DESKTOP_HOST, &pki.intermediate).ok()?;
+        vec![cert, pki.intermediate.der.clone()]
+    };
     Some(VirtualHost {
         names: vec![DESKTOP_HOST.to_owned()],
         identity: Identity {
-            chain: vec![cert, pki.intermediate.der.clone()],
+            chain,
             signer: Signer::Key(key),
         },
     })
 }
 
+/// The pictures drawn along the way, by name.
+type Drawn = Vec<(String, Framebuffer)>;
+
 fn tell(
     rec: &mut Recorder,
+    scenario: &str,
     p: &Params,
     pki: &Pki,
     crng: Box<dyn RandomSource>,
     srng: Box<dyn RandomSource>,
     rng: &mut dyn RandomSource,
-) -> Option<Framebuffer> {
-    let Some(vhost) = identity(pki, rng) else {
+) -> (Option<Framebuffer>, Drawn) {
+    let Some(vhost) = identity(pki, p.self_signed, rng) else {
         rec.narrate("tls.narr.pki_failed", &[]);
-        return None;
+        return (None, Vec::new());
     };
     let mut sc = cipherstage_tls::ServerConfig::new(vec![vhost]);
     sc.ticket = None;
@@ -194,6 +218,8 @@ fn tell(
         s: ClientSession::new(config, cc, crng, CLIENT),
         typed: false,
         told_tls: false,
+        scenario: scenario.to_owned(),
+        pictures: Vec::new(),
     };
     let mut office = Office {
         s: ServerSession::new(server, sc, srng, SERVER),
@@ -209,12 +235,16 @@ fn tell(
         MAX_ROUNDS,
     );
     let fb = laptop.s.rdp.framebuffer().clone();
+    let drawn = std::mem::take(&mut laptop.pictures);
     if laptop.s.rdp.is_active() {
         rec.narrate("rdp.narr.done", &[]);
-        Some(fb)
+        (Some(fb), drawn)
     } else {
+        if p.self_signed && !laptop.told_tls {
+            rec.narrate("rdp.narr.certificate_warning", &[("host", &DESKTOP_HOST)]);
+        }
         rec.narrate("rdp.narr.no_session", &[]);
-        None
+        (None, drawn)
     }
 }
 
@@ -222,6 +252,8 @@ struct Laptop {
     s: ClientSession,
     typed: bool,
     told_tls: bool,
+    scenario: String,
+    pictures: Drawn,
 }
 
 impl Endpoint for Laptop {
@@ -252,7 +284,11 @@ impl Endpoint for Laptop {
                 _ => {}
             }
         }
-        if drawn {
+        if drawn && self.pictures.len() < MAX_PICTURES {
+            let name = format!("{}-desktop-{}.bmp", self.scenario, self.pictures.len() + 1);
+            rec.narrate("rdp.narr.bitmap_drawn", &[("picture", &name)]);
+            self.pictures.push((name, self.s.rdp.framebuffer().clone()));
+        } else if drawn {
             rec.narrate("rdp.narr.bitmap_drawn", &[]);
         }
         rec.events.extend(self.s.take_events());
@@ -425,6 +461,7 @@ mod tests {
     fn default() -> Params {
         Params {
             require_nla: false,
+            self_signed: false,
             tamper: None,
         }
     }
@@ -488,6 +525,47 @@ mod tests {
             "{keys:?}"
         );
         assert!(r.picture.rgb.iter().all(|b| *b == 0), "no desktop drawn");
+    }
+
+    #[test]
+    fn the_step_that_draws_names_the_picture_it_drew() {
+        let r = run("rdp-direct", &default(), Some(1));
+        let named: Vec<&str> = r
+            .transcript
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Narration(n) if n.key == "rdp.narr.bitmap_drawn" => n
+                    .args
+                    .iter()
+                    .find(|(k, _)| k == "picture")
+                    .map(|(_, v)| v.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(!named.is_empty());
+        let names: Vec<&str> = r.pictures.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(named, names);
+        assert_eq!(r.pictures.last().map(|(_, fb)| fb), Some(&r.picture));
+    }
+
+    #[test]
+    fn a_self_signed_desktop_certificate_stops_the_laptop_before_any_rdp_inside_tls() {
+        let p = Params {
+            self_signed: true,
+            ..default()
+        };
+        let r = run("rdp-direct", &p, Some(1));
+        check_coverage(&r.transcript).unwrap();
+        let keys = r.transcript.text_keys();
+        assert!(keys.contains(&"rdp.narr.certificate_warning"), "{keys:?}");
+        assert!(!keys.contains(&"rdp.narr.logon"), "{keys:?}");
+        assert!(r.pictures.is_empty());
+        assert!(
+            r.transcript.events.iter().any(|e| matches!(e,
+            Event::Alert(a) if a.from == CLIENT)),
+            "{keys:?}"
+        );
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub mod inspect;
 mod ipsec;
 #[cfg(feature = "mail")]
 mod mail;
+#[cfg(feature = "rdp")]
+mod rdp;
 #[cfg(feature = "smime")]
 mod smime;
 #[cfg(feature = "ssh")]
@@ -133,7 +135,7 @@ macro_rules! absent {
         }
     )*};
 }
-absent!(hybrid: "hybrid", ike: "ike", ipsec: "ipsec", mail: "mail", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
+absent!(hybrid: "hybrid", ike: "ike", ipsec: "ipsec", mail: "mail", rdp: "rdp", smime: "smime", ssh: "ssh", tls: "tls", vpn: "vpn");
 
 /// A scenario's transcript from its parsed parameters and seed.
 type RunFn = fn(&ScenarioInfo, &Values, Option<u64>) -> Result<Transcript, RunError>;
@@ -230,6 +232,13 @@ const FAMILIES: &[Family] = &[
         run: mail::run,
         run_with_exports: mail::run_with_exports,
     },
+    Family {
+        id: "rdp",
+        linked: cfg!(feature = "rdp"),
+        scenarios: catalog::rdp::SCENARIOS,
+        run: rdp::run,
+        run_with_exports: rdp::run_with_exports,
+    },
 ];
 
 /// Every scenario, in the order the picker shows them (grouped by protocol).
@@ -264,7 +273,8 @@ pub(crate) const FLIP_ANY: ParamSpec = ParamSpec {
         feature = "ike",
         feature = "vpn",
         feature = "smime",
-        feature = "mail"
+        feature = "mail",
+        feature = "rdp"
     )),
     allow(dead_code)
 )]
@@ -292,7 +302,8 @@ pub(crate) fn tamper_param(
         feature = "ike",
         feature = "vpn",
         feature = "smime",
-        feature = "mail"
+        feature = "mail",
+        feature = "rdp"
     )),
     allow(dead_code)
 )]
@@ -532,7 +543,8 @@ mod registry_tests {
             feature = "ike",
             feature = "vpn",
             feature = "smime",
-            feature = "mail"
+            feature = "mail",
+            feature = "rdp"
         )) {
             assert_eq!(linked_families().count(), ids.len());
         }

@@ -22,7 +22,7 @@ use crate::{cmd, run};
 /// Every worker module: each protocol family of the registry, and the inspect box.
 /// A test (tests/tests/modules.rs) checks this equals the registry's families.
 pub const MODULES: &[&str] = &[
-    "hybrid", "tls", "ssh", "ipsec", "ike", "vpn", "smime", "mail", "inspect",
+    "hybrid", "tls", "ssh", "ipsec", "ike", "vpn", "smime", "mail", "rdp", "inspect",
 ];
 
 /// The languages with a catalogue.

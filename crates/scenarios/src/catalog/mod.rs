@@ -7,6 +7,7 @@ pub(crate) mod hybrid;
 pub(crate) mod ike;
 pub(crate) mod ipsec;
 pub(crate) mod mail;
+pub(crate) mod rdp;
 pub(crate) mod smime;
 pub(crate) mod ssh;
 pub(crate) mod tls;
@@ -25,6 +26,7 @@ pub const TEXTS: &[(&str, &[&str])] = &[
     ("vpn", &["vpn", "tls", "pki", "ipsec"]),
     ("smime", &["smime", "pki", "tls"]),
     ("mail", &["mail", "tls", "pki", "smime"]),
+    ("rdp", &["rdp", "tls", "pki"]),
     ("ike", &["ike", "ipsec", "pki"]),
     ("inspect", &["inspect", "pki", "ssh"]),
 ];
