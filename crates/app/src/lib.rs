@@ -16,6 +16,8 @@ pub mod text_fit;
 pub mod url;
 mod web;
 
+use std::rc::Rc;
+
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::timers::callback::Interval;
 use wasm_bindgen::JsCast;
@@ -99,6 +101,56 @@ pub fn App() -> Html {
         });
     }
 
+    // The embedding page's view of the widget: `cipherstage:ready` once the run is
+    // on screen, `cipherstage:step` at every step (numbers only, counted from 1).
+    {
+        let embed = state.embed;
+        let shown = state.transcript.as_ref().map(|t| Rc::as_ptr(t) as usize);
+        let (step, steps, (first, last)) = (state.step, state.steps(), state.bounds());
+        let scenario = state.scenario.map(|i| i.id);
+        let ready = use_mut_ref(|| false);
+        use_effect_with((embed, shown, step, steps), move |_| {
+            if embed && shown.is_some() {
+                let fields = [
+                    ("scenario", scenario.unwrap_or("imported").into()),
+                    ("at", (step + 1).into()),
+                    ("steps", steps.into()),
+                    ("from", (first + 1).into()),
+                    ("to", (last + 1).into()),
+                ];
+                if !ready.replace(true) {
+                    web::post_to_host("cipherstage:ready", &fields);
+                }
+                web::post_to_host("cipherstage:step", &fields);
+            }
+        });
+    }
+
+    // The embedding page's commands (`cipherstage:next`, `:prev`, `:goto`, `:play`,
+    // `:pause`), from the direct parent only, kept inside the embed's step range.
+    {
+        let dispatch = state.dispatcher();
+        let embed = state.embed;
+        use_effect_with(embed, move |embed| {
+            let listener = embed.then(|| {
+                EventListener::new(&gloo::utils::window(), "message", move |e| {
+                    let Some(e) = e.dyn_ref::<web_sys::MessageEvent>() else {
+                        return;
+                    };
+                    if let Some(c) = web::host_command(e) {
+                        dispatch.dispatch(match c {
+                            web::HostCommand::Next => Action::Next,
+                            web::HostCommand::Prev => Action::Prev,
+                            web::HostCommand::Goto(n) => Action::Goto(n),
+                            web::HostCommand::Play(on) => Action::SetPlaying(on),
+                        });
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
     // Keyboard: →/Space/N next, ←/B back, P play/pause, Home/End, L language,
     // E eavesdropper, Q QR code, ? help, Esc closes. A focused control keeps its own keys
     // (Space/Enter press a button; arrows move in the byte grid).
@@ -135,6 +187,7 @@ pub fn App() -> Html {
                     "t" | "T" => Action::NextTheme,
                     "k" | "K" => Action::ToggleSchedule,
                     "q" | "Q" => Action::ToggleQr,
+                    "h" | "H" => Action::ToggleHandout,
                     "?" => Action::ToggleHelp,
                     _ => return,
                 };
@@ -196,7 +249,9 @@ pub fn App() -> Html {
             </div>
         };
     }
-    let body = if state.transcript.is_some() {
+    let body = if state.transcript.is_some() && state.handout {
+        html! { <components::handout::Handout state={state.clone()} /> }
+    } else if state.transcript.is_some() {
         html! { <Stage state={state.clone()} /> }
     } else if let Some(info) = state.scenario {
         // Opening: the worker is loading the family's module or running it. The
@@ -212,11 +267,13 @@ pub fn App() -> Html {
     };
     let class = classes!(
         "shell",
+        state.handout.then_some("handout-open"),
         state.embed.then_some("embed"),
         state.presenter.then_some("presenter"),
         // The opening state already has the stage's frame, so nothing moves when
         // the run arrives (the footer, the header's buttons).
-        (state.transcript.is_some() || state.scenario.is_some()).then_some("on-stage")
+        ((state.transcript.is_some() || state.scenario.is_some()) && !state.handout)
+            .then_some("on-stage")
     );
     html! {
         <div class={class}>

@@ -10,7 +10,7 @@ use crate::bridge::Heard;
 use yew::Reducible;
 
 use crate::i18n::Lang;
-use crate::url::{parse_seed, step_index, UrlState};
+use crate::url::{parse_seed, step_index, step_range, UrlState, PANES};
 
 /// Playback speeds, as milliseconds per step.
 pub const SPEEDS: [u32; 4] = [2400, 1400, 800, 400];
@@ -125,6 +125,17 @@ pub struct State {
     pub eve: bool,
     /// Compact embed layout.
     pub embed: bool,
+    /// The steps the view stays in (0-based, inclusive; `to` may pass the run's
+    /// end): an embed's `from`/`to`. `None`: the whole run.
+    pub range: Option<(usize, usize)>,
+    /// The range a link asked for, checked against the run when it arrives.
+    pub range_asked: Option<Result<(usize, usize), String>>,
+    /// The panes an embed leaves out (names from [`PANES`]).
+    pub hidden: Vec<&'static str>,
+    /// Start playing once the run is shown (`play=1`).
+    pub autoplay: bool,
+    /// The printable handout of the run is shown instead of the stage.
+    pub handout: bool,
     /// Selected field in the current message, as a path of child indexes.
     pub selected: Option<Vec<usize>>,
     /// A message to show.
@@ -187,6 +198,8 @@ pub enum Action {
     Goto(usize),
     /// Play or pause.
     TogglePlay,
+    /// Play (`true`) or pause: the embedding page's `cipherstage:play`/`pause`.
+    SetPlaying(bool),
     /// Timer tick while playing.
     Tick,
     /// Set speed index.
@@ -211,6 +224,8 @@ pub enum Action {
     ToggleSnippet,
     /// Show or hide the QR code of the current view.
     ToggleQr,
+    /// The printable handout of the run, or back to the stage.
+    ToggleHandout,
     /// Sequence diagram or key schedule.
     ToggleSchedule,
     /// Open a menu of the control bar, or close it if it is open.
@@ -277,6 +292,7 @@ impl Action {
                 | Action::Goto(_)
                 | Action::Tick
                 | Action::TogglePlay
+                | Action::SetPlaying(_)
                 | Action::SetSpeed(_)
                 | Action::ToggleLang
                 | Action::ToggleEve
@@ -309,6 +325,11 @@ impl State {
             speed: 1,
             eve: u.eve,
             embed: u.embed,
+            range: None,
+            range_asked: None,
+            hidden: Vec::new(),
+            autoplay: u.play,
+            handout: u.handout,
             selected: None,
             notice: None,
             help: false,
@@ -358,6 +379,17 @@ impl State {
                     "ui.notice.drop.unknown_param",
                     &[("name", name.clone()), ("value", value.clone())],
                 ));
+            }
+        }
+        s.range_asked = step_range(u);
+        for pane in &u.hide {
+            match PANES.iter().find(|p| **p == pane.as_str()) {
+                Some(p) if !s.hidden.contains(p) => s.hidden.push(p),
+                Some(_) => {}
+                None => dropped.push(Notice::new(
+                    "ui.notice.drop.hide",
+                    &[("pane", pane.clone())],
+                )),
             }
         }
         s.scenario = Some(info);
@@ -445,26 +477,46 @@ impl State {
                     }
                 }
                 let last = ran.transcript.events.len().saturating_sub(1);
+                let max = ran.transcript.events.len().to_string();
+                self.range = None;
+                match self.range_asked.take() {
+                    Some(Ok((a, b))) if a <= last => self.range = Some((a, b)),
+                    Some(Ok((a, _))) => dropped.push(Notice::new(
+                        "ui.notice.drop.range",
+                        &[("range", format!("from={}", a + 1)), ("max", max.clone())],
+                    )),
+                    Some(Err(text)) => dropped.push(Notice::new(
+                        "ui.notice.drop.range",
+                        &[("range", text), ("max", max.clone())],
+                    )),
+                    None => {}
+                }
                 self.step = 0;
                 match step {
                     Some(Ok(n)) if n <= last => self.step = n,
                     Some(_) => dropped.push(Notice::new(
                         "ui.notice.drop.step",
-                        &[
-                            ("step", asked),
-                            ("max", ran.transcript.events.len().to_string()),
-                        ],
+                        &[("step", asked), ("max", max)],
                     )),
                     None => {}
                 }
                 self.notice = Notice::dropped(dropped);
                 self.show(*ran);
+                let (lo, hi) = self.bounds();
+                if step.is_none() {
+                    self.step = lo;
+                }
+                self.step = self.step.max(lo).min(hi);
+                if self.autoplay && self.step < hi {
+                    self.playing = true;
+                }
             }
             Purpose::Rerun => {
-                self.step = self.step.min(ran.transcript.events.len().saturating_sub(1));
                 self.notice = unapplied_flip(info, &self.params, &ran.transcript)
                     .and_then(|part| Notice::dropped(vec![part]));
                 self.show(*ran);
+                let (lo, hi) = self.bounds();
+                self.step = self.step.max(lo).min(hi);
             }
         }
     }
@@ -546,7 +598,32 @@ impl State {
             embed: self.embed,
             present: self.presenter,
             theme: (self.theme != Theme::Auto).then(|| self.theme.code().to_owned()),
+            from: self.range.map(|(a, _)| (a + 1).to_string()),
+            to: self
+                .range
+                .and_then(|(_, b)| (b < usize::MAX).then(|| (b + 1).to_string())),
+            hide: self.hidden.iter().map(|p| (*p).to_owned()).collect(),
+            play: self.autoplay,
+            handout: self.handout,
         }
+    }
+
+    /// The first and last step the view may show: the whole run, or the range an
+    /// embed asked for, cut to the run.
+    pub fn bounds(&self) -> (usize, usize) {
+        let last = self.steps().saturating_sub(1);
+        match self.range {
+            Some((a, b)) => {
+                let a = a.min(last);
+                (a, b.min(last).max(a))
+            }
+            None => (0, last),
+        }
+    }
+
+    /// Whether the embed leaves pane `name` out.
+    pub fn hides(&self, name: &str) -> bool {
+        self.embed && self.hidden.contains(&name)
     }
 
     /// Whether an eavesdropper is on one of the run's links.
@@ -664,7 +741,7 @@ impl Reducible for State {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
-        let last = s.steps().saturating_sub(1);
+        let (first, last) = s.bounds();
         if (s.help || s.snippet || s.qr) && action.held_by_overlay() {
             return self;
         }
@@ -704,6 +781,8 @@ impl Reducible for State {
                 s.playing = false;
                 s.params.clear();
                 s.step = 0;
+                s.range = None;
+                s.handout = false;
             }
             Action::SetParam(name, value) => {
                 s.params.retain(|(n, _)| *n != name);
@@ -716,15 +795,25 @@ impl Reducible for State {
             }
             Action::Rerun => s.rerun(),
             Action::Next => s.step = (s.step + 1).min(last),
-            Action::Prev => s.step = s.step.saturating_sub(1),
-            Action::First => s.step = 0,
+            Action::Prev => s.step = s.step.saturating_sub(1).max(first),
+            Action::First => s.step = first,
             Action::Last => s.step = last,
-            Action::Goto(n) => s.step = n.min(last),
+            Action::Goto(n) => s.step = n.max(first).min(last),
             Action::TogglePlay => {
                 if !s.playing && s.step >= last {
-                    s.step = 0;
+                    s.step = first;
                 }
                 s.playing = !s.playing && s.steps() > 0;
+            }
+            Action::SetPlaying(on) => {
+                if on != s.playing {
+                    if on && s.step >= last {
+                        s.step = first;
+                    }
+                    s.playing = on && s.steps() > 0;
+                } else {
+                    return self;
+                }
             }
             Action::Tick => {
                 if s.step >= last {
@@ -747,6 +836,7 @@ impl Reducible for State {
                         s.exports = Rc::default();
                         s.hkdf_labels = Rc::default();
                         s.imported = true;
+                        s.range = None;
                         s.step = 0;
                         s.playing = false;
                         s.notice = None;
@@ -802,6 +892,11 @@ impl Reducible for State {
                 s.playing = false;
                 s.menu = None;
             }
+            Action::ToggleHandout => {
+                s.handout = !s.handout && (s.transcript.is_some() || s.scenario.is_some());
+                s.playing = false;
+                s.menu = None;
+            }
             Action::ToggleSchedule if s.has_secrets() || s.schedule => s.schedule = !s.schedule,
             Action::ToggleSchedule => return self,
             Action::ToggleMenu(m) => {
@@ -817,6 +912,8 @@ impl Reducible for State {
                     s.qr = false;
                 } else if s.menu.is_some() {
                     s.menu = None;
+                } else if s.handout {
+                    s.handout = false;
                 } else if s.notice.is_some() {
                     s.notice = None;
                 } else if s.presenter {

@@ -144,18 +144,78 @@ fn call_and_catch(target: &wasm_bindgen::JsValue, method: &str) {
 
 /// Posts the content height to the embedding page (see `www/embed.js`).
 pub fn post_height() {
-    let window = gloo::utils::window();
-    let Ok(Some(parent)) = window.parent() else {
-        return;
-    };
     // The app's own height: the document's would never shrink below the iframe's.
     let height = gloo::utils::document()
         .get_element_by_id("app")
         .map_or(0, |e| e.scroll_height());
+    post_to_host("cipherstage:size", &[("height", height.into())]);
+}
+
+/// Posts `{type: kind, ...fields}` to the page embedding this one, if any. Only
+/// what the host may know goes here (step numbers, the scenario's id): never a byte
+/// or a key of the run. Any origin may embed the widget, hence `*`.
+pub fn post_to_host(kind: &str, fields: &[(&str, wasm_bindgen::JsValue)]) {
+    let window = gloo::utils::window();
+    let Ok(Some(parent)) = window.parent() else {
+        return;
+    };
+    if parent == window {
+        return;
+    }
     let msg = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&msg, &"type".into(), &"cipherstage:size".into());
-    let _ = js_sys::Reflect::set(&msg, &"height".into(), &height.into());
+    let _ = js_sys::Reflect::set(&msg, &"type".into(), &kind.into());
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&msg, &(*k).into(), v);
+    }
     let _ = parent.post_message(&msg, "*");
+}
+
+/// What the embedding page asked for with `postMessage` (see `www/embed.js`):
+/// `cipherstage:next`, `:prev`, `:goto` with `at` (from 1), `:play`, `:pause`.
+/// Only the direct parent is listened to; anything else is ignored.
+pub fn host_command(e: &web_sys::MessageEvent) -> Option<HostCommand> {
+    let window = gloo::utils::window();
+    let parent = window.parent().ok().flatten()?;
+    let source: wasm_bindgen::JsValue = e.source()?.into();
+    if parent == window || !js_sys::Object::is(&source, parent.as_ref()) {
+        return None;
+    }
+    let data = e.data();
+    let kind = js_sys::Reflect::get(&data, &"type".into())
+        .ok()?
+        .as_string()?;
+    Some(match kind.as_str() {
+        "cipherstage:next" => HostCommand::Next,
+        "cipherstage:prev" => HostCommand::Prev,
+        "cipherstage:play" => HostCommand::Play(true),
+        "cipherstage:pause" => HostCommand::Play(false),
+        "cipherstage:goto" => {
+            let at = js_sys::Reflect::get(&data, &"at".into()).ok()?.as_f64()?;
+            if !(1.0..=1e9).contains(&at) || at.fract() != 0.0 {
+                return None;
+            }
+            HostCommand::Goto(at as usize - 1)
+        }
+        _ => return None,
+    })
+}
+
+/// A command of the embedding page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostCommand {
+    /// Next step.
+    Next,
+    /// Previous step.
+    Prev,
+    /// Go to this step (0-based).
+    Goto(usize),
+    /// Play or pause.
+    Play(bool),
+}
+
+/// Opens the browser's print dialog (the handout view).
+pub fn print() {
+    let _ = gloo::utils::window().print();
 }
 
 /// The address of the folder the app is served from (for embed snippets).

@@ -42,6 +42,7 @@ const APT_TEST: &[&str] = &[
     "dovecot-imapd",      // a real IMAP server (993) for our IMAP client
     "openvpn",            // openvpn 2.6: a real OpenVPN server (in a namespace, tun) and client
     "xrdp",               // a real RDP server (0.9.21, TLS) for our RDP client
+    "poppler-utils",      // pdftoppm: the printed handout PDF turned into PNGs
 ];
 
 /// PATH with the npm tools (wasm-opt, playwright) and cargo's bin first.

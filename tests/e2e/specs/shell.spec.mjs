@@ -345,7 +345,7 @@ test('the documentation demo page shows two working widgets at the height reserv
   const g = guard(page);
   await page.goto('/embed-demo.html');
   const frames = page.locator('iframe');
-  await expect(frames).toHaveCount(2);
+  await expect(frames).toHaveCount(3);
   const first = page.frameLocator('iframe').first();
   const second = page.frameLocator('iframe').nth(1);
   await expect(first.locator('#stage')).toHaveAttribute('data-scenario', 'hybrid');

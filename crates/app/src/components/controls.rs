@@ -204,6 +204,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                 </div>
                 if s.menu == Some(Menu::Downloads) && has_files {
                     <div class="menu-panel" id="downloads-menu" role="group" aria-label={t(lang, "ui.downloads")}>
+                        <button id="handout-button" onclick={act(Action::ToggleHandout)}>{ t(lang, "ui.handout") }</button>
                         { for export_buttons }
                         <button id="export" onclick={export}>{ t(lang, "ui.export_json") }</button>
                     </div>

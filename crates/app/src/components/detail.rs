@@ -152,7 +152,7 @@ pub fn Detail(p: &DetailProps) -> Html {
 }
 
 /// Shows a formula input as text when it is a printable label, else as hex.
-fn input_text(bytes: &[u8]) -> String {
+pub(crate) fn input_text(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) if !s.is_empty() && s.chars().all(|c| (' '..='~').contains(&c)) => format!("\"{s}\""),
         _ => cipherstage_transcript::hex_encode(bytes),

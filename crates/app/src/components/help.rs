@@ -45,6 +45,7 @@ pub fn Help(p: &HelpProps) -> Html {
         ("T", "ui.help.theme"),
         ("K", "ui.help.schedule"),
         ("Q", "ui.help.qr"),
+        ("H", "ui.help.handout"),
         ("Esc", "ui.help.escape"),
         ("?", "ui.help.toggle"),
         ("← → ↑ ↓ / Enter", "ui.help.hex"),

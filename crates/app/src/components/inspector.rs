@@ -30,7 +30,7 @@ pub fn protection_class(p: Protection) -> &'static str {
     }
 }
 
-fn protection_key(p: Protection) -> &'static str {
+pub(crate) fn protection_key(p: Protection) -> &'static str {
     match p {
         Protection::Plaintext => "protection.plaintext",
         Protection::Encrypted => "protection.encrypted",
@@ -74,7 +74,7 @@ fn field_at<'a>(fields: &'a [Field], path: &[usize]) -> Option<&'a Field> {
     }
 }
 
-fn value_text(lang: Lang, v: &Value) -> String {
+pub(crate) fn value_text(lang: Lang, v: &Value) -> String {
     match v {
         Value::Uint(n) => format!("{n} (0x{n:x})"),
         Value::Text(s) => format!("\"{s}\""),

@@ -3,6 +3,7 @@
 pub mod busy;
 pub mod controls;
 pub mod detail;
+pub mod handout;
 pub mod header;
 pub mod help;
 pub mod inspect;

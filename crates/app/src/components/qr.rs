@@ -57,9 +57,13 @@ fn path(w: usize, dark: &[bool]) -> String {
 pub fn Qr(p: &QrProps) -> Html {
     let s = &*p.state;
     let lang = s.lang;
+    // The page of its own a phone opens: the step range stays, an embed's hidden
+    // panes and autoplay do not.
     let url = web::share_url(&UrlState {
         embed: false,
         present: false,
+        hide: Vec::new(),
+        play: false,
         ..s.to_url()
     });
     let code = use_state(|| Code::Waiting);

@@ -29,16 +29,26 @@ pub fn Stage(p: &StageProps) -> Html {
         None => t(lang, "ui.imported"),
     };
     let d = p.state.dispatcher();
+    // An embed may leave panes out (`hide=`); with one of the two left, it takes the width.
+    let (diagram, detail) = (!s.hides("diagram"), !s.hides("detail"));
+    let grid = classes!("stage-grid", (diagram != detail).then_some("one-pane"));
     html! {
         <main class="stage" id="stage" data-scenario={s.scenario.map(|i| i.id).unwrap_or("imported")}>
-            <div class="stage-head">
-                <h1>{ title }</h1>
-                if let Some(info) = s.scenario {
-                    <p class="summary">{ t(lang, &info.summary_key()) }</p>
-                }
-            </div>
-            <Controls state={p.state.clone()} />
-            <div class="stage-grid">
+            if s.hides("title") {
+                <h1 class="visually-hidden">{ title }</h1>
+            } else {
+                <div class="stage-head">
+                    <h1>{ title }</h1>
+                    if let Some(info) = s.scenario {
+                        <p class="summary">{ t(lang, &info.summary_key()) }</p>
+                    }
+                </div>
+            }
+            if !s.hides("controls") {
+                <Controls state={p.state.clone()} />
+            }
+            <div class={grid}>
+                if diagram {
                 <section class="diagram-pane" aria-label={t(lang, "ui.diagram")} tabindex="0">
                     if s.schedule {
                         <super::schedule::Schedule transcript={tr.clone()} step={s.step} lang={lang} dispatch={d.clone()} />
@@ -46,11 +56,14 @@ pub fn Stage(p: &StageProps) -> Html {
                         <Sequence transcript={tr.clone()} step={s.step} lang={lang} eve={s.eve} presenter={s.presenter} dispatch={d.clone()} />
                     }
                 </section>
+                }
+                if detail {
                 <section class="detail-pane" aria-live="polite" aria-label={t(lang, "ui.step_detail")} tabindex="0">
                     // Keyed by step: each step is a new view, so nothing already on
                     // screen moves when the next step's text is longer (no layout shift).
                     <Detail key={s.step} state={p.state.clone()} />
                 </section>
+                }
                 if !s.embed {
                     <aside class="side-pane">
                         <Secrets transcript={tr.clone()} step={s.step} lang={lang} eve={s.eve} dispatch={d.clone()} />
