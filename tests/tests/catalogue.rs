@@ -239,6 +239,8 @@ fn reference_ok(r: &str) -> bool {
         ["X.690" | "FIPS", ..] | ["SEC", "1", ..] | ["NIST", "SP", "800-38D", ..] => {
             words.last().is_some_and(|s| section(s))
         }
+        // ITU-T's recommendations under RDP, and Microsoft's RDP specifications.
+        ["X.224" | "X.691" | "T.124" | "T.125" | "MS-RDPBCGR" | "MS-RDPELE", s] => section(s),
         ["OpenSSH", f] if !f.starts_with("PROTOCOL") => openssh_file(f),
         ["OpenSSH", p, ..] => p.starts_with("PROTOCOL"),
         // openvpn has no specification but its source: `OpenVPN ssl.c`, `OpenVPN ssl_pkt.h`.
