@@ -458,7 +458,7 @@ fn every_download_is_named_scenario_what_ext() {
                     && stem
                         .chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
-                    && ["pcapng", "txt", "pem", "eml", "pub"].contains(&ext),
+                    && ["pcapng", "txt", "pem", "eml", "pub", "bmp"].contains(&ext),
                 "{}",
                 f.name
             );

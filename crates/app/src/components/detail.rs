@@ -36,6 +36,10 @@ pub fn Detail(p: &DetailProps) -> Html {
                 if let Some(src) = source_text(lang, &n.key) {
                     <p><small class="source">{ src }</small></p>
                 }
+                // The picture this step drew (Eve sees none of it).
+                if let Some(f) = super::picture::named(&n.args, &s.exports).filter(|_| !s.eve) {
+                    <super::picture::Picture files={s.exports.clone()} name={f.name.clone()} alt={tr_args(lang, &n.key, &n.args)} />
+                }
             </div>
         },
         Event::Message(m) => {

@@ -11,6 +11,7 @@ pub mod inspector;
 pub mod notice;
 pub mod params;
 pub mod picker;
+pub mod picture;
 pub mod qr;
 pub mod schedule;
 pub mod secrets;
