@@ -57,7 +57,11 @@ fn main() -> ExitCode {
 
 /// The workspace root (the parent of `crates/xtask`).
 fn workspace_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `cargo run` names the checkout it runs in; the compile-time path alone could
+    // name another checkout sharing this target directory (its binary is reused).
+    let here = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     here.ancestors()
         .nth(2)
         .map(Path::to_path_buf)
