@@ -201,6 +201,27 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(String, String)]) -> String {
     s
 }
 
+/// Every key of the catalogue of `lang` (the chunks here) that starts with `prefix`,
+/// sorted: a protocol's enum, such as its alerts (`tls.alert.`).
+pub fn keys_with_prefix(lang: Lang, prefix: &str) -> Vec<String> {
+    #[cfg(not(target_arch = "wasm32"))]
+    builtin();
+    let mut keys: Vec<String> = TABLES.with(|t| {
+        t.borrow()
+            .get(slot(lang))
+            .map(|table| {
+                table
+                    .keys()
+                    .filter(|k| k.starts_with(prefix) && !k.starts_with("source:"))
+                    .map(|k| (*k).to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    keys.sort();
+    keys
+}
+
 /// Whether the catalogue of `lang` has `key`.
 pub fn has(lang: Lang, key: &str) -> bool {
     lookup(lang, key).is_some()

@@ -45,7 +45,16 @@ pub fn start() {
 /// The whole app.
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(|| State::from_url(&web::read_url(), web::browser_lang()));
+    let state = use_reducer(|| {
+        let mut s = State::from_url(&web::read_url(), web::browser_lang());
+        s.score = web::load_score();
+        s
+    });
+    // The quiz score stays in this browser (localStorage), nowhere else.
+    {
+        let score = state.score;
+        use_effect_with(score, move |score| web::save_score(*score));
+    }
 
     // Keep the address bar, <html lang> and the panic page's language in step.
     {
@@ -188,6 +197,11 @@ pub fn App() -> Html {
                     "k" | "K" => Action::ToggleSchedule,
                     "q" | "Q" => Action::ToggleQr,
                     "h" | "H" => Action::ToggleHandout,
+                    "x" | "X" => Action::ToggleQuiz,
+                    "1" => Action::Answer(0),
+                    "2" => Action::Answer(1),
+                    "3" => Action::Answer(2),
+                    "4" => Action::Answer(3),
                     "?" => Action::ToggleHelp,
                     _ => return,
                 };

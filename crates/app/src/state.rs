@@ -11,6 +11,7 @@ use yew::Reducible;
 
 use crate::i18n::Lang;
 use crate::url::{parse_seed, step_index, step_range, UrlState, PANES};
+use cipherstage_transcript::quiz::{self, Question};
 
 /// Playback speeds, as milliseconds per step.
 pub const SPEEDS: [u32; 4] = [2400, 1400, 800, 400];
@@ -136,6 +137,14 @@ pub struct State {
     pub autoplay: bool,
     /// The printable handout of the run is shown instead of the stage.
     pub handout: bool,
+    /// Quiz mode: stepping on to something sent first asks what it will be.
+    pub quiz: bool,
+    /// The question on screen, and the option picked so far.
+    pub asking: Option<(Question, Option<usize>)>,
+    /// The last question answered by stepping on: its question and the pick.
+    pub verdict: Option<(Question, Option<usize>)>,
+    /// Quiz score in this browser: (right, answered); kept in localStorage.
+    pub score: (u32, u32),
     /// Selected field in the current message, as a path of child indexes.
     pub selected: Option<Vec<usize>>,
     /// A message to show.
@@ -226,6 +235,10 @@ pub enum Action {
     ToggleQr,
     /// The printable handout of the run, or back to the stage.
     ToggleHandout,
+    /// Quiz mode on or off.
+    ToggleQuiz,
+    /// Pick option `n` of the question on screen.
+    Answer(usize),
     /// Sequence diagram or key schedule.
     ToggleSchedule,
     /// Open a menu of the control bar, or close it if it is open.
@@ -330,6 +343,10 @@ impl State {
             hidden: Vec::new(),
             autoplay: u.play,
             handout: u.handout,
+            quiz: u.quiz,
+            asking: None,
+            verdict: None,
+            score: (0, 0),
             selected: None,
             notice: None,
             help: false,
@@ -605,6 +622,7 @@ impl State {
             hide: self.hidden.iter().map(|p| (*p).to_owned()).collect(),
             play: self.autoplay,
             handout: self.handout,
+            quiz: self.quiz,
         }
     }
 
@@ -619,6 +637,47 @@ impl State {
             }
             None => (0, last),
         }
+    }
+
+    /// The question quiz mode asks before stepping on from the current step, unless
+    /// it was just answered.
+    fn quiz_question(&self) -> Option<Question> {
+        if !self.quiz
+            || self
+                .verdict
+                .as_ref()
+                .is_some_and(|(q, _)| q.about == self.step + 1)
+        {
+            return None;
+        }
+        let t = self.transcript.as_ref()?;
+        let lang = self.lang;
+        let q = quiz::question(t, self.step, &|prefix| {
+            crate::i18n::keys_with_prefix(lang, prefix)
+        })?;
+        (q.about <= self.bounds().1).then_some(q)
+    }
+
+    /// Steps on with quiz mode: asks first, then reveals by moving to the answer.
+    /// Returns whether it did something (otherwise the caller steps as usual).
+    fn quiz_step(&mut self) -> bool {
+        if let Some((q, pick)) = self.asking.take() {
+            self.step = q.about;
+            if let Some(p) = pick {
+                self.score.1 += 1;
+                if p == q.right {
+                    self.score.0 += 1;
+                }
+            }
+            self.verdict = Some((q, pick));
+            return true;
+        }
+        if let Some(q) = self.quiz_question() {
+            self.asking = Some((q, None));
+            self.playing = false;
+            return true;
+        }
+        false
     }
 
     /// Whether the embed leaves pane `name` out.
@@ -794,6 +853,7 @@ impl Reducible for State {
                 s.rerun();
             }
             Action::Rerun => s.rerun(),
+            Action::Next if s.quiz_step() => {}
             Action::Next => s.step = (s.step + 1).min(last),
             Action::Prev => s.step = s.step.saturating_sub(1).max(first),
             Action::First => s.step = first,
@@ -815,6 +875,7 @@ impl Reducible for State {
                     return self;
                 }
             }
+            Action::Tick if s.quiz && s.quiz_step() => {}
             Action::Tick => {
                 if s.step >= last {
                     s.playing = false;
@@ -892,6 +953,15 @@ impl Reducible for State {
                 s.playing = false;
                 s.menu = None;
             }
+            Action::ToggleQuiz => {
+                s.quiz = !s.quiz;
+                s.asking = None;
+                s.verdict = None;
+            }
+            Action::Answer(n) => match s.asking.as_mut() {
+                Some((q, pick)) if n < q.options.len() => *pick = Some(n),
+                _ => return self,
+            },
             Action::ToggleHandout => {
                 s.handout = !s.handout && (s.transcript.is_some() || s.scenario.is_some());
                 s.playing = false;
@@ -980,6 +1050,13 @@ impl Reducible for State {
                 s.fullscreen = on;
             }
         }
+        // A question belongs to the step it was asked at; a verdict to its answer's step.
+        if s.step != self.step || !same_run(&s, &self) {
+            s.asking = None;
+        }
+        if s.verdict.as_ref().is_some_and(|(q, _)| q.about != s.step) || !same_run(&s, &self) {
+            s.verdict = None;
+        }
         if flipping && s.step == self.step {
             s.selected = self.selected.clone();
             if let Some(p) = s.pending.as_mut() {
@@ -991,6 +1068,15 @@ impl Reducible for State {
             s.selected = None;
         }
         Rc::new(s)
+    }
+}
+
+/// Whether two states show the same run (the same transcript, or none).
+fn same_run(new: &State, old: &State) -> bool {
+    match (&new.transcript, &old.transcript) {
+        (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
     }
 }
 

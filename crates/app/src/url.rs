@@ -47,6 +47,8 @@ pub struct UrlState {
     pub play: bool,
     /// `handout=1`: the printable handout of the run.
     pub handout: bool,
+    /// `quiz=1`: quiz mode (a question before each step that sends something).
+    pub quiz: bool,
     /// Keys this version does not know (neither ours nor `p.NAME`), as written.
     pub unknown: Vec<String>,
 }
@@ -89,6 +91,7 @@ impl UrlState {
                 }
                 "play" => u.play = v == "1",
                 "handout" => u.handout = v == "1",
+                "quiz" => u.quiz = v == "1",
                 _ => {
                     if let Some(name) = k.strip_prefix("p.") {
                         u.params.push((name.to_owned(), v));
@@ -144,6 +147,9 @@ impl UrlState {
         }
         if self.handout {
             out.push(("handout".into(), "1".into()));
+        }
+        if self.quiz {
+            out.push(("quiz".into(), "1".into()));
         }
         if self.embed {
             out.push(("embed".into(), String::new()));

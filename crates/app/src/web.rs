@@ -213,6 +213,33 @@ pub enum HostCommand {
     Play(bool),
 }
 
+const SCORE_KEY: &str = "cipherstage.quiz.score";
+
+/// The quiz score kept in this browser: (right, answered).
+pub fn load_score() -> (u32, u32) {
+    let Ok(Some(store)) = gloo::utils::window().local_storage() else {
+        return (0, 0);
+    };
+    let Ok(Some(text)) = store.get_item(SCORE_KEY) else {
+        return (0, 0);
+    };
+    let mut parts = text.split('/').map(|p| p.trim().parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(r), Some(a)) if r <= a => (r, a),
+        _ => (0, 0),
+    }
+}
+
+/// Keeps the quiz score in this browser (nothing is sent anywhere).
+pub fn save_score(score: (u32, u32)) {
+    if score == (0, 0) {
+        return;
+    }
+    if let Ok(Some(store)) = gloo::utils::window().local_storage() {
+        let _ = store.set_item(SCORE_KEY, &format!("{}/{}", score.0, score.1));
+    }
+}
+
 /// Opens the browser's print dialog (the handout view).
 pub fn print() {
     let _ = gloo::utils::window().print();

@@ -20,6 +20,7 @@ pub mod driver;
 mod fields;
 pub mod hexser;
 mod model;
+pub mod quiz;
 pub mod rand;
 mod recorder;
 

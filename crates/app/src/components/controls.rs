@@ -196,6 +196,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                             { t(lang, if s.schedule { "ui.show_sequence" } else { "ui.key_schedule" }) }
                         </button>
                     }
+                    <button id="quiz-toggle" onclick={act(Action::ToggleQuiz)} aria-pressed={s.quiz.to_string()}>{ t(lang, "ui.quiz") }</button>
                     <button id="present" onclick={act(Action::TogglePresenter)}>{ t(lang, "ui.presenter") }</button>
                     if has_files {
                         { menu_button(Menu::Downloads, "downloads-toggle", "downloads-menu", "ui.downloads") }

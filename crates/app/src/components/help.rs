@@ -46,6 +46,7 @@ pub fn Help(p: &HelpProps) -> Html {
         ("K", "ui.help.schedule"),
         ("Q", "ui.help.qr"),
         ("H", "ui.help.handout"),
+        ("X", "ui.help.quiz"),
         ("Esc", "ui.help.escape"),
         ("?", "ui.help.toggle"),
         ("← → ↑ ↓ / Enter", "ui.help.hex"),

@@ -13,6 +13,7 @@ pub mod params;
 pub mod picker;
 pub mod picture;
 pub mod qr;
+pub mod quiz;
 pub mod schedule;
 pub mod secrets;
 pub mod sequence;

@@ -61,7 +61,12 @@ pub fn Stage(p: &StageProps) -> Html {
                 <section class="detail-pane" aria-live="polite" aria-label={t(lang, "ui.step_detail")} tabindex="0">
                     // Keyed by step: each step is a new view, so nothing already on
                     // screen moves when the next step's text is longer (no layout shift).
-                    <Detail key={s.step} state={p.state.clone()} />
+                    if s.asking.is_some() {
+                        <super::quiz::QuizCard state={p.state.clone()} />
+                    } else {
+                        <super::quiz::Verdict state={p.state.clone()} />
+                        <Detail key={s.step} state={p.state.clone()} />
+                    }
                 </section>
                 }
                 if !s.embed {
