@@ -39,6 +39,17 @@ pub struct Framebuffer {
     pub rgb: Vec<u8>,
 }
 
+/// Most pixels one rectangle may have (a 2048×2048 desktop's worth): a compressed
+/// rectangle's size comes from the wire and RLE runs multiply bytes, so without a
+/// bound a few bytes would ask for gigabytes (and overflow `usize` on wasm32).
+pub const MAX_RECT_PIXELS: usize = 1 << 22;
+
+/// `width × height × bytes`, or `None` past [`MAX_RECT_PIXELS`].
+fn rect_bytes(width: usize, height: usize, bytes: usize) -> Option<usize> {
+    let pixels = width.checked_mul(height)?;
+    (pixels <= MAX_RECT_PIXELS).then_some(pixels * bytes)
+}
+
 /// Bytes per pixel of a colour depth we decode.
 fn bytes_per_pixel(bpp: u16) -> Option<usize> {
     match bpp {
@@ -84,6 +95,7 @@ pub fn decode(rect: &BitmapRect) -> Result<Vec<u8>, Error> {
     let err = |kind| Error { kind, offset: 0 };
     let bpp = bytes_per_pixel(rect.bpp).ok_or(err(ErrorKind::BitmapSize))?;
     let (w, h) = (usize::from(rect.width), usize::from(rect.height));
+    rect_bytes(w, h, bpp).ok_or(err(ErrorKind::BitmapSize))?;
     let row = w * bpp;
     if rect.compressed {
         let bottom_up = rle::decompress(&rect.data, w, h, rect.bpp)?;
@@ -286,7 +298,10 @@ pub mod rle {
             24 => (3, 0xFF_FFFF),
             _ => return Err(bad()),
         };
-        let total = width * height * bytes;
+        let total = super::rect_bytes(width, height, bytes).ok_or(Error {
+            kind: ErrorKind::BitmapSize,
+            offset: 0,
+        })?;
         let mut dst = Dst {
             out: Vec::with_capacity(total),
             row: width * bytes,
@@ -499,6 +514,38 @@ mod tests {
             rgb: vec![0; 5],
         };
         assert_eq!(short.to_bmp(), None);
+    }
+
+    /// Seen while writing the rdp fuzz target: a compressed 65535×65535 rectangle of a few
+    /// bytes asked for a 12.9 GB buffer before reading them (and its size overflowed
+    /// `usize` on wasm32). Past MAX_RECT_PIXELS it is refused first.
+    #[test]
+    fn a_huge_rectangle_from_the_wire_is_refused_before_any_allocation() {
+        for compressed in [true, false] {
+            let rect = BitmapRect {
+                left: 0,
+                top: 0,
+                right: 0,
+                bottom: 0,
+                width: u16::MAX,
+                height: u16::MAX,
+                bpp: 24,
+                compressed,
+                data: vec![0xF0, 0xFF, 0xFF, 0xFF, 0xFF],
+            };
+            assert_eq!(decode(&rect).unwrap_err().kind, ErrorKind::BitmapSize);
+            let mut fb = Framebuffer::new(8, 8);
+            assert!(fb.draw(&rect).is_err());
+        }
+        assert_eq!(
+            rle::decompress(&[0xF0, 0xFF, 0xFF, 0xFF, 0xFF], 65535, 65535, 24)
+                .unwrap_err()
+                .kind,
+            ErrorKind::BitmapSize
+        );
+        // At the bound itself the size is allowed (the data then decides).
+        assert!(rect_bytes(2048, 2048, 4).is_some());
+        assert!(rect_bytes(2049, 2048, 4).is_none());
     }
 
     #[test]
