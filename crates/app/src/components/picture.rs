@@ -24,7 +24,7 @@ pub fn named<'a>(args: &[(String, String)], files: &'a [File]) -> Option<&'a Fil
 /// CSP allows images from `data:`).
 pub fn base64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |v: u32| char::from(A[(v & 63) as usize]);
+    let sym = |v: u32| char::from(A.get((v & 63) as usize).copied().unwrap_or(b'A'));
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
         let b = |i: usize| u32::from(c.get(i).copied().unwrap_or(0));
