@@ -61,13 +61,21 @@ fn push() -> PushConfig {
 fn client(tcp: bool) -> Session {
     let (cc, _) = configs();
     let c = Client::new(cc.clone(), Box::new(Seeded::new(4)), 0).expect("client");
-    Session::new(Config::client(tcp), Tls::Client(Box::new(c)), &mut Seeded::new(6))
+    Session::new(
+        Config::client(tcp),
+        Tls::Client(Box::new(c)),
+        &mut Seeded::new(6),
+    )
 }
 
 fn server(tcp: bool) -> Session {
     let (_, sc) = configs();
     let s = Server::new(sc.clone(), Box::new(Seeded::new(5)), 1);
-    Session::new(Config::server(tcp, push()), Tls::Server(Box::new(s)), &mut Seeded::new(7))
+    Session::new(
+        Config::server(tcp, push()),
+        Tls::Server(Box::new(s)),
+        &mut Seeded::new(7),
+    )
 }
 
 /// What a session sent, each packet explained exactly.
@@ -89,7 +97,9 @@ pub fn decoders(d: &[u8]) {
             check_fields(&f, 0, d.len() + if tcp { 2 } else { 0 }).expect("header explained");
         }
     }
-    let (chunk, rest) = d.split_first().map_or((1, d), |(c, r)| (usize::from(*c).max(1), r));
+    let (chunk, rest) = d
+        .split_first()
+        .map_or((1, d), |(c, r)| (usize::from(*c).max(1), r));
     let mut f = wire::TcpFramer::default();
     for piece in rest.chunks(chunk) {
         f.push(piece);
@@ -110,16 +120,28 @@ pub fn decoders(d: &[u8]) {
     if let Ok(r) = PushReply::parse(&text) {
         let again = PushReply::parse(&r.emit()).expect("our PUSH_REPLY parses");
         assert_eq!(
-            (again.ifconfig, again.route_gateway, &again.routes, again.peer_id),
+            (
+                again.ifconfig,
+                again.route_gateway,
+                &again.routes,
+                again.peer_id
+            ),
             (r.ifconfig, r.route_gateway, &r.routes, r.peer_id)
         );
-        assert_eq!((again.cipher, again.ping, again.ping_restart), (r.cipher, r.ping, r.ping_restart));
+        assert_eq!(
+            (again.cipher, again.ping, again.ping_restart),
+            (r.cipher, r.ping, r.ping_restart)
+        );
     }
 }
 
 pub fn fresh(flags: u8, d: &[u8]) {
     let tcp = flags & 1 != 0;
-    let mut s = if flags & 2 != 0 { server(tcp) } else { client(tcp) };
+    let mut s = if flags & 2 != 0 {
+        server(tcp)
+    } else {
+        client(tcp)
+    };
     let mut now = 0u64;
     let mut rest = d;
     // Each packet: a length byte, then that many bytes (TCP: any piece of the stream).
@@ -158,7 +180,11 @@ pub fn pair(flags: u8, d: &[u8]) {
         c.tick(now);
         let mut quiet = true;
         for to_server in [true, false] {
-            let (from, to) = if to_server { (&mut c, &mut s) } else { (&mut s, &mut c) };
+            let (from, to) = if to_server {
+                (&mut c, &mut s)
+            } else {
+                (&mut s, &mut c)
+            };
             for mut p in sent(from) {
                 quiet = false;
                 if n == *at {
@@ -191,4 +217,3 @@ pub fn pair(flags: u8, d: &[u8]) {
         let _ = (sent(&mut c), sent(&mut s));
     }
 }
-
