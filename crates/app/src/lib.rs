@@ -263,7 +263,9 @@ pub fn App() -> Html {
             </div>
         };
     }
-    let body = if state.transcript.is_some() && state.handout {
+    let body = if state.transcript.is_some() && state.compare.is_some() {
+        html! { <components::compare::Compare state={state.clone()} /> }
+    } else if state.transcript.is_some() && state.handout {
         html! { <components::handout::Handout state={state.clone()} /> }
     } else if state.transcript.is_some() {
         html! { <Stage state={state.clone()} /> }
@@ -286,8 +288,10 @@ pub fn App() -> Html {
         state.presenter.then_some("presenter"),
         // The opening state already has the stage's frame, so nothing moves when
         // the run arrives (the footer, the header's buttons).
-        ((state.transcript.is_some() || state.scenario.is_some()) && !state.handout)
-            .then_some("on-stage")
+        ((state.transcript.is_some() || state.scenario.is_some())
+            && !state.handout
+            && state.compare.is_none())
+        .then_some("on-stage")
     );
     html! {
         <div class={class}>

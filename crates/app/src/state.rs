@@ -145,6 +145,8 @@ pub struct State {
     pub verdict: Option<(Question, Option<usize>)>,
     /// Quiz score in this browser: (right, answered); kept in localStorage.
     pub score: (u32, u32),
+    /// The run shown side by side with this one: its scenario and seed.
+    pub compare: Option<(String, Option<u64>)>,
     /// Selected field in the current message, as a path of child indexes.
     pub selected: Option<Vec<usize>>,
     /// A message to show.
@@ -239,6 +241,8 @@ pub enum Action {
     ToggleQuiz,
     /// Pick option `n` of the question on screen.
     Answer(usize),
+    /// Compare with another run (scenario, seed), or back to the stage.
+    SetCompare(Option<(String, Option<u64>)>),
     /// Sequence diagram or key schedule.
     ToggleSchedule,
     /// Open a menu of the control bar, or close it if it is open.
@@ -347,6 +351,7 @@ impl State {
             asking: None,
             verdict: None,
             score: (0, 0),
+            compare: None,
             selected: None,
             notice: None,
             help: false,
@@ -396,6 +401,28 @@ impl State {
                     "ui.notice.drop.unknown_param",
                     &[("name", name.clone()), ("value", value.clone())],
                 ));
+            }
+        }
+        if let Some(id) = &u.compare {
+            match scenarios::find(id) {
+                Some(other) => {
+                    let seed = match u.cseed.as_deref().map(parse_seed) {
+                        Some(Some(seed)) => seed,
+                        Some(None) => {
+                            dropped.push(Notice::new(
+                                "ui.notice.drop.seed",
+                                &[("seed", u.cseed.clone().unwrap_or_default())],
+                            ));
+                            Some(DEFAULT_SEED)
+                        }
+                        None => Some(DEFAULT_SEED),
+                    };
+                    s.compare = Some((other.id.to_owned(), seed));
+                }
+                None => dropped.push(Notice::new(
+                    "ui.notice.drop.key",
+                    &[("key", format!("compare={id}"))],
+                )),
             }
         }
         s.range_asked = step_range(u);
@@ -623,6 +650,11 @@ impl State {
             play: self.autoplay,
             handout: self.handout,
             quiz: self.quiz,
+            compare: self.compare.as_ref().map(|(id, _)| id.clone()),
+            cseed: self.compare.as_ref().map(|(_, seed)| match seed {
+                Some(n) => n.to_string(),
+                None => "live".to_owned(),
+            }),
         }
     }
 
@@ -842,6 +874,7 @@ impl Reducible for State {
                 s.step = 0;
                 s.range = None;
                 s.handout = false;
+                s.compare = None;
             }
             Action::SetParam(name, value) => {
                 s.params.retain(|(n, _)| *n != name);
@@ -962,6 +995,12 @@ impl Reducible for State {
                 Some((q, pick)) if n < q.options.len() => *pick = Some(n),
                 _ => return self,
             },
+            Action::SetCompare(c) => {
+                s.compare = c.filter(|_| s.transcript.is_some());
+                s.playing = false;
+                s.menu = None;
+                s.handout = false;
+            }
             Action::ToggleHandout => {
                 s.handout = !s.handout && (s.transcript.is_some() || s.scenario.is_some());
                 s.playing = false;
@@ -984,6 +1023,8 @@ impl Reducible for State {
                     s.menu = None;
                 } else if s.handout {
                     s.handout = false;
+                } else if s.compare.is_some() {
+                    s.compare = None;
                 } else if s.notice.is_some() {
                     s.notice = None;
                 } else if s.presenter {

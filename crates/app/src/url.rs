@@ -49,6 +49,10 @@ pub struct UrlState {
     pub handout: bool,
     /// `quiz=1`: quiz mode (a question before each step that sends something).
     pub quiz: bool,
+    /// `compare`: the scenario shown side by side with this one.
+    pub compare: Option<String>,
+    /// `cseed`: the seed of that other run (a number; absent: the default seed).
+    pub cseed: Option<String>,
     /// Keys this version does not know (neither ours nor `p.NAME`), as written.
     pub unknown: Vec<String>,
 }
@@ -92,6 +96,8 @@ impl UrlState {
                 "play" => u.play = v == "1",
                 "handout" => u.handout = v == "1",
                 "quiz" => u.quiz = v == "1",
+                "compare" => u.compare = Some(v),
+                "cseed" => u.cseed = Some(v),
                 _ => {
                     if let Some(name) = k.strip_prefix("p.") {
                         u.params.push((name.to_owned(), v));
@@ -150,6 +156,12 @@ impl UrlState {
         }
         if self.quiz {
             out.push(("quiz".into(), "1".into()));
+        }
+        if let Some(c) = &self.compare {
+            out.push(("compare".into(), c.clone()));
+        }
+        if let Some(c) = &self.cseed {
+            out.push(("cseed".into(), c.clone()));
         }
         if self.embed {
             out.push(("embed".into(), String::new()));

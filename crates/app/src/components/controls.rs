@@ -229,6 +229,13 @@ pub fn Controls(p: &ControlsProps) -> Html {
                         }
                         <button id="embed-button" onclick={act(Action::ToggleSnippet)}>{ t(lang, "ui.embed") }</button>
                         <button id="qr-button" onclick={act(Action::ToggleQr)}>{ t(lang, "ui.qr") }</button>
+                        if let Some(info) = s.scenario {
+                            <button id="compare-button" onclick={{
+                                let partner = super::compare::default_partner(info.id).to_owned();
+                                let seed = if partner == info.id { s.seed.map(|n| n.wrapping_add(1)).or(Some(1)) } else { s.seed };
+                                act(Action::SetCompare(Some((partner, seed))))
+                            }}>{ t(lang, "ui.compare.open") }</button>
+                        }
                         <label class="file-button">
                             <span>{ t(lang, "ui.import_json") }</span>
                             <input id="import" type="file" accept="application/json,.json" onchange={import} />

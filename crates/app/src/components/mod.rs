@@ -1,6 +1,7 @@
 //! One component per file, each with its own `Props`.
 
 pub mod busy;
+pub mod compare;
 pub mod controls;
 pub mod detail;
 pub mod handout;
