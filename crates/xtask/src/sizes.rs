@@ -14,8 +14,10 @@ use flate2::{write::GzEncoder, Compression};
 pub const BUDGET_MAP: u64 = 320_000;
 /// Budget of the largest scenario page (gzip). The issue's target is 450 KB.
 // 560 KB until 2026-12-02; the mail page (SMTP and IMAP with the TLS client and
-// server, 568 KB) raised it. Issue 12's target, 450 KB, is not met.
-pub const BUDGET_SCENARIO: u64 = 580_000;
+// server, 568 KB) raised it to 580 KB; the app's quiz, handout, compare and embed
+// views and the RDP picture (app WASM 230 → 269 KB gzip) to 620 KB (mail page
+// 608 KB). Issue 12's target, 450 KB, is not met.
+pub const BUDGET_SCENARIO: u64 = 620_000;
 
 /// Raw and gzip sizes of each file and page.
 pub struct Sizes {

@@ -2,7 +2,7 @@
 // options drawn from the run; stepping on shows the answer, which is the step itself;
 // the score stays in the browser. English and Japanese, a flipped byte's alert, presenter.
 import { test, expect } from '@playwright/test';
-import { guard, counter, open, SHOTS } from './helpers.mjs';
+import { guard, counter, open, menu, SHOTS } from './helpers.mjs';
 
 // Steps on until a question is on screen (bounded); returns its prompt.
 async function toQuestion(page, match = /./, limit = 120) {
@@ -55,7 +55,11 @@ test('a question before a message; stepping on shows it; the score stays in the 
   await page.keyboard.press('ArrowLeft');
   await expect(page.locator('#quiz')).toHaveCount(0);
   await page.keyboard.press('x');
+  await menu(page, 'settings');
   await expect(page.locator('#quiz-toggle')).toHaveAttribute('aria-pressed', 'false');
+  // The Settings panel's button turns it back on.
+  await page.click('#quiz-toggle');
+  await expect(page.locator('#quiz-toggle')).toHaveAttribute('aria-pressed', 'true');
   g.check();
 });
 

@@ -196,7 +196,6 @@ pub fn Controls(p: &ControlsProps) -> Html {
                             { t(lang, if s.schedule { "ui.show_sequence" } else { "ui.key_schedule" }) }
                         </button>
                     }
-                    <button id="quiz-toggle" onclick={act(Action::ToggleQuiz)} aria-pressed={s.quiz.to_string()}>{ t(lang, "ui.quiz") }</button>
                     <button id="present" onclick={act(Action::TogglePresenter)}>{ t(lang, "ui.presenter") }</button>
                     if has_files {
                         { menu_button(Menu::Downloads, "downloads-toggle", "downloads-menu", "ui.downloads") }
@@ -229,6 +228,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                         }
                         <button id="embed-button" onclick={act(Action::ToggleSnippet)}>{ t(lang, "ui.embed") }</button>
                         <button id="qr-button" onclick={act(Action::ToggleQr)}>{ t(lang, "ui.qr") }</button>
+                        <button id="quiz-toggle" onclick={act(Action::ToggleQuiz)} aria-pressed={s.quiz.to_string()}>{ t(lang, "ui.quiz") }</button>
                         if let Some(info) = s.scenario {
                             <button id="compare-button" onclick={{
                                 let partner = super::compare::default_partner(info.id).to_owned();
