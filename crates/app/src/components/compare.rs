@@ -9,9 +9,9 @@ use cipherstage_scenarios::{self as scenarios, wire::Request, wire::Response};
 use cipherstage_transcript::{Message, Transcript};
 use yew::prelude::*;
 
-use super::actor_name;
+use super::handout::message_line;
 use crate::bridge::{self, Heard};
-use crate::i18n::{tr, tr_args, Lang};
+use crate::i18n::{tr, tr_args};
 use crate::state::{Action, State};
 use crate::{t, web};
 
@@ -128,16 +128,6 @@ fn hex(bytes: &[u8], other: &[u8]) -> Html {
     }
 }
 
-fn line(t: &Transcript, lang: Lang, m: &Message) -> String {
-    format!(
-        "{} → {}: {} ({} B)",
-        actor_name(t, lang, m.from),
-        actor_name(t, lang, m.to),
-        tr(lang, &m.label),
-        m.bytes.len()
-    )
-}
-
 /// The compare view.
 #[component]
 pub fn Compare(p: &CompareProps) -> Html {
@@ -236,8 +226,8 @@ pub fn Compare(p: &CompareProps) -> Html {
                     let l = i.and_then(|i| a.get(i).copied());
                     let r = j.and_then(|j| b.get(j).copied());
                     let cell = |t: &Transcript, m: Option<&Message>| match m {
-                        Some(m) => html! { <span class="cmp-msg" data-bytes={m.bytes.len().to_string()}>{ line(t, lang, m) }</span> },
-                        None => html! { <span class="cmp-none">{ t_(lang, "ui.compare.none") }</span> },
+                        Some(m) => html! { <span class="cmp-msg" data-bytes={m.bytes.len().to_string()}>{ message_line(t, lang, m) }</span> },
+                        None => html! { <span class="cmp-none">{ tr(lang, "ui.compare.none") }</span> },
                     };
                     let summary = match (l, r) {
                         (Some(x), Some(y)) => tr_args(lang, "ui.compare.differ", &[
@@ -295,8 +285,4 @@ pub fn Compare(p: &CompareProps) -> Html {
             <p class="hint">{ t(lang, "ui.compare.hint") }</p>
         </main>
     }
-}
-
-fn t_(lang: Lang, key: &str) -> String {
-    tr(lang, key)
 }

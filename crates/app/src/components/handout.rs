@@ -7,7 +7,7 @@
 //! the same document.
 
 use cipherstage_scenarios::ParamKind;
-use cipherstage_transcript::{Event, Field, Outcome, Protection, Transcript};
+use cipherstage_transcript::{Event, Field, Message, Outcome, Protection, Transcript};
 use yew::prelude::*;
 
 use super::detail::{input_text, Call, Computed, Expansion, Labelled};
@@ -54,17 +54,22 @@ fn rows<'a>(fields: &'a [Field], depth: usize, out: &mut Vec<(usize, &'a Field)>
     }
 }
 
+/// A message in one line: who to whom, what, how many bytes.
+pub(crate) fn message_line(t: &Transcript, lang: Lang, m: &Message) -> String {
+    format!(
+        "{} → {}: {} ({} B)",
+        actor_name(t, lang, m.from),
+        actor_name(t, lang, m.to),
+        tr(lang, &m.label),
+        m.bytes.len()
+    )
+}
+
 /// One line of the step list.
 fn summary(t: &Transcript, lang: Lang, e: &Event) -> String {
     let who = |i| actor_name(t, lang, i);
     match e {
-        Event::Message(m) => format!(
-            "{} → {}: {} ({} B)",
-            who(m.from),
-            who(m.to),
-            tr(lang, &m.label),
-            m.bytes.len()
-        ),
+        Event::Message(m) => message_line(t, lang, m),
         Event::Secret(s) => format!("{}: {}", who(s.owner), tr(lang, &s.name)),
         Event::Check(c) => {
             let verdict = match c.outcome {
@@ -92,10 +97,10 @@ fn step(t: &Transcript, s: &State, i: usize, e: &Event) -> Html {
             html! {
                 <table class="h-fields">
                     <thead><tr>
-                        <th scope="col">{ t_(lang, "ui.handout.col.bytes") }</th>
-                        <th scope="col">{ t_(lang, "ui.handout.col.field") }</th>
-                        <th scope="col">{ t_(lang, "ui.handout.col.value") }</th>
-                        <th scope="col">{ t_(lang, "ui.handout.col.explain") }</th>
+                        <th scope="col">{ tr(lang, "ui.handout.col.bytes") }</th>
+                        <th scope="col">{ tr(lang, "ui.handout.col.field") }</th>
+                        <th scope="col">{ tr(lang, "ui.handout.col.value") }</th>
+                        <th scope="col">{ tr(lang, "ui.handout.col.explain") }</th>
                     </tr></thead>
                     <tbody>
                     { for all.iter().map(|(depth, f)| {
@@ -128,13 +133,13 @@ fn step(t: &Transcript, s: &State, i: usize, e: &Event) -> Html {
                 .or_else(|| Computed::of(sec).map(|f| f.call(lang)));
             html! {
                 <div class="h-secret">
-                    <p><strong>{ t_(lang, "ui.value") }{ format!(" ({} B): ", sec.bytes.len()) }</strong><code class="h-hex">{ cipherstage_transcript::hex_encode(&sec.bytes) }</code></p>
-                    <p><strong>{ t_(lang, "ui.formula") }{ ": " }</strong>{ tr(lang, &sec.formula.key) }</p>
+                    <p><strong>{ tr(lang, "ui.value") }{ format!(" ({} B): ", sec.bytes.len()) }</strong><code class="h-hex">{ cipherstage_transcript::hex_encode(&sec.bytes) }</code></p>
+                    <p><strong>{ tr(lang, "ui.formula") }{ ": " }</strong>{ tr(lang, &sec.formula.key) }</p>
                     if let Some(src) = source_text(lang, &sec.formula.key) {
                         <p><small class="source">{ src }</small></p>
                     }
                     if let Some(call) = this_run {
-                        <p>{ format!("{}: {}", t_(lang, "ui.this_run_inputs"), call) }</p>
+                        <p>{ format!("{}: {}", tr(lang, "ui.this_run_inputs"), call) }</p>
                     }
                     if !sec.formula.inputs.is_empty() {
                         <dl class="inputs">
@@ -166,10 +171,6 @@ fn step(t: &Transcript, s: &State, i: usize, e: &Event) -> Html {
             { body }
         </section>
     }
-}
-
-fn t_(lang: Lang, key: &str) -> String {
-    tr(lang, key)
 }
 
 /// The handout view.
