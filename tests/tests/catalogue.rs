@@ -622,3 +622,59 @@ fn the_layer_map_names_only_protocols_that_have_a_scenario_in_that_layer() {
     }
     assert!(terms >= 8, "{terms}");
 }
+
+/// One name per role: Alice, Bob, Eve and Mallory are called the same in every
+/// family's actor labels (the name `actor.alice`, `actor.bob` and `actor.eve` give,
+/// and Mallory's in S/MIME), in both languages, and a label names a role in
+/// English exactly when it does in Japanese.
+#[test]
+fn every_actor_label_calls_a_role_by_its_one_name() {
+    let (en, ja) = (table(EN), table(JA));
+    let name = |t: &BTreeMap<&str, &str>, k: &str| -> String {
+        let v = t.get(k).unwrap_or_else(|| panic!("{k} is in the catalogue"));
+        v.split([' ', '（', '('])
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches("'s")
+            .to_owned()
+    };
+    let mut roles: Vec<(String, String)> = ["actor.alice", "actor.bob", "actor.eve"]
+        .iter()
+        .map(|k| (name(&en, k), name(&ja, k)))
+        .collect();
+    roles.push((name(&en, "smime.actor.mallory"), "マロリー".to_owned()));
+    assert_eq!(roles.len(), 4);
+    // Other spellings a translator might reach for.
+    let variants = ["イヴ", "エヴ", "アリース", "ボッブ", "マロリ—"];
+    let word = |text: &str, w: &str| {
+        text.split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .any(|t| t == w || t == format!("{w}'s"))
+    };
+    let mut labels = 0;
+    let mut faults = Vec::new();
+    for (k, v) in &en {
+        if !(k.starts_with("actor.") || k.contains(".actor.")) {
+            continue;
+        }
+        labels += 1;
+        let j = ja[k];
+        for (e, n) in &roles {
+            if word(v, e) != j.contains(n.as_str()) {
+                faults.push(format!("{k}: {e:?} in {v:?} but {n:?} in {j:?} differ"));
+            }
+        }
+        for bad in variants {
+            if j.contains(bad) {
+                faults.push(format!("{k}: {j:?} spells a role {bad:?}"));
+            }
+        }
+    }
+    assert!(labels > 50, "{labels} actor labels read");
+    assert!(faults.is_empty(), "{faults:#?}");
+    // Every eavesdropper lane is Eve by name.
+    let eves: Vec<_> = en.keys().filter(|k| k.contains("actor.eve")).collect();
+    assert!(eves.len() >= 8, "{eves:?}");
+    for k in eves {
+        assert!(en[k].starts_with(&roles[2].0) && ja[k].starts_with(&roles[2].1), "{k}: {} / {}", en[k], ja[k]);
+    }
+}

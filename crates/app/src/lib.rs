@@ -11,6 +11,7 @@ pub mod bridge;
 pub mod components;
 pub mod hooks;
 pub mod i18n;
+pub mod lesson;
 pub mod state;
 pub mod text_fit;
 pub mod url;
@@ -25,7 +26,7 @@ use yew::prelude::*;
 
 use crate::components::{header::Header, notice::NoticeBar, picker::Picker, stage::Stage};
 use crate::i18n::{tr, Lang};
-use crate::state::{Action, State, SPEEDS};
+use crate::state::{Action, LessonAction, State, SPEEDS};
 
 /// Installs the panic page and mounts the app on `<main id="app">`.
 pub fn start() {
@@ -56,19 +57,138 @@ pub fn App() -> Html {
         use_effect_with(score, move |score| web::save_score(*score));
     }
 
+    // The fragment as the page opened with it, read before the effect below
+    // rewrites the address.
+    let opened_fragment = use_memo((), |_| web::read_fragment());
+
     // Keep the address bar, <html lang> and the panic page's language in step.
     {
-        let url = state.to_url();
+        let mut url = state.to_url();
+        url.speaker = state.speaker;
+        let fragment = state.lesson.as_ref().and_then(|l| l.fragment());
         let lang = state.lang;
         let theme = if state.presenter {
             state::Theme::Projector
         } else {
             state.theme
         };
-        use_effect_with((url, lang, theme), move |(url, lang, theme)| {
-            web::write_url(url);
-            web::set_lang(*lang);
-            web::set_theme(theme.code());
+        use_effect_with(
+            (url, fragment, lang, theme),
+            move |(url, fragment, lang, theme)| {
+                web::write_url(url, fragment.as_deref());
+                web::set_lang(*lang);
+                web::set_theme(theme.code());
+            },
+        );
+    }
+
+    // A lesson named in the address's fragment (a shipped one, or a teacher's
+    // link) is read once; a page that already shows a view (a reload) keeps it.
+    {
+        let dispatch = state.dispatcher();
+        let open = state.scenario.is_none();
+        let fragment = opened_fragment.clone();
+        use_effect_with((), move |_| {
+            let (value, stop) = lesson::from_fragment(&fragment);
+            if let Some(value) = value {
+                web::read_lesson(&value, move |r| {
+                    dispatch.dispatch(Action::Lesson(match r {
+                        Ok(l) => LessonAction::Load(Rc::new(l), stop.unwrap_or(0), open),
+                        Err(e) => LessonAction::Failed(e.key()),
+                    }))
+                });
+            }
+        });
+    }
+
+    // A teacher's own lesson goes into the fragment (deflated) after every change.
+    {
+        let dispatch = state.dispatcher();
+        let job = state.lesson.as_ref().and_then(|l| {
+            let stale = l.encoded.as_ref().is_none_or(|(r, _)| *r != l.revision);
+            (l.lesson.shipped.is_none() && stale).then(|| (l.revision, l.lesson.clone()))
+        });
+        use_effect_with(job.as_ref().map(|(r, _)| *r), move |_| {
+            if let Some((revision, lesson)) = job {
+                web::encode_lesson(lesson.to_text(), move |text| {
+                    dispatch.dispatch(Action::Lesson(LessonAction::Encoded(revision, text)))
+                });
+            }
+        });
+    }
+
+    // S opens the speaker window on this lesson (same origin, same fragment).
+    {
+        let asks = state.speaker_asks;
+        let target = state.lesson.as_ref().map(|l| {
+            let fragment = l.fragment().unwrap_or_else(|| {
+                format!(
+                    "lesson=t.{}&stop={}",
+                    lesson::b64url(l.lesson.to_text().as_bytes()),
+                    l.at + 1
+                )
+            });
+            format!(
+                "{}?speaker=1&lang={}#{fragment}",
+                web::app_base(),
+                state.lang.code()
+            )
+        });
+        use_effect_with(asks, move |asks| {
+            if let (true, Some(url)) = (*asks > 0, target) {
+                web::open_speaker(&url);
+            }
+        });
+    }
+
+    // The stage and its speaker window keep each other at the same stop.
+    {
+        let dispatch = state.dispatcher();
+        let speaker = state.speaker;
+        let active = state.lesson.is_some();
+        let channel = use_mut_ref(|| None::<web::LessonChannel>);
+        {
+            let channel = channel.clone();
+            use_effect_with(active, move |active| {
+                *channel.borrow_mut() = active
+                    .then(|| {
+                        web::LessonChannel::join(move |kind, stop| match (speaker, kind) {
+                            (false, "go") => {
+                                dispatch.dispatch(Action::Lesson(LessonAction::Go(stop)))
+                            }
+                            (false, "hello") => {
+                                dispatch.dispatch(Action::Lesson(LessonAction::Announce))
+                            }
+                            (true, "at") => {
+                                dispatch.dispatch(Action::Lesson(LessonAction::Heard(stop)))
+                            }
+                            _ => {}
+                        })
+                    })
+                    .flatten();
+                if speaker {
+                    if let Some(c) = channel.borrow().as_ref() {
+                        c.post("hello", 0);
+                    }
+                }
+            });
+        }
+        // The stage says where it is (again when the speaker asks); the speaker
+        // says where to go, once per press.
+        let at = state.lesson.as_ref().map(|l| (l.at, l.announce));
+        let go = state.lesson.as_ref().and_then(|l| l.go);
+        {
+            let channel = channel.clone();
+            use_effect_with(at, move |at| {
+                if let (false, Some((k, _)), Some(c)) = (speaker, at, channel.borrow().as_ref()) {
+                    c.post("at", *k);
+                }
+            });
+        }
+        use_effect_with(go, move |go| {
+            if let (true, Some((_, k)), Some(c)) = (speaker, go, channel.borrow().as_ref()) {
+                c.post("go", *k);
+            }
         });
     }
 
@@ -198,6 +318,7 @@ pub fn App() -> Html {
                     "q" | "Q" => Action::ToggleQr,
                     "h" | "H" => Action::ToggleHandout,
                     "x" | "X" => Action::ToggleQuiz,
+                    "s" | "S" => Action::Lesson(LessonAction::Speaker),
                     "1" => Action::Answer(0),
                     "2" => Action::Answer(1),
                     "3" => Action::Answer(2),
@@ -263,6 +384,9 @@ pub fn App() -> Html {
             </div>
         };
     }
+    if state.speaker {
+        return html! { <components::lesson::Speaker state={state.clone()} /> };
+    }
     let body = if state.transcript.is_some() && state.compare.is_some() {
         html! { <components::compare::Compare state={state.clone()} /> }
     } else if state.transcript.is_some() && state.handout {
@@ -303,6 +427,9 @@ pub fn App() -> Html {
             }
             if state.pending.is_some() {
                 <components::busy::Busy state={state.clone()} />
+            }
+            if state.lesson.is_some() && !state.embed && !state.handout {
+                <components::lesson::LessonBar state={state.clone()} />
             }
             { body }
             if state.help {

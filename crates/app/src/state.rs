@@ -10,6 +10,7 @@ use crate::bridge::Heard;
 use yew::Reducible;
 
 use crate::i18n::Lang;
+use crate::lesson::{stop_query, Lesson, Note, Stop};
 use crate::url::{parse_seed, step_index, step_range, UrlState, PANES};
 use cipherstage_transcript::quiz::{self, Question};
 
@@ -173,6 +174,109 @@ pub struct State {
     /// How many times full screen was asked for by a key or a click (an effect
     /// asks the browser each time this grows; never on load, which would be refused).
     pub fullscreen_asks: u32,
+    /// The lesson being played or edited, if any.
+    pub lesson: Option<LessonView>,
+    /// This window is a lesson's speaker view (notes, next stop, timer).
+    pub speaker: bool,
+    /// How many times the speaker window was asked for (S); an effect opens it.
+    pub speaker_asks: u32,
+}
+
+/// A lesson on screen: which stop is shown, and whether the teacher is editing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LessonView {
+    /// The lesson.
+    pub lesson: Rc<Lesson>,
+    /// The current stop.
+    pub at: usize,
+    /// The editor is open (the stepping keys step inside the run then).
+    pub editing: bool,
+    /// Grows with every change, so the share link is made again.
+    pub revision: u64,
+    /// The fragment value of the teacher's own lesson (deflated text), with the
+    /// revision it was made from; shipped lessons are named instead.
+    pub encoded: Option<(u64, String)>,
+    /// Grows when the speaker window asks where the stage is.
+    pub announce: u32,
+    /// In the speaker window: the stop it last asked the stage to go to, numbered.
+    pub go: Option<(u32, usize)>,
+}
+
+impl LessonView {
+    /// A lesson shown at stop `at`.
+    pub fn new(lesson: Rc<Lesson>, at: usize) -> Self {
+        let at = at.min(lesson.stops.len().saturating_sub(1));
+        LessonView {
+            lesson,
+            at,
+            editing: false,
+            revision: 0,
+            encoded: None,
+            announce: 0,
+            go: None,
+        }
+    }
+
+    /// What the URL's fragment carries: `lesson=…&stop=N` (from 1).
+    pub fn fragment(&self) -> Option<String> {
+        let value = match self.lesson.shipped {
+            Some(id) => id.to_owned(),
+            None => self.encoded.as_ref()?.1.clone(),
+        };
+        Some(format!("lesson={value}&stop={}", self.at + 1))
+    }
+
+    fn edit(&mut self, f: impl FnOnce(&mut Lesson)) {
+        let mut l = self.lesson.editable();
+        f(&mut l);
+        self.lesson = Rc::new(l);
+        self.revision += 1;
+        self.at = self.at.min(self.lesson.stops.len().saturating_sub(1));
+    }
+}
+
+/// What the lesson editor and player can do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LessonAction {
+    /// Show this lesson at this stop. `open`: open the stop's view too (not when
+    /// the address already shows a view, as after a reload).
+    Load(Rc<Lesson>, usize, bool),
+    /// A lesson link or file could not be read (a catalogue key).
+    Failed(&'static str),
+    /// Go to stop `n`.
+    Go(usize),
+    /// Next or previous stop.
+    Step(bool),
+    /// The speaker view heard the stage is at stop `n` (shows it; opens nothing).
+    Heard(usize),
+    /// The speaker view asks where the stage is.
+    Announce,
+    /// The speaker view asks the stage to go to stop `n`.
+    Ask(usize),
+    /// Start a new lesson from the current view.
+    New,
+    /// Add the current view as a stop after the current one.
+    AddHere,
+    /// Move stop `n` up (`true`) or down.
+    Move(usize, bool),
+    /// Remove stop `n`.
+    Remove(usize),
+    /// Set stop `n`'s note in a language.
+    Note(usize, Lang, String),
+    /// Set the title in a language.
+    Title(Lang, String),
+    /// Stop `n` stays until step `to` (from 1; `None`: one view).
+    Until(usize, Option<usize>),
+    /// Quiz mode at stop `n`.
+    Quiz(usize, bool),
+    /// Open or close the editor.
+    ToggleEdit,
+    /// The share link's fragment value for revision `r` is ready.
+    Encoded(u64, String),
+    /// Leave the lesson.
+    Leave,
+    /// Open the speaker window.
+    Speaker,
 }
 
 /// The control bar's two folded groups.
@@ -259,6 +363,8 @@ pub enum Action {
     Worker(u64, Heard),
     /// Stop the run in progress (the worker is terminated).
     Cancel,
+    /// Lessons: playing, editing, sharing.
+    Lesson(LessonAction),
 }
 
 /// A run the worker is making for the app.
@@ -368,6 +474,9 @@ impl State {
             fullscreen: false,
             fullscreen_hint: u.present,
             fullscreen_asks: 0,
+            lesson: None,
+            speaker: u.speaker,
+            speaker_asks: 0,
         };
         let Some(id) = &u.scenario else {
             return s;
@@ -655,7 +764,272 @@ impl State {
                 Some(n) => n.to_string(),
                 None => "live".to_owned(),
             }),
+            speaker: false,
         }
+    }
+
+    /// In a lesson being played, whether stepping this way leaves the stop: a stop
+    /// is one view, unless it has a step range or a quiz, which are stepped through
+    /// first.
+    fn leaves_stop(&self, forward: bool) -> bool {
+        let Some(l) = &self.lesson else { return false };
+        if l.editing || self.speaker || self.transcript.is_none() {
+            return false;
+        }
+        let (lo, hi) = self.bounds();
+        let stays = self.range.is_some() || self.quiz;
+        !stays
+            || if forward {
+                self.step >= hi
+            } else {
+                self.step <= lo
+            }
+    }
+
+    /// This page at stop `k` of `view`'s lesson: the stop's view opened as its link
+    /// would open it, in this page's language, theme and presenter mode.
+    fn at_stop(&self, mut view: LessonView, k: usize) -> State {
+        view.at = k.min(view.lesson.stops.len().saturating_sub(1));
+        let Some(stop) = view.lesson.stops.get(view.at) else {
+            return self.clone();
+        };
+        let mut u = stop.url();
+        u.lang = Some(self.lang);
+        u.present = self.presenter;
+        u.embed = self.embed;
+        u.theme = (self.theme != Theme::Auto).then(|| self.theme.code().to_owned());
+        u.quiz = stop.quiz;
+        let mut s = State::from_url(&u, self.lang);
+        s.generation += self.generation;
+        if let Some(p) = s.pending.as_mut() {
+            p.generation = s.generation;
+        }
+        s.fullscreen = self.fullscreen;
+        s.fullscreen_hint = self.fullscreen_hint;
+        s.fullscreen_asks = self.fullscreen_asks;
+        s.score = self.score;
+        s.speaker_asks = self.speaker_asks;
+        s.lesson = Some(view);
+        s
+    }
+
+    /// Applies a lesson action (`before`: the state it came to).
+    fn lesson_action(mut self, a: LessonAction, before: &Rc<State>) -> Rc<State> {
+        let here = || Stop {
+            query: stop_query(&self.to_url()),
+            quiz: self.quiz,
+            note: Note::Text {
+                en: String::new(),
+                ja: String::new(),
+            },
+        };
+        match a {
+            LessonAction::Load(lesson, k, open) => {
+                let view = LessonView::new(lesson, k);
+                let at = view.at;
+                if open && !self.speaker {
+                    return Rc::new(self.at_stop(view, at));
+                }
+                self.lesson = Some(view);
+            }
+            LessonAction::Failed(key) => self.notice = Some(Notice::new(key, &[])),
+            LessonAction::Go(k) => {
+                let Some(view) = self.lesson.clone() else {
+                    return before.clone();
+                };
+                if self.speaker {
+                    return before.clone();
+                }
+                return Rc::new(self.at_stop(view, k));
+            }
+            LessonAction::Step(forward) => {
+                let Some(view) = self.lesson.clone() else {
+                    return before.clone();
+                };
+                let k = if forward {
+                    view.at + 1
+                } else {
+                    match view.at.checked_sub(1) {
+                        Some(k) => k,
+                        None => return before.clone(),
+                    }
+                };
+                if k >= view.lesson.stops.len() {
+                    return before.clone();
+                }
+                return Rc::new(self.at_stop(view, k));
+            }
+            LessonAction::Heard(k) => {
+                if let Some(l) = self.lesson.as_mut() {
+                    l.at = k.min(l.lesson.stops.len().saturating_sub(1));
+                }
+            }
+            LessonAction::Announce => {
+                if let Some(l) = self.lesson.as_mut() {
+                    l.announce += 1;
+                }
+            }
+            LessonAction::Ask(k) => {
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                if k >= l.lesson.stops.len() {
+                    return before.clone();
+                }
+                let n = l.go.map_or(0, |(n, _)| n.wrapping_add(1));
+                l.go = Some((n, k));
+            }
+            LessonAction::New => {
+                if self.scenario.is_none() {
+                    return before.clone();
+                }
+                let lesson = Lesson {
+                    shipped: None,
+                    title: Note::Text {
+                        en: String::new(),
+                        ja: String::new(),
+                    },
+                    stops: vec![here()],
+                };
+                let mut view = LessonView::new(Rc::new(lesson), 0);
+                view.editing = true;
+                view.revision = 1;
+                self.lesson = Some(view);
+                self.menu = None;
+            }
+            LessonAction::AddHere => {
+                if self.scenario.is_none() {
+                    return before.clone();
+                }
+                let stop = here();
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                if l.lesson.stops.len() >= crate::lesson::MAX_STOPS {
+                    self.notice = Some(Notice::new("ui.lesson.error.too_long", &[]));
+                    return Rc::new(self);
+                }
+                let at = (l.at + 1).min(l.lesson.stops.len());
+                l.edit(|x| x.stops.insert(at, stop));
+                l.at = at;
+            }
+            LessonAction::Move(n, up) => {
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                let len = l.lesson.stops.len();
+                let other = if up { n.checked_sub(1) } else { Some(n + 1) };
+                let Some(other) = other.filter(|o| *o < len && n < len) else {
+                    return before.clone();
+                };
+                l.edit(|x| x.stops.swap(n, other));
+                if l.at == n {
+                    l.at = other;
+                } else if l.at == other {
+                    l.at = n;
+                }
+            }
+            LessonAction::Remove(n) => {
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                if n >= l.lesson.stops.len() || l.lesson.stops.len() == 1 {
+                    return before.clone();
+                }
+                l.edit(|x| {
+                    x.stops.remove(n);
+                });
+                if l.at > n {
+                    l.at -= 1;
+                }
+            }
+            LessonAction::Note(n, lang, text) => {
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                let text: String = text.chars().take(crate::lesson::MAX_NOTE / 4).collect();
+                l.edit(|x| {
+                    if let Some(Stop {
+                        note: Note::Text { en, ja },
+                        ..
+                    }) = x.stops.get_mut(n)
+                    {
+                        *(if lang == Lang::Ja { ja } else { en }) = text;
+                    }
+                });
+            }
+            LessonAction::Title(lang, text) => {
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                let text: String = text.chars().take(200).collect();
+                l.edit(|x| {
+                    if let Note::Text { en, ja } = &mut x.title {
+                        *(if lang == Lang::Ja { ja } else { en }) = text;
+                    }
+                });
+            }
+            LessonAction::Until(n, to) => {
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                l.edit(|x| {
+                    if let Some(stop) = x.stops.get_mut(n) {
+                        let mut u = stop.url();
+                        let at = crate::url::step_index(&u).and_then(Result::ok).unwrap_or(0);
+                        match to {
+                            Some(to) => {
+                                let to = to.max(at + 1);
+                                u.from = Some((at + 1).to_string());
+                                u.to = Some(to.to_string());
+                            }
+                            None => {
+                                u.from = None;
+                                u.to = None;
+                            }
+                        }
+                        stop.query = stop_query(&u);
+                    }
+                });
+            }
+            LessonAction::Quiz(n, on) => {
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                l.edit(|x| {
+                    if let Some(stop) = x.stops.get_mut(n) {
+                        stop.quiz = on;
+                    }
+                });
+            }
+            LessonAction::ToggleEdit => {
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                if !l.editing && l.lesson.shipped.is_some() {
+                    // Editing a shipped lesson makes it the teacher's own copy.
+                    l.edit(|_| {});
+                }
+                l.editing = !l.editing;
+            }
+            LessonAction::Encoded(r, text) => {
+                let Some(l) = self.lesson.as_mut() else {
+                    return before.clone();
+                };
+                if r != l.revision {
+                    return before.clone();
+                }
+                l.encoded = Some((r, text));
+            }
+            LessonAction::Leave => self.lesson = None,
+            LessonAction::Speaker => {
+                if self.lesson.is_none() {
+                    return before.clone();
+                }
+                self.speaker_asks += 1;
+            }
+        }
+        Rc::new(self)
     }
 
     /// The first and last step the view may show: the whole run, or the range an
@@ -853,7 +1227,9 @@ impl Reducible for State {
                 };
                 let (fullscreen, hint, asks) = (s.fullscreen, s.fullscreen_hint, s.fullscreen_asks);
                 let generation = s.generation;
+                let (lesson, score, speaker_asks) = (s.lesson.take(), s.score, s.speaker_asks);
                 s = State::from_url(&u, s.lang);
+                (s.lesson, s.score, s.speaker_asks) = (lesson, score, speaker_asks);
                 s.generation += generation;
                 if let Some(p) = s.pending.as_mut() {
                     p.generation = s.generation;
@@ -886,6 +1262,36 @@ impl Reducible for State {
                 s.rerun();
             }
             Action::Rerun => s.rerun(),
+            Action::Next if s.speaker => {
+                let Some(at) = s.lesson.as_ref().map(|l| l.at) else {
+                    return self;
+                };
+                return s.lesson_action(LessonAction::Ask(at + 1), &self);
+            }
+            Action::Prev if s.speaker => {
+                let Some(k) = s.lesson.as_ref().and_then(|l| l.at.checked_sub(1)) else {
+                    return self;
+                };
+                return s.lesson_action(LessonAction::Ask(k), &self);
+            }
+            Action::Next if s.leaves_stop(true) => {
+                if let Some(l) = s.lesson.clone() {
+                    let k = l.at + 1;
+                    if k < l.lesson.stops.len() {
+                        return Rc::new(s.at_stop(l, k));
+                    }
+                }
+                // The last stop: its run steps on.
+                s.step = (s.step + 1).min(last);
+            }
+            Action::Prev if s.leaves_stop(false) => {
+                if let Some(l) = s.lesson.clone() {
+                    if let Some(k) = l.at.checked_sub(1) {
+                        return Rc::new(s.at_stop(l, k));
+                    }
+                }
+                s.step = s.step.saturating_sub(1).max(first);
+            }
             Action::Next if s.quiz_step() => {}
             Action::Next => s.step = (s.step + 1).min(last),
             Action::Prev => s.step = s.step.saturating_sub(1).max(first),
@@ -1021,6 +1427,8 @@ impl Reducible for State {
                     s.qr = false;
                 } else if s.menu.is_some() {
                     s.menu = None;
+                } else if let Some(l) = s.lesson.as_mut().filter(|l| l.editing) {
+                    l.editing = false;
                 } else if s.handout {
                     s.handout = false;
                 } else if s.compare.is_some() {
@@ -1070,6 +1478,7 @@ impl Reducible for State {
                     }
                 }
             }
+            Action::Lesson(a) => return s.lesson_action(a, &self),
             Action::Cancel => {
                 if let Some(p) = s.pending.take() {
                     if matches!(p.purpose, Purpose::Open { .. }) && s.transcript.is_none() {

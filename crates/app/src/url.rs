@@ -7,7 +7,8 @@
 //! `theme`; for embeds, `from`/`to` a step range (1-based, inclusive) the view
 //! stays in, `hide` panes to leave out (`title`, `controls`, `diagram`, `detail`,
 //! comma-separated) and `play=1` to start playing; `handout=1` the printable
-//! handout. Links made before `at` carry `step`, the event index counted from 0
+//! handout; `quiz=1`, `compare`/`cseed`; `speaker=1` a lesson's speaker view.
+//! Links made before `at` carry `step`, the event index counted from 0
 //! (`step=5` is `at=6`): they are still read, and open the step they opened then.
 //! Any other key is kept as unknown, so the app can say what it dropped.
 //! Parsing here is pure; the browser glue is in `web.rs`.
@@ -53,6 +54,9 @@ pub struct UrlState {
     pub compare: Option<String>,
     /// `cseed`: the seed of that other run (a number; absent: the default seed).
     pub cseed: Option<String>,
+    /// `speaker=1`: this window is a lesson's speaker view (the lesson is in the
+    /// fragment, see `lesson.rs`).
+    pub speaker: bool,
     /// Keys this version does not know (neither ours nor `p.NAME`), as written.
     pub unknown: Vec<String>,
 }
@@ -98,6 +102,7 @@ impl UrlState {
                 "quiz" => u.quiz = v == "1",
                 "compare" => u.compare = Some(v),
                 "cseed" => u.cseed = Some(v),
+                "speaker" => u.speaker = v == "1",
                 _ => {
                     if let Some(name) = k.strip_prefix("p.") {
                         u.params.push((name.to_owned(), v));
@@ -162,6 +167,9 @@ impl UrlState {
         }
         if let Some(c) = &self.cseed {
             out.push(("cseed".into(), c.clone()));
+        }
+        if self.speaker {
+            out.push(("speaker".into(), "1".into()));
         }
         if self.embed {
             out.push(("embed".into(), String::new()));

@@ -31,8 +31,14 @@ pub fn read_url() -> UrlState {
     UrlState::from_pairs(pairs)
 }
 
-/// Replaces the address's query with `u` (no new history entry, no request).
-pub fn write_url(u: &UrlState) {
+/// The address's fragment (`#lesson=…`), as written.
+pub fn read_fragment() -> String {
+    gloo::utils::window().location().hash().unwrap_or_default()
+}
+
+/// Replaces the address's query with `u` and its fragment with `fragment` (no new
+/// history entry, no request; the fragment never reaches a server).
+pub fn write_url(u: &UrlState, fragment: Option<&str>) {
     let Ok(params) = web_sys::UrlSearchParams::new() else {
         return;
     };
@@ -46,11 +52,15 @@ pub fn write_url(u: &UrlState) {
         .map_or(query.clone(), |q| format!("{q}embed"));
     let window = gloo::utils::window();
     let path = window.location().pathname().unwrap_or_default();
-    let url = if query.is_empty() {
+    let mut url = if query.is_empty() {
         path
     } else {
         format!("{path}?{query}")
     };
+    if let Some(f) = fragment {
+        url.push('#');
+        url.push_str(f);
+    }
     if let Ok(history) = window.history() {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
@@ -553,5 +563,181 @@ pub fn fetch_texts(lang: Lang, module: Option<&'static str>, done: impl Fn() + C
             IN_FLIGHT.with(|f| f.borrow_mut().retain(|x| *x != (lang, chunk)));
             done();
         });
+    }
+}
+
+fn call0(
+    o: &wasm_bindgen::JsValue,
+    method: &str,
+) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(o, &method.into())?.dyn_into()?;
+    f.call0(o)
+}
+
+/// Deflates (`compress`) or inflates raw DEFLATE with the browser's own
+/// `CompressionStream`/`DecompressionStream` (no code of ours, nothing sent),
+/// reading at most `cap` bytes of output: `done` gets `None` when the browser has
+/// neither, the bytes are not DEFLATE, or the output would pass `cap` (a link is
+/// outside input: a small one may inflate to gigabytes).
+pub fn deflate_raw(
+    bytes: &[u8],
+    compress: bool,
+    cap: usize,
+    done: impl FnOnce(Option<Vec<u8>>) + 'static,
+) {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    type Done = Box<dyn FnOnce(Option<Vec<u8>>)>;
+    let once: RefCell<Option<Done>> = RefCell::new(Some(Box::new(done)));
+    let finish: Rc<dyn Fn(Option<Vec<u8>>)> = Rc::new(move |v| {
+        let f = once.borrow_mut().take();
+        if let Some(f) = f {
+            f(v);
+        }
+    });
+    let start = || -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+        let global = js_sys::global();
+        let name = if compress {
+            "CompressionStream"
+        } else {
+            "DecompressionStream"
+        };
+        let ctor: js_sys::Function = js_sys::Reflect::get(&global, &name.into())?.dyn_into()?;
+        let stream = js_sys::Reflect::construct(&ctor, &js_sys::Array::of1(&"deflate-raw".into()))?;
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+        let blob: wasm_bindgen::JsValue = web_sys::Blob::new_with_u8_array_sequence(&parts)?.into();
+        let readable = call0(&blob, "stream")?;
+        let pipe: js_sys::Function =
+            js_sys::Reflect::get(&readable, &"pipeThrough".into())?.dyn_into()?;
+        let piped = pipe.call1(&readable, &stream)?;
+        call0(&piped, "getReader")
+    };
+    match start() {
+        Ok(reader) => pump(reader, Vec::new(), cap, finish),
+        Err(_) => finish(None),
+    }
+}
+
+fn pump(
+    reader: wasm_bindgen::JsValue,
+    mut out: Vec<u8>,
+    cap: usize,
+    finish: std::rc::Rc<dyn Fn(Option<Vec<u8>>)>,
+) {
+    use wasm_bindgen::closure::Closure;
+    let Some(promise) = call0(&reader, "read")
+        .ok()
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
+    else {
+        return finish(None);
+    };
+    let failed = finish.clone();
+    let ok = Closure::once(move |chunk: wasm_bindgen::JsValue| {
+        let get = |k: &str| js_sys::Reflect::get(&chunk, &k.into()).unwrap_or_default();
+        if get("done").as_bool().unwrap_or(true) {
+            return finish(Some(out));
+        }
+        let value = get("value");
+        let Some(part) = value.dyn_ref::<js_sys::Uint8Array>() else {
+            return finish(None);
+        };
+        if out.len().saturating_add(part.length() as usize) > cap {
+            let _ = call0(&reader, "cancel");
+            return finish(None);
+        }
+        out.extend(part.to_vec());
+        pump(reader, out, cap, finish);
+    });
+    let err = Closure::once(move |_e: wasm_bindgen::JsValue| failed(None));
+    let _ = promise.then2(&ok, &err);
+    // Each is called at most once, and the promise keeps them: JS owns them now.
+    ok.forget();
+    err.forget();
+}
+
+/// Reads a lesson named in a fragment: a shipped lesson's id, `d.` and base64url
+/// of the deflated text, or `t.` and base64url of the text itself.
+pub fn read_lesson(
+    value: &str,
+    done: impl FnOnce(Result<crate::lesson::Lesson, crate::lesson::LessonError>) + 'static,
+) {
+    use crate::lesson::{from_b64url, shipped, Lesson, LessonError, MAX_TEXT};
+    if let Some(l) = shipped(value) {
+        return done(Ok(l));
+    }
+    let text = |bytes: Option<Vec<u8>>| -> Result<Lesson, LessonError> {
+        let bytes = bytes.ok_or(LessonError::NotALesson)?;
+        let text = String::from_utf8(bytes).map_err(|_| LessonError::NotALesson)?;
+        Lesson::from_text(&text)
+    };
+    if let Some(b) = value.strip_prefix("t.") {
+        return done(text(from_b64url(b).filter(|b| b.len() <= MAX_TEXT)));
+    }
+    match value.strip_prefix("d.").and_then(from_b64url) {
+        Some(bytes) => deflate_raw(&bytes, false, MAX_TEXT, move |out| done(text(out))),
+        None => done(Err(LessonError::NotALesson)),
+    }
+}
+
+/// A lesson's text as a fragment value: `d.` and its deflated bytes in base64url
+/// (`t.` and the text itself where the browser cannot deflate).
+pub fn encode_lesson(text: String, done: impl FnOnce(String) + 'static) {
+    use crate::lesson::b64url;
+    let plain = format!("t.{}", b64url(text.as_bytes()));
+    deflate_raw(text.as_bytes(), true, usize::MAX, move |out| {
+        done(out.map_or(plain, |d| format!("d.{}", b64url(&d))));
+    });
+}
+
+/// Opens (or brings back) the lesson's speaker window at `url`.
+pub fn open_speaker(url: &str) {
+    let _ = gloo::utils::window().open_with_url_and_target(url, "cipherstage-speaker");
+}
+
+/// The same-origin channel between the stage and its speaker window
+/// (`BroadcastChannel`: no server; messages are `{kind, stop}`).
+pub struct LessonChannel {
+    channel: web_sys::BroadcastChannel,
+    _listener: gloo::events::EventListener,
+}
+
+/// The channel's name (one per browser profile and origin).
+const CHANNEL: &str = "cipherstage-lesson";
+
+impl LessonChannel {
+    /// Joins the channel; `heard` gets each message's kind and stop.
+    pub fn join(heard: impl Fn(&str, usize) + 'static) -> Option<Self> {
+        let channel = web_sys::BroadcastChannel::new(CHANNEL).ok()?;
+        let listener = gloo::events::EventListener::new(&channel, "message", move |e| {
+            let Some(e) = e.dyn_ref::<web_sys::MessageEvent>() else {
+                return;
+            };
+            let data = e.data();
+            let get = |k: &str| js_sys::Reflect::get(&data, &k.into()).unwrap_or_default();
+            let (Some(kind), Some(stop)) = (get("kind").as_string(), get("stop").as_f64()) else {
+                return;
+            };
+            if (0.0..1000.0).contains(&stop) {
+                heard(&kind, stop as usize);
+            }
+        });
+        Some(LessonChannel {
+            channel,
+            _listener: listener,
+        })
+    }
+
+    /// Says `kind` about stop `stop` to the other windows.
+    pub fn post(&self, kind: &str, stop: usize) {
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"kind".into(), &kind.into());
+        let _ = js_sys::Reflect::set(&msg, &"stop".into(), &(stop as f64).into());
+        let _ = self.channel.post_message(&msg);
+    }
+}
+
+impl Drop for LessonChannel {
+    fn drop(&mut self) {
+        self.channel.close();
     }
 }

@@ -10,7 +10,8 @@
 //   panes scroll).
 // CI checks a fixed sample: every scenario at its first, middle and last step and
 // at every step with a failure (a failed check or an alert), at each viewport and
-// in both languages. AUDIT_FULL=1 (`cargo xtask audit --full`) checks every step.
+// in both languages, and the key schedule at the last step wherever there is one.
+// AUDIT_FULL=1 (`cargo xtask audit --full`) checks every step.
 import { test, expect } from '@playwright/test';
 import fs from 'node:fs';
 import { SHOTS } from './helpers.mjs';
@@ -156,6 +157,7 @@ for (const view of VIEWS) {
       expect(ids.length).toBeGreaterThan(10);
       const problems = [];
       let checked = 0;
+      let schedules = 0;
       for (const id of ids) {
         await page.goto(`/?s=${id}&lang=${lang}${view.query}`);
         await page.waitForSelector('#stage');
@@ -182,14 +184,33 @@ for (const view of VIEWS) {
           }
           checked++;
         }
+        // The key schedule (K) at the last step, where it holds every secret of
+        // its owner, wherever the run has secrets.
+        if (await page.locator('#schedule-toggle').count()) {
+          await page.keyboard.press('End');
+          await expect.poll(() => stepText(page)).toBe(total);
+          await page.click('#schedule-toggle');
+          await page.waitForSelector('#key-schedule');
+          await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+          if (['tls13', 'ssh-password', 'ikev2-remote-access'].includes(id)) {
+            await page.screenshot({ path: `${SHOTS}/audit-${id}-schedule-${lang}-${view.name}.png` });
+          }
+          for (const p of await page.evaluate(auditPage, { min: view.min, wide: view.wide })) {
+            problems.push({ scenario: id, step: `${total} (key schedule)`, ...p });
+          }
+          checked++;
+          schedules++;
+          await page.click('#schedule-toggle');
+          await page.waitForSelector('#key-schedule', { state: 'detached' });
+        }
       }
       const seconds = Math.round((Date.now() - started) / 1000);
       const counts = {};
       for (const p of problems) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
-      const summary = { view: view.name, lang, full: FULL, scenarios: ids.length, checked, seconds, counts, problems };
+      const summary = { view: view.name, lang, full: FULL, scenarios: ids.length, checked, schedules, seconds, counts, problems };
       fs.mkdirSync(`${SHOTS}/audit`, { recursive: true });
       fs.writeFileSync(`${SHOTS}/audit/${view.name}-${lang}.json`, JSON.stringify(summary, null, 1));
-      console.log(`audit ${view.name} ${lang}: ${ids.length} scenarios, ${checked} views in ${seconds} s: ${JSON.stringify(counts)}`);
+      console.log(`audit ${view.name} ${lang}: ${ids.length} scenarios, ${checked} views (${schedules} key schedules) in ${seconds} s: ${JSON.stringify(counts)}`);
       const list = problems.slice(0, 40).map((p) => `${p.scenario} step ${p.step}: ${p.kind} ${p.what}${p.size ? ` ${p.size}px` : ''}: ${p.text}`);
       expect(errors, errors.join('\n')).toEqual([]);
       expect(problems.length, `${problems.length} layout problems:\n${list.join('\n')}`).toBe(0);

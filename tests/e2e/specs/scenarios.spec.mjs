@@ -1,7 +1,7 @@
 // Every scenario on the map, in both languages: every step renders, every message's
 // bytes are all shown and all belong to a field, and no text is missing a translation.
 // One test per language, so the two run side by side on the two workers.
-// Every step is stepped through and drawn; CI checks the text and bytes of a fixed
+// Every step is stepped through (one key press each, in order); CI checks the text and bytes of a fixed
 // sample of them (every 4th step and the last two), `cargo xtask audit --full`
 // (WALK_FULL=1) checks every one.
 const FULL = process.env.WALK_FULL === '1';
@@ -23,10 +23,12 @@ for (const lang of ['en', 'ja']) {
       const { total } = await counter(page);
       for (let i = 0; i < total; i++) {
         if (!FULL && i % 4 !== 0 && i < total - 2) {
+          // A step outside the sample: pressed without waiting for its frame; the
+          // page takes the keys in order and the next sampled step waits for its own.
           await page.keyboard.press('ArrowRight');
-          await expect.poll(async () => (await counter(page)).cur).toBe(Math.min(i + 2, total));
           continue;
         }
+        await expect.poll(async () => (await counter(page)).cur).toBe(i + 1);
         steps++;
         const body = await page.locator('#stage').innerText();
         expect(body, `${id} ${lang} step ${i}: untranslated key`).not.toContain('⟦');
@@ -47,7 +49,6 @@ for (const lang of ['en', 'ja']) {
           expect(loose, `${id} step ${i}: bytes without a field`).toBe(0);
         }
         await page.keyboard.press('ArrowRight');
-        await expect.poll(async () => (await counter(page)).cur).toBe(Math.min(i + 2, total));
       }
       await expect.poll(async () => (await counter(page)).cur).toBe(total);
       await page.screenshot({ path: `${SHOTS}/scenario-${id}-${lang}-1280x800.png` });

@@ -235,6 +235,11 @@ pub fn Controls(p: &ControlsProps) -> Html {
                                 let seed = if partner == info.id { s.seed.map(|n| n.wrapping_add(1)).or(Some(1)) } else { s.seed };
                                 act(Action::SetCompare(Some((partner, seed))))
                             }}>{ t(lang, "ui.compare.open") }</button>
+                            if s.lesson.is_none() {
+                                <button id="lesson-new" onclick={act(Action::Lesson(crate::state::LessonAction::New))}>{ t(lang, "ui.lesson.new") }</button>
+                            } else {
+                                <button id="lesson-add-menu" onclick={act(Action::Lesson(crate::state::LessonAction::AddHere))}>{ t(lang, "ui.lesson.add_here") }</button>
+                            }
                         }
                         <label class="file-button">
                             <span>{ t(lang, "ui.import_json") }</span>

@@ -47,6 +47,7 @@ pub fn Help(p: &HelpProps) -> Html {
         ("Q", "ui.help.qr"),
         ("H", "ui.help.handout"),
         ("X", "ui.help.quiz"),
+        ("S", "ui.help.speaker"),
         ("Esc", "ui.help.escape"),
         ("?", "ui.help.toggle"),
         ("← → ↑ ↓ / Enter", "ui.help.hex"),

@@ -9,6 +9,7 @@ pub mod header;
 pub mod help;
 pub mod inspect;
 pub mod inspector;
+pub mod lesson;
 pub mod notice;
 pub mod params;
 pub mod picker;

@@ -62,6 +62,7 @@ pub fn Picker(p: &PickerProps) -> Html {
                 }
             }) }
             </div>
+            <super::lesson::LessonList state={p.state.clone()} />
             <super::inspect::Inspect state={p.state.clone()} />
         </main>
     }
