@@ -14,7 +14,7 @@ pub(crate) fn run(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
-    if info.id == "ssh-bastion" {
+    if info.id == "ssh-bastion" || info.id == "ssh-docker" {
         return run_bastion(info, v, seed);
     }
     if info.id == "ssh-remote-forward" {
@@ -98,7 +98,8 @@ fn cipher(v: &Values) -> Result<&'static str, RunError> {
     }
 }
 
-/// ssh-bastion: port forwarding through the bastion to the internal web server.
+/// ssh-bastion and ssh-docker: port forwarding through the bastion to the internal
+/// web server (or ProxyJump to its sshd), through the docker host to the container.
 fn run_bastion(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transcript, RunError> {
     let cipher = cipher(v)?;
     let user = v.text("user")?;
@@ -113,12 +114,39 @@ fn run_bastion(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Tra
         .ok()
         .filter(|p| (1..=65535).contains(p))
         .ok_or_else(|| bad("forward_port"))?;
+    use cipherstage_ssh::bastion::{Hop, Publish, Scene};
+    let has = |name: &str| info.params.iter().any(|p| p.name == name);
+    let hop = if has("hop") {
+        match v.choice("hop")? {
+            "direct" => Hop::Direct,
+            "proxyjump" => Hop::ProxyJump,
+            _ => return Err(bad("hop")),
+        }
+    } else {
+        Hop::Direct
+    };
+    let publish = if has("publish") {
+        match v.choice("publish")? {
+            "ssh-tunnel" => Publish::SshTunnel,
+            "docker-p" => Publish::DockerPort,
+            _ => return Err(bad("publish")),
+        }
+    } else {
+        Publish::SshTunnel
+    };
     let p = cipherstage_ssh::bastion::BastionParams {
         cipher: cipher.into(),
         user,
         forward_host,
         forward_port,
         tamper: crate::tamper_param(info, v)?,
+        scene: if info.id == "ssh-docker" {
+            Scene::Docker
+        } else {
+            Scene::Bastion
+        },
+        hop,
+        publish,
     };
     Ok(cipherstage_ssh::bastion::run(info.id, &p, seed))
 }
@@ -177,10 +205,11 @@ pub(crate) fn run_with_exports(
 ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
     let shown = run(info, v, seed)?;
     let mut t = shown.clone();
-    // Only the SSH connection goes into the capture (ssh-bastion's private HTTP link
-    // is another TCP connection).
-    t.events
-        .retain(|e| !matches!(e, cipherstage_transcript::Event::Message(m) if m.protocol != "ssh"));
+    // Only the SSH connection on the first link goes into the capture (ssh-bastion's
+    // private HTTP link, or ProxyJump's inner SSH there, is another TCP connection).
+    t.events.retain(|e| {
+        !matches!(e, cipherstage_transcript::Event::Message(m) if m.protocol != "ssh" || m.link != 0)
+    });
     let client = t
         .actors
         .iter()
@@ -301,6 +330,24 @@ mod tests {
                     for flip in ["5:10", "20:3", "22:5", "23:40"] {
                         sets.push(vec![("flip".into(), flip.into())]);
                     }
+                    sets.push(vec![("hop".into(), "proxyjump".into())]);
+                    sets.push(vec![
+                        ("hop".into(), "proxyjump".into()),
+                        ("forward_host".into(), "192.168.1.10".into()),
+                    ]);
+                    sets.push(vec![
+                        ("hop".into(), "proxyjump".into()),
+                        ("forward_host".into(), "10.0.0.9".into()),
+                    ]);
+                    sets.push(vec![
+                        ("hop".into(), "proxyjump".into()),
+                        ("flip".into(), "40:30".into()),
+                    ]);
+                }
+                if info.id == "ssh-docker" {
+                    sets.push(vec![("publish".into(), "docker-p".into())]);
+                    sets.push(vec![("forward_host".into(), "172.17.0.3".into())]);
+                    sets.push(vec![("flip".into(), "25:20".into())]);
                 }
                 if info.id == "ssh-tamper" {
                     for flip in ["2:10", "2:1000", "5:60", "0:3", "8:1", "14:30", "20:9"] {
@@ -308,7 +355,8 @@ mod tests {
                     }
                 }
                 for (i, set) in sets.iter().enumerate() {
-                    let t = crate::run(info.id, set, Some(i as u64 + 1)).unwrap();
+                    let t = crate::run(info.id, set, Some(i as u64 + 1))
+                        .unwrap_or_else(|e| panic!("{} {set:?}: {e:?}", info.id));
                     check_coverage(&t).unwrap_or_else(|e| panic!("{}: {e}", info.id));
                     out.push(t);
                 }
@@ -420,6 +468,131 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t, ok);
+    }
+
+    #[test]
+    fn docker_forwarding_hides_from_eve_what_the_published_port_shows() {
+        let ok = crate::run("ssh-docker", &[], Some(2)).unwrap();
+        check_coverage(&ok).unwrap();
+        let keys = narration_keys(&ok);
+        assert!(keys.contains(&"ssh.narr.docker.done"), "{keys:?}");
+        assert!(keys.contains(&"ssh.narr.docker.contrast"), "{keys:?}");
+        // On the Internet only SSH; on the docker0 bridge the plain HTTP to 172.17.0.2.
+        for m in ok.messages() {
+            assert_eq!(m.protocol == "ssh", m.link == 0, "{}", m.label);
+        }
+        let http: Vec<_> = ok.messages().filter(|m| m.link == 1).collect();
+        assert_eq!(http.len(), 2);
+        assert!(http[0]
+            .bytes
+            .starts_with(b"GET / HTTP/1.1\r\nHost: 172.17.0.2\r\n"));
+        assert!(http[1].bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        assert!(http[1].bytes.ends_with(b"docker0 bridge.</p>\n"));
+        // The reply the container sent is what the laptop's channel delivered, inside
+        // an encrypted CHANNEL_DATA Eve saw but cannot read.
+        assert!(!ok
+            .messages()
+            .filter(|m| m.link == 0)
+            .any(|m| m.bytes.windows(8).any(|w| w == b"HTTP/1.1")));
+        // Docker's published port: the same request crosses Eve's link in the clear.
+        let p = crate::run(
+            "ssh-docker",
+            &[("publish".into(), "docker-p".into())],
+            Some(2),
+        )
+        .unwrap();
+        check_coverage(&p).unwrap();
+        let eve: Vec<_> = p.messages().filter(|m| m.link == 0).collect();
+        assert_eq!(eve.len(), 2);
+        assert!(eve.iter().all(|m| m.protocol == "http"));
+        assert!(eve[0]
+            .bytes
+            .starts_with(b"GET / HTTP/1.1\r\nHost: docker-host.example:8080\r\n"));
+        assert!(eve[1].bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        // No container at another bridge address: connect failed, no policy check.
+        let t = crate::run(
+            "ssh-docker",
+            &[("forward_host".into(), "172.17.0.3".into())],
+            Some(2),
+        )
+        .unwrap();
+        assert!(t
+            .messages()
+            .any(|m| m.label == "ssh.msg.channel_open_failure"));
+        assert!(!t
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Check(c) if c.what == "ssh.check.forward_policy")));
+    }
+
+    #[test]
+    fn proxyjump_carries_a_whole_inner_connection_in_the_outer_channel() {
+        let t = crate::run(
+            "ssh-bastion",
+            &[("hop".into(), "proxyjump".into())],
+            Some(3),
+        )
+        .unwrap();
+        check_coverage(&t).unwrap();
+        let keys = narration_keys(&t);
+        assert!(keys.contains(&"ssh.narr.jump.done"), "{keys:?}");
+        assert_eq!(t.actors[2].name, "ssh.actor.jump_target");
+        // The private link carries the inner SSH connection, from its version line on.
+        let lan: Vec<_> = t.messages().filter(|m| m.link == 1).collect();
+        assert!(lan.iter().all(|m| m.protocol == "ssh"));
+        assert_eq!(lan[0].label, "ssh.msg.version");
+        assert!(lan.iter().any(|m| m.label == "ssh.msg.kex_ecdh_init"));
+        assert!(lan
+            .iter()
+            .any(|m| m.label == "ssh.msg.channel_request_exec"));
+        // Every inner packet the bastion wrote to the private link came out of an
+        // outer CHANNEL_DATA: its bytes sit inside a field named inner_ssh_packet.
+        fn inner(f: &[cipherstage_transcript::Field], out: &mut Vec<(usize, usize)>) {
+            for x in f {
+                if x.name == "ssh.field.inner_ssh_packet" {
+                    out.push((x.start, x.end));
+                }
+                inner(&x.children, out);
+            }
+        }
+        let mut carried = 0;
+        for m in t.messages().filter(|m| m.link == 0) {
+            let mut spans = Vec::new();
+            inner(&m.fields, &mut spans);
+            carried += spans.len();
+        }
+        assert_eq!(carried, lan.len());
+        // Two key exchanges: the laptop's and the target's secrets of the inner one.
+        let ks = |owner: usize| {
+            t.events
+                .iter()
+                .filter(|e| matches!(e, Event::Secret(s) if s.owner == owner && s.name == "ssh.secret.shared_k"))
+                .count()
+        };
+        assert_eq!(ks(0), 2);
+        assert_eq!(ks(1), 1);
+        assert_eq!(ks(2), 1);
+        // The bastion's policy still holds for the second hop.
+        let r = crate::run(
+            "ssh-bastion",
+            &[
+                ("hop".into(), "proxyjump".into()),
+                ("forward_host".into(), "192.168.1.10".into()),
+            ],
+            Some(3),
+        )
+        .unwrap();
+        assert!(narration_keys(&r).contains(&"ssh.narr.jump.refused"));
+        assert!(r.messages().all(|m| m.link == 0));
+        assert_eq!(
+            t,
+            crate::run(
+                "ssh-bastion",
+                &[("hop".into(), "proxyjump".into())],
+                Some(3)
+            )
+            .unwrap()
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 pub mod bastion;
 mod channel;
 pub mod client;
+pub mod jump;
 pub mod kex;
 pub mod keys;
 pub mod pcap;

@@ -66,6 +66,25 @@ pub(crate) const FORWARD_PORT: ParamSpec = ParamSpec {
     default: "80",
 };
 
+/// ssh-bastion's second hop: `ssh -L` alone, or ProxyJump (`ssh -J`: SSH inside SSH).
+pub(crate) const HOP: ParamSpec = ParamSpec {
+    name: "hop",
+    kind: ParamKind::Choice(&["direct", "proxyjump"]),
+    default: "direct",
+};
+/// The container's address on Docker's bridge network (ssh-docker).
+pub(crate) const CONTAINER_HOST: ParamSpec = ParamSpec {
+    name: "forward_host",
+    kind: ParamKind::Text,
+    default: "172.17.0.2",
+};
+/// ssh-docker: through an SSH tunnel, or Docker's own published port (`-p 8080:80`).
+pub(crate) const PUBLISH: ParamSpec = ParamSpec {
+    name: "publish",
+    kind: ParamKind::Choice(&["ssh-tunnel", "docker-p"]),
+    default: "ssh-tunnel",
+};
+
 const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
     ScenarioInfo {
         id,
@@ -94,7 +113,18 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     ),
     info(
         "ssh-bastion",
-        &[CIPHER, USER, FORWARD_HOST, FORWARD_PORT, FLIP_ANY],
+        &[CIPHER, USER, FORWARD_HOST, FORWARD_PORT, HOP, FLIP_ANY],
+    ),
+    info(
+        "ssh-docker",
+        &[
+            CIPHER,
+            USER,
+            CONTAINER_HOST,
+            FORWARD_PORT,
+            PUBLISH,
+            FLIP_ANY,
+        ],
     ),
     info("ssh-rekey", &[CIPHER, USER, COMMAND, FLIP_ANY]),
     info("ssh-remote-forward", &[CIPHER, USER, FLIP_ANY]),
