@@ -29,6 +29,9 @@ pub(crate) fn run(
         };
         return Ok(cipherstage_ssh::remote::run(info.id, &p, seed));
     }
+    if info.id == "sftp-bulk" {
+        return run_bulk(info, v, seed);
+    }
     if let Some(story) = sftp_story(info.id) {
         return run_transfer(info, v, seed, Story::Sftp(story));
     }
@@ -149,6 +152,30 @@ fn run_bastion(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Tra
         publish,
     };
     Ok(cipherstage_ssh::bastion::run(info.id, &p, seed))
+}
+
+/// sftp-bulk: a large upload, its middle summed up.
+fn run_bulk(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transcript, RunError> {
+    let mb = usize::try_from(v.number("size_mb")?)
+        .ok()
+        .filter(|n| (1..=cipherstage_ssh::bulk::MAX_MB).contains(n))
+        .ok_or_else(|| bad("size_mb"))?;
+    let user = v.text("user")?;
+    if user.is_empty()
+        || user.contains('/')
+        || user.chars().any(char::is_control)
+        || user == ".."
+        || user == "."
+    {
+        return Err(bad("user"));
+    }
+    let p = TransferParams {
+        cipher: cipher(v)?.into(),
+        user,
+        tamper: None,
+    };
+    let _ = info;
+    Ok(cipherstage_ssh::transfer::run_bulk(info.id, &p, mb, seed))
 }
 
 /// The SFTP story of a scenario id.
@@ -593,6 +620,60 @@ mod tests {
             )
             .unwrap()
         );
+    }
+
+    #[test]
+    fn sftp_bulk_shows_both_ends_and_sums_up_the_middle_of_100_mib() {
+        let t = crate::run("sftp-bulk", &[], Some(1)).unwrap();
+        check_coverage(&t).unwrap();
+        assert_eq!(t, crate::run("sftp-bulk", &[], Some(1)).unwrap());
+        let writes: Vec<_> = t
+            .messages()
+            .filter(|m| m.label == "sftp.msg.write" && m.bytes.len() > 32 * 1024)
+            .collect();
+        // Two whole WRITEs at each end; the rest is summed up.
+        assert_eq!(writes.len(), 4);
+        assert!(t.messages().count() < 100);
+        let json = t.to_json();
+        assert!(json.len() < 1_000_000, "{}", json.len());
+        let arg = |n: &cipherstage_transcript::Narration, k: &str| {
+            n.args
+                .iter()
+                .find(|(a, _)| a == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        let summary = t
+            .events
+            .iter()
+            .find_map(|e| match e {
+                Event::Narration(n) if n.key == "sftp.narr.bulk.summary" => Some(n),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(arg(summary, "size"), "100.0");
+        assert_eq!(arg(summary, "writes"), "3200");
+        assert_eq!(arg(summary, "rekeys"), "3");
+        let packets: u64 = arg(summary, "packets").parse().unwrap();
+        let bytes: u64 = arg(summary, "bytes").parse().unwrap();
+        assert!(packets > 9000, "{packets}");
+        // More on the wire than the file: headers, MACs, STATUS answers.
+        assert!(bytes > 100 * 1024 * 1024, "{bytes}");
+        // The re-keys are in the transcript where they happened, with new secrets.
+        let kexinits = t
+            .messages()
+            .filter(|m| m.label == "ssh.msg.kexinit")
+            .count();
+        assert_eq!(kexinits, 2 * 4);
+        // The server checked the whole file's SHA-256.
+        assert!(t.events.iter().any(|e| matches!(e, Event::Check(c)
+            if c.what == "sftp.check.file_identical"
+                && c.outcome == cipherstage_transcript::Outcome::Passed)));
+        let small = crate::run("sftp-bulk", &[("size_mb".into(), "2".into())], Some(1)).unwrap();
+        check_coverage(&small).unwrap();
+        for bad in ["0", "1025", "x"] {
+            assert!(crate::run("sftp-bulk", &[("size_mb".into(), bad.into())], Some(1)).is_err());
+        }
     }
 
     #[test]

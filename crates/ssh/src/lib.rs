@@ -14,6 +14,7 @@
 )]
 
 pub mod bastion;
+pub mod bulk;
 mod channel;
 pub mod client;
 pub mod jump;

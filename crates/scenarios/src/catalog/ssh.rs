@@ -85,6 +85,13 @@ pub(crate) const PUBLISH: ParamSpec = ParamSpec {
     default: "ssh-tunnel",
 };
 
+/// sftp-bulk's file size in MiB (1 to 1024).
+pub(crate) const SIZE_MB: ParamSpec = ParamSpec {
+    name: "size_mb",
+    kind: ParamKind::Number,
+    default: "100",
+};
+
 const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
     ScenarioInfo {
         id,
@@ -132,6 +139,9 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     info("sftp-download", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-denied", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-resume", &[CIPHER, USER, FLIP_ANY]),
+    // No flip: a flipped byte ends the run, and 100 MB per flipped case would be
+    // the corpus's longest run by far; sftp-upload shows the same packets tampered.
+    info("sftp-bulk", &[CIPHER, USER, SIZE_MB]),
     info("scp-upload", &[CIPHER, USER, FLIP_ANY]),
     info("scp-download", &[CIPHER, USER, FLIP_ANY]),
 ];
