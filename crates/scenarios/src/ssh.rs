@@ -174,8 +174,14 @@ fn run_bulk(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transc
         user,
         tamper: None,
     };
-    let _ = info;
-    Ok(cipherstage_ssh::transfer::run_bulk(info.id, &p, mb, seed))
+    // The worker's progress bar hears each whole percent (a no-op outside it).
+    Ok(cipherstage_ssh::transfer::run_bulk(
+        info.id,
+        &p,
+        mb,
+        seed,
+        crate::wire::report_progress,
+    ))
 }
 
 /// The SFTP story of a scenario id.
@@ -671,6 +677,21 @@ mod tests {
                 && c.outcome == cipherstage_transcript::Outcome::Passed)));
         let small = crate::run("sftp-bulk", &[("size_mb".into(), "2".into())], Some(1)).unwrap();
         check_coverage(&small).unwrap();
+        // Through the worker's entry point, the run reports its progress.
+        let heard = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let h = std::rc::Rc::clone(&heard);
+        let req = crate::wire::Request::Run {
+            id: "sftp-bulk".into(),
+            params: vec![("size_mb".into(), "3".into())],
+            seed: Some(1),
+        }
+        .to_json();
+        let out = crate::wire::handle_reporting(&req, move |f| h.borrow_mut().push(f));
+        assert!(out.contains("sftp.narr.bulk.summary"), "{out:.300}");
+        let heard = heard.borrow();
+        assert!(heard.len() >= 90, "{}", heard.len());
+        assert!(heard.windows(2).all(|w| w[0] < w[1]));
+        assert!(heard.last().is_some_and(|f| *f > 0.99));
         for bad in ["0", "1025", "x"] {
             assert!(crate::run("sftp-bulk", &[("size_mb".into(), bad.into())], Some(1)).is_err());
         }

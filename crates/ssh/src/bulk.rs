@@ -72,8 +72,10 @@ struct Stretch {
     to: u64,
 }
 
+/// Who hears how far the upload is (0 to 1): the worker's progress bar.
+pub type Reporter = Box<dyn FnMut(f64)>;
+
 /// The summary kept while the run goes.
-#[derive(Debug)]
 pub(crate) struct Summary {
     size: u64,
     /// The middle starts when the next WRITE's offset passes this.
@@ -84,11 +86,24 @@ pub(crate) struct Summary {
     packets: u64,
     bytes: u64,
     stretches: u32,
+    report: Reporter,
+    /// The last whole percent reported.
+    reported: u64,
+}
+
+impl core::fmt::Debug for Summary {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Summary")
+            .field("size", &self.size)
+            .field("packets", &self.packets)
+            .finish()
+    }
 }
 
 impl Summary {
-    /// For an upload of `size` bytes in `chunk`-byte WRITEs.
-    pub(crate) fn new(size: u64, chunk: u64) -> Self {
+    /// For an upload of `size` bytes in `chunk`-byte WRITEs; `report` hears the
+    /// fraction done at each whole percent.
+    pub(crate) fn new(size: u64, chunk: u64, report: Reporter) -> Self {
         Summary {
             size,
             // Looked at when an answer arrives, by which time the next WRITE is
@@ -99,6 +114,8 @@ impl Summary {
             packets: 0,
             bytes: 0,
             stretches: 0,
+            report,
+            reported: 0,
         }
     }
 
@@ -106,6 +123,11 @@ impl Summary {
     /// its middle (`progress`, the next WRITE's offset), the repeated packets are
     /// counted and removed; anything else (a key exchange) closes the stretch.
     pub(crate) fn compact(&mut self, d: &mut Recorder, progress: u64) {
+        let percent = progress.saturating_mul(100) / self.size.max(1);
+        if percent > self.reported {
+            self.reported = percent;
+            (self.report)(progress as f64 / self.size.max(1) as f64);
+        }
         // The last WRITE's offset reaches the size one answer before it is sent,
         // so the last SHOWN_WRITES stay whole too.
         let middle = progress > self.start && progress < self.size;

@@ -331,14 +331,28 @@ pub fn run_sftp(
     seed: Option<u64>,
 ) -> Transcript {
     let (jobs, fs) = story(which, &p.user);
-    run_app(scenario, p, seed, Plan::Sftp(jobs), fs)
+    run_app(scenario, p, seed, Plan::Sftp(jobs), fs, None)
 }
 
-/// Runs sftp-bulk: an upload of `mb` MiB ([`crate::bulk`]) with `seed`.
-pub fn run_bulk(scenario: &str, p: &TransferParams, mb: usize, seed: Option<u64>) -> Transcript {
+/// Runs sftp-bulk: an upload of `mb` MiB ([`crate::bulk`]) with `seed`; `report`
+/// hears the fraction uploaded at each whole percent (the page's progress bar).
+pub fn run_bulk(
+    scenario: &str,
+    p: &TransferParams,
+    mb: usize,
+    seed: Option<u64>,
+    report: impl FnMut(f64) + 'static,
+) -> Transcript {
     let data = crate::bulk::file(mb);
     let (jobs, fs) = crate::bulk::story(&p.user, data, DEMO_TIME);
-    run_app(scenario, p, seed, Plan::Bulk(jobs), fs)
+    run_app(
+        scenario,
+        p,
+        seed,
+        Plan::Bulk(jobs),
+        fs,
+        Some(Box::new(report)),
+    )
 }
 
 /// Runs an SCP story (`scp -O`) with `seed`.
@@ -359,7 +373,7 @@ pub fn run_scp(
             path: "report.csv".into(),
         },
     };
-    run_app(scenario, p, seed, plan, fs)
+    run_app(scenario, p, seed, plan, fs, None)
 }
 
 /// What the laptop is to do.
@@ -384,6 +398,7 @@ fn run_app(
     seed: Option<u64>,
     plan: Plan,
     fs: MemFs,
+    report: Option<crate::bulk::Reporter>,
 ) -> Transcript {
     let mut rng = Source::from_seed(seed);
     let mut d = Recorder::new(p.tamper, Some(EVE));
@@ -391,7 +406,7 @@ fn run_app(
         Plan::Sftp(_) | Plan::Bulk(_) => ("sftp.actor.laptop", "sftp.actor.server"),
         _ => ("scp.actor.laptop", "scp.actor.server"),
     };
-    let _ = exchange(&mut d, &mut rng, p, plan, fs);
+    let _ = exchange(&mut d, &mut rng, p, plan, fs, report);
     let tampered = d
         .events
         .iter()
@@ -433,6 +448,7 @@ fn exchange(
     p: &TransferParams,
     plan: Plan,
     fs: MemFs,
+    report: Option<crate::bulk::Reporter>,
 ) -> Result<(), ()> {
     let params = Params {
         cipher: p.cipher.clone(),
@@ -473,7 +489,8 @@ fn exchange(
                     ("rekey", &(REKEY_BYTES / (1024 * 1024))),
                 ],
             );
-            bulk = Some(Summary::new(size as u64, BULK_CHUNK as u64));
+            let report = report.unwrap_or_else(|| Box::new(|_| {}));
+            bulk = Some(Summary::new(size as u64, BULK_CHUNK as u64, report));
             let mut sftp = SftpClient::new(jobs.clone(), BULK_CHUNK);
             let init = sftp.start();
             let (b, f) = init.emit();
