@@ -248,12 +248,19 @@ pub(crate) fn run_with_exports(
         .iter()
         .position(|a| a.role == cipherstage_transcript::Role::Client)
         .unwrap_or(0);
-    let mut files = vec![crate::ExportFile {
-        name: format!("{}-capture.pcapng", info.id),
-        label: "ui.export_pcapng",
-        mime: "application/vnd.tcpdump.pcap",
-        bytes: cipherstage_ssh::pcap::to_pcapng(&t, client, 22),
-    }];
+    // sftp-bulk's transcript leaves out the middle of the upload, so a capture made
+    // from it would jump over thousands of packets (and their sequence numbers, so
+    // Wireshark's decryption would fail there): it offers no capture or key log.
+    let whole = info.id != "sftp-bulk";
+    let mut files = Vec::new();
+    if whole {
+        files.push(crate::ExportFile {
+            name: format!("{}-capture.pcapng", info.id),
+            label: "ui.export_pcapng",
+            mime: "application/vnd.tcpdump.pcap",
+            bytes: cipherstage_ssh::pcap::to_pcapng(&t, client, 22),
+        });
+    }
     // The demo user key the client logs in with, as ssh-keygen would write it.
     if let Some(user) = cipherstage_ssh::scenario::demo_key("cipherstage demo user key") {
         files.push(crate::ExportFile {
@@ -273,7 +280,7 @@ pub(crate) fn run_with_exports(
     }
     // Only the key-log line: `tshark -d tcp.port==22,ssh -o ssh.keylog_file:FILE`
     // (tshark 4.0 decrypts chacha20-poly1305 only with strict_kex=off).
-    if let Some(line) = cipherstage_ssh::pcap::keylog(&t, client) {
+    if let Some(line) = cipherstage_ssh::pcap::keylog(&t, client).filter(|_| whole) {
         files.push(crate::ExportFile {
             name: format!("{}-keylog.txt", info.id),
             label: "ui.export_keys",
