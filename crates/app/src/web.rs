@@ -472,10 +472,13 @@ pub fn bench() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200)
         .clamp(1, 100_000);
+    // `esp:ALGORITHM` runs in the ESP module; `SCENARIO:OPTION` (sftp-bulk:CIPHER)
+    // in its scenario's.
     let module = if id.starts_with("esp:") {
         Some("ipsec")
     } else {
-        cipherstage_scenarios::find(&id).map(|i| i.protocol)
+        let scenario = id.split_once(':').map_or(id.as_str(), |(s, _)| s);
+        cipherstage_scenarios::find(scenario).map(|i| i.protocol)
     };
     let Some(module) = module else {
         if let Some(app) = gloo::utils::document().get_element_by_id("app") {

@@ -383,12 +383,20 @@ fn bad(name: &str) -> RunError {
 /// Payload bytes per packet in the ESP throughput benchmark (a full-MTU TCP segment).
 pub const BENCH_ESP_PAYLOAD: usize = 1400;
 
+/// The file size of a `sftp-bulk:CIPHER` benchmark run (sftp-bulk's default), MiB.
+pub const BENCH_BULK_MB: usize = 100;
+
 /// One benchmark iteration by name: a scenario id runs that scenario with `seed`;
-/// `esp:ALGORITHM` seals and opens one ESP packet of [`BENCH_ESP_PAYLOAD`] bytes.
-/// Returns `None` for an unknown name. Native and WASM benchmarks share it.
+/// `esp:ALGORITHM` seals and opens one ESP packet of [`BENCH_ESP_PAYLOAD`] bytes;
+/// `sftp-bulk:CIPHER` runs sftp-bulk (a [`BENCH_BULK_MB`] MiB upload) with that
+/// cipher. Returns `None` for an unknown name. Native and WASM benchmarks share it.
 pub fn bench_once(name: &str, seed: u64) -> Option<()> {
     if let Some(alg) = name.strip_prefix("esp:") {
         return bench_esp(alg);
+    }
+    if let Some(cipher) = name.strip_prefix("sftp-bulk:") {
+        let given = [("cipher".to_owned(), cipher.to_owned())];
+        return run("sftp-bulk", &given, Some(seed)).ok().map(|_| ());
     }
     run(name, &[], Some(seed)).ok().map(|_| ())
 }

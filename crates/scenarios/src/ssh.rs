@@ -14,7 +14,7 @@ pub(crate) fn run(
     v: &Values,
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
-    if info.id == "ssh-bastion" {
+    if info.id == "ssh-bastion" || info.id == "ssh-docker" {
         return run_bastion(info, v, seed);
     }
     if info.id == "ssh-remote-forward" {
@@ -28,6 +28,9 @@ pub(crate) fn run(
             tamper: crate::tamper_param(info, v)?,
         };
         return Ok(cipherstage_ssh::remote::run(info.id, &p, seed));
+    }
+    if info.id == "sftp-bulk" {
+        return run_bulk(info, v, seed);
     }
     if let Some(story) = sftp_story(info.id) {
         return run_transfer(info, v, seed, Story::Sftp(story));
@@ -98,7 +101,8 @@ fn cipher(v: &Values) -> Result<&'static str, RunError> {
     }
 }
 
-/// ssh-bastion: port forwarding through the bastion to the internal web server.
+/// ssh-bastion and ssh-docker: port forwarding through the bastion to the internal
+/// web server (or ProxyJump to its sshd), through the docker host to the container.
 fn run_bastion(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transcript, RunError> {
     let cipher = cipher(v)?;
     let user = v.text("user")?;
@@ -113,14 +117,71 @@ fn run_bastion(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Tra
         .ok()
         .filter(|p| (1..=65535).contains(p))
         .ok_or_else(|| bad("forward_port"))?;
+    use cipherstage_ssh::bastion::{Hop, Publish, Scene};
+    let has = |name: &str| info.params.iter().any(|p| p.name == name);
+    let hop = if has("hop") {
+        match v.choice("hop")? {
+            "direct" => Hop::Direct,
+            "proxyjump" => Hop::ProxyJump,
+            _ => return Err(bad("hop")),
+        }
+    } else {
+        Hop::Direct
+    };
+    let publish = if has("publish") {
+        match v.choice("publish")? {
+            "ssh-tunnel" => Publish::SshTunnel,
+            "docker-p" => Publish::DockerPort,
+            _ => return Err(bad("publish")),
+        }
+    } else {
+        Publish::SshTunnel
+    };
     let p = cipherstage_ssh::bastion::BastionParams {
         cipher: cipher.into(),
         user,
         forward_host,
         forward_port,
         tamper: crate::tamper_param(info, v)?,
+        scene: if info.id == "ssh-docker" {
+            Scene::Docker
+        } else {
+            Scene::Bastion
+        },
+        hop,
+        publish,
     };
     Ok(cipherstage_ssh::bastion::run(info.id, &p, seed))
+}
+
+/// sftp-bulk: a large upload, its middle summed up.
+fn run_bulk(info: &ScenarioInfo, v: &Values, seed: Option<u64>) -> Result<Transcript, RunError> {
+    let mb = usize::try_from(v.number("size_mb")?)
+        .ok()
+        .filter(|n| (1..=cipherstage_ssh::bulk::MAX_MB).contains(n))
+        .ok_or_else(|| bad("size_mb"))?;
+    let user = v.text("user")?;
+    if user.is_empty()
+        || user.contains('/')
+        || user.chars().any(char::is_control)
+        || user == ".."
+        || user == "."
+    {
+        return Err(bad("user"));
+    }
+    let p = TransferParams {
+        cipher: cipher(v)?.into(),
+        user,
+        tamper: None,
+    };
+    // The worker's progress bar hears each whole percent (a no-op outside it).
+    Ok(cipherstage_ssh::transfer::run_bulk(
+        info.id,
+        &p,
+        mb,
+        seed,
+        crate::wire::report_progress,
+    ))
 }
 
 /// The SFTP story of a scenario id.
@@ -177,21 +238,29 @@ pub(crate) fn run_with_exports(
 ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
     let shown = run(info, v, seed)?;
     let mut t = shown.clone();
-    // Only the SSH connection goes into the capture (ssh-bastion's private HTTP link
-    // is another TCP connection).
-    t.events
-        .retain(|e| !matches!(e, cipherstage_transcript::Event::Message(m) if m.protocol != "ssh"));
+    // Only the SSH connection on the first link goes into the capture (ssh-bastion's
+    // private HTTP link, or ProxyJump's inner SSH there, is another TCP connection).
+    t.events.retain(|e| {
+        !matches!(e, cipherstage_transcript::Event::Message(m) if m.protocol != "ssh" || m.link != 0)
+    });
     let client = t
         .actors
         .iter()
         .position(|a| a.role == cipherstage_transcript::Role::Client)
         .unwrap_or(0);
-    let mut files = vec![crate::ExportFile {
-        name: format!("{}-capture.pcapng", info.id),
-        label: "ui.export_pcapng",
-        mime: "application/vnd.tcpdump.pcap",
-        bytes: cipherstage_ssh::pcap::to_pcapng(&t, client, 22),
-    }];
+    // sftp-bulk's transcript leaves out the middle of the upload, so a capture made
+    // from it would jump over thousands of packets (and their sequence numbers, so
+    // Wireshark's decryption would fail there): it offers no capture or key log.
+    let whole = info.id != "sftp-bulk";
+    let mut files = Vec::new();
+    if whole {
+        files.push(crate::ExportFile {
+            name: format!("{}-capture.pcapng", info.id),
+            label: "ui.export_pcapng",
+            mime: "application/vnd.tcpdump.pcap",
+            bytes: cipherstage_ssh::pcap::to_pcapng(&t, client, 22),
+        });
+    }
     // The demo user key the client logs in with, as ssh-keygen would write it.
     if let Some(user) = cipherstage_ssh::scenario::demo_key("cipherstage demo user key") {
         files.push(crate::ExportFile {
@@ -211,7 +280,7 @@ pub(crate) fn run_with_exports(
     }
     // Only the key-log line: `tshark -d tcp.port==22,ssh -o ssh.keylog_file:FILE`
     // (tshark 4.0 decrypts chacha20-poly1305 only with strict_kex=off).
-    if let Some(line) = cipherstage_ssh::pcap::keylog(&t, client) {
+    if let Some(line) = cipherstage_ssh::pcap::keylog(&t, client).filter(|_| whole) {
         files.push(crate::ExportFile {
             name: format!("{}-keylog.txt", info.id),
             label: "ui.export_keys",
@@ -301,6 +370,24 @@ mod tests {
                     for flip in ["5:10", "20:3", "22:5", "23:40"] {
                         sets.push(vec![("flip".into(), flip.into())]);
                     }
+                    sets.push(vec![("hop".into(), "proxyjump".into())]);
+                    sets.push(vec![
+                        ("hop".into(), "proxyjump".into()),
+                        ("forward_host".into(), "192.168.1.10".into()),
+                    ]);
+                    sets.push(vec![
+                        ("hop".into(), "proxyjump".into()),
+                        ("forward_host".into(), "10.0.0.9".into()),
+                    ]);
+                    sets.push(vec![
+                        ("hop".into(), "proxyjump".into()),
+                        ("flip".into(), "40:30".into()),
+                    ]);
+                }
+                if info.id == "ssh-docker" {
+                    sets.push(vec![("publish".into(), "docker-p".into())]);
+                    sets.push(vec![("forward_host".into(), "172.17.0.3".into())]);
+                    sets.push(vec![("flip".into(), "25:20".into())]);
                 }
                 if info.id == "ssh-tamper" {
                     for flip in ["2:10", "2:1000", "5:60", "0:3", "8:1", "14:30", "20:9"] {
@@ -308,7 +395,8 @@ mod tests {
                     }
                 }
                 for (i, set) in sets.iter().enumerate() {
-                    let t = crate::run(info.id, set, Some(i as u64 + 1)).unwrap();
+                    let t = crate::run(info.id, set, Some(i as u64 + 1))
+                        .unwrap_or_else(|e| panic!("{} {set:?}: {e:?}", info.id));
                     check_coverage(&t).unwrap_or_else(|e| panic!("{}: {e}", info.id));
                     out.push(t);
                 }
@@ -420,6 +508,200 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t, ok);
+    }
+
+    #[test]
+    fn docker_forwarding_hides_from_eve_what_the_published_port_shows() {
+        let ok = crate::run("ssh-docker", &[], Some(2)).unwrap();
+        check_coverage(&ok).unwrap();
+        let keys = narration_keys(&ok);
+        assert!(keys.contains(&"ssh.narr.docker.done"), "{keys:?}");
+        assert!(keys.contains(&"ssh.narr.docker.contrast"), "{keys:?}");
+        // On the Internet only SSH; on the docker0 bridge the plain HTTP to 172.17.0.2.
+        for m in ok.messages() {
+            assert_eq!(m.protocol == "ssh", m.link == 0, "{}", m.label);
+        }
+        let http: Vec<_> = ok.messages().filter(|m| m.link == 1).collect();
+        assert_eq!(http.len(), 2);
+        assert!(http[0]
+            .bytes
+            .starts_with(b"GET / HTTP/1.1\r\nHost: 172.17.0.2\r\n"));
+        assert!(http[1].bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        assert!(http[1].bytes.ends_with(b"docker0 bridge.</p>\n"));
+        // The reply the container sent is what the laptop's channel delivered, inside
+        // an encrypted CHANNEL_DATA Eve saw but cannot read.
+        assert!(!ok
+            .messages()
+            .filter(|m| m.link == 0)
+            .any(|m| m.bytes.windows(8).any(|w| w == b"HTTP/1.1")));
+        // Docker's published port: the same request crosses Eve's link in the clear.
+        let p = crate::run(
+            "ssh-docker",
+            &[("publish".into(), "docker-p".into())],
+            Some(2),
+        )
+        .unwrap();
+        check_coverage(&p).unwrap();
+        let eve: Vec<_> = p.messages().filter(|m| m.link == 0).collect();
+        assert_eq!(eve.len(), 2);
+        assert!(eve.iter().all(|m| m.protocol == "http"));
+        assert!(eve[0]
+            .bytes
+            .starts_with(b"GET / HTTP/1.1\r\nHost: docker-host.example:8080\r\n"));
+        assert!(eve[1].bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        // No container at another bridge address: connect failed, no policy check.
+        let t = crate::run(
+            "ssh-docker",
+            &[("forward_host".into(), "172.17.0.3".into())],
+            Some(2),
+        )
+        .unwrap();
+        assert!(t
+            .messages()
+            .any(|m| m.label == "ssh.msg.channel_open_failure"));
+        assert!(!t
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Check(c) if c.what == "ssh.check.forward_policy")));
+    }
+
+    #[test]
+    fn proxyjump_carries_a_whole_inner_connection_in_the_outer_channel() {
+        let t = crate::run(
+            "ssh-bastion",
+            &[("hop".into(), "proxyjump".into())],
+            Some(3),
+        )
+        .unwrap();
+        check_coverage(&t).unwrap();
+        let keys = narration_keys(&t);
+        assert!(keys.contains(&"ssh.narr.jump.done"), "{keys:?}");
+        assert_eq!(t.actors[2].name, "ssh.actor.jump_target");
+        // The private link carries the inner SSH connection, from its version line on.
+        let lan: Vec<_> = t.messages().filter(|m| m.link == 1).collect();
+        assert!(lan.iter().all(|m| m.protocol == "ssh"));
+        assert_eq!(lan[0].label, "ssh.msg.version");
+        assert!(lan.iter().any(|m| m.label == "ssh.msg.kex_ecdh_init"));
+        assert!(lan
+            .iter()
+            .any(|m| m.label == "ssh.msg.channel_request_exec"));
+        // Every inner packet the bastion wrote to the private link came out of an
+        // outer CHANNEL_DATA: its bytes sit inside a field named inner_ssh_packet.
+        fn inner(f: &[cipherstage_transcript::Field], out: &mut Vec<(usize, usize)>) {
+            for x in f {
+                if x.name == "ssh.field.inner_ssh_packet" {
+                    out.push((x.start, x.end));
+                }
+                inner(&x.children, out);
+            }
+        }
+        let mut carried = 0;
+        for m in t.messages().filter(|m| m.link == 0) {
+            let mut spans = Vec::new();
+            inner(&m.fields, &mut spans);
+            carried += spans.len();
+        }
+        assert_eq!(carried, lan.len());
+        // Two key exchanges: the laptop's and the target's secrets of the inner one.
+        let ks = |owner: usize| {
+            t.events
+                .iter()
+                .filter(|e| matches!(e, Event::Secret(s) if s.owner == owner && s.name == "ssh.secret.shared_k"))
+                .count()
+        };
+        assert_eq!(ks(0), 2);
+        assert_eq!(ks(1), 1);
+        assert_eq!(ks(2), 1);
+        // The bastion's policy still holds for the second hop.
+        let r = crate::run(
+            "ssh-bastion",
+            &[
+                ("hop".into(), "proxyjump".into()),
+                ("forward_host".into(), "192.168.1.10".into()),
+            ],
+            Some(3),
+        )
+        .unwrap();
+        assert!(narration_keys(&r).contains(&"ssh.narr.jump.refused"));
+        assert!(r.messages().all(|m| m.link == 0));
+        assert_eq!(
+            t,
+            crate::run(
+                "ssh-bastion",
+                &[("hop".into(), "proxyjump".into())],
+                Some(3)
+            )
+            .unwrap()
+        );
+    }
+
+    #[test]
+    fn sftp_bulk_shows_both_ends_and_sums_up_the_middle_of_100_mib() {
+        let t = crate::run("sftp-bulk", &[], Some(1)).unwrap();
+        check_coverage(&t).unwrap();
+        assert_eq!(t, crate::run("sftp-bulk", &[], Some(1)).unwrap());
+        let writes: Vec<_> = t
+            .messages()
+            .filter(|m| m.label == "sftp.msg.write" && m.bytes.len() > 32 * 1024)
+            .collect();
+        // Two whole WRITEs at each end; the rest is summed up.
+        assert_eq!(writes.len(), 4);
+        assert!(t.messages().count() < 100);
+        let json = t.to_json();
+        assert!(json.len() < 1_000_000, "{}", json.len());
+        let arg = |n: &cipherstage_transcript::Narration, k: &str| {
+            n.args
+                .iter()
+                .find(|(a, _)| a == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        let summary = t
+            .events
+            .iter()
+            .find_map(|e| match e {
+                Event::Narration(n) if n.key == "sftp.narr.bulk.summary" => Some(n),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(arg(summary, "size"), "100.0");
+        assert_eq!(arg(summary, "writes"), "3200");
+        assert_eq!(arg(summary, "rekeys"), "3");
+        let packets: u64 = arg(summary, "packets").parse().unwrap();
+        let bytes: u64 = arg(summary, "bytes").parse().unwrap();
+        assert!(packets > 9000, "{packets}");
+        // More on the wire than the file: headers, MACs, STATUS answers.
+        assert!(bytes > 100 * 1024 * 1024, "{bytes}");
+        // The re-keys are in the transcript where they happened, with new secrets.
+        let kexinits = t
+            .messages()
+            .filter(|m| m.label == "ssh.msg.kexinit")
+            .count();
+        assert_eq!(kexinits, 2 * 4);
+        // The server checked the whole file's SHA-256.
+        assert!(t.events.iter().any(|e| matches!(e, Event::Check(c)
+            if c.what == "sftp.check.file_identical"
+                && c.outcome == cipherstage_transcript::Outcome::Passed)));
+        let small = crate::run("sftp-bulk", &[("size_mb".into(), "2".into())], Some(1)).unwrap();
+        check_coverage(&small).unwrap();
+        // Through the worker's entry point, the run reports its progress.
+        let heard = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let h = std::rc::Rc::clone(&heard);
+        let req = crate::wire::Request::Run {
+            id: "sftp-bulk".into(),
+            params: vec![("size_mb".into(), "3".into())],
+            seed: Some(1),
+        }
+        .to_json();
+        let out = crate::wire::handle_reporting(&req, move |f| h.borrow_mut().push(f));
+        assert!(out.contains("sftp.narr.bulk.summary"), "{out:.300}");
+        let heard = heard.borrow();
+        assert!(heard.len() >= 90, "{}", heard.len());
+        assert!(heard.windows(2).all(|w| w[0] < w[1]));
+        assert!(heard.last().is_some_and(|f| *f > 0.99));
+        for bad in ["0", "1025", "x"] {
+            assert!(crate::run("sftp-bulk", &[("size_mb".into(), bad.into())], Some(1)).is_err());
+        }
     }
 
     #[test]

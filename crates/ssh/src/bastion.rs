@@ -22,14 +22,14 @@ use crate::wire::message::open_failure;
 use crate::wire::{DirectTcpip, Writer};
 use crate::Error;
 
-const LAPTOP: usize = 0;
-const BASTION: usize = 1;
-const WEB: usize = 2;
+pub(crate) const LAPTOP: usize = 0;
+pub(crate) const BASTION: usize = 1;
+pub(crate) const WEB: usize = 2;
 const EVE: usize = 3;
 /// The Internet link between the laptop and the bastion (Eve is here).
 const INTERNET: usize = 0;
 /// The private network between the bastion and the internal web server.
-const LAN: usize = 1;
+pub(crate) const LAN: usize = 1;
 
 /// The bastion's name.
 pub const BASTION_HOST: &str = "bastion.example";
@@ -45,6 +45,47 @@ pub const LOCAL_PORT: u32 = 8080;
 const ORIGINATOR: &str = "127.0.0.1";
 const ORIGINATOR_PORT: u32 = 53412;
 
+/// The docker host's name (ssh-docker).
+pub const DOCKER_HOST: &str = "docker-host.example";
+/// The container's address on Docker's default bridge network.
+pub const CONTAINER_ADDR: &str = "172.17.0.2";
+/// Docker's default bridge network (docker0), reachable only from the host.
+pub const BRIDGE_NET: &str = "172.17.0.0/16";
+/// The host port of Docker's own alternative, `docker run -p 8080:80`.
+pub const PUBLISHED_PORT: u32 = 8080;
+
+/// Which picture the forwarding scene draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scene {
+    /// A bastion in front of a private network (10.0.0.0/24) with an intranet web server.
+    #[default]
+    Bastion,
+    /// A Docker host with a container on its private bridge network (172.17.0.0/16).
+    Docker,
+}
+
+/// How the laptop reaches the target behind the bastion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Hop {
+    /// `ssh -L`: a direct-tcpip channel to the web server (one SSH connection).
+    #[default]
+    Direct,
+    /// `ssh -J bastion target`: a second SSH connection to the target's sshd
+    /// (port 22) carried inside the first one's direct-tcpip channel.
+    ProxyJump,
+}
+
+/// How ssh-docker reaches the container's web server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Publish {
+    /// `ssh -L 8080:172.17.0.2:80 docker-host`: through SSH to the host.
+    #[default]
+    SshTunnel,
+    /// `docker run -p 8080:80`: Docker publishes the port on the host's address;
+    /// the browser speaks plain HTTP across the Internet.
+    DockerPort,
+}
+
 /// What the user can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BastionParams {
@@ -58,6 +99,12 @@ pub struct BastionParams {
     pub forward_port: u32,
     /// Eve's change on the Internet link, if any (counting every message of the run).
     pub tamper: Option<TamperAt>,
+    /// The bastion in front of an intranet, or a Docker host in front of a container.
+    pub scene: Scene,
+    /// One SSH connection with a forward, or ProxyJump's SSH inside SSH (bastion only).
+    pub hop: Hop,
+    /// SSH tunnel or Docker's published port (docker only).
+    pub publish: Publish,
 }
 
 impl Default for BastionParams {
@@ -68,6 +115,53 @@ impl Default for BastionParams {
             forward_host: WEB_ADDR.into(),
             forward_port: WEB_PORT,
             tamper: None,
+            scene: Scene::Bastion,
+            hop: Hop::Direct,
+            publish: Publish::SshTunnel,
+        }
+    }
+}
+
+impl Scene {
+    /// The SSH server's name.
+    pub fn host(self) -> &'static str {
+        match self {
+            Scene::Bastion => BASTION_HOST,
+            Scene::Docker => DOCKER_HOST,
+        }
+    }
+
+    /// The network behind it.
+    pub fn net(self) -> &'static str {
+        match self {
+            Scene::Bastion => PRIVATE_NET,
+            Scene::Docker => BRIDGE_NET,
+        }
+    }
+
+    /// Where its web server listens.
+    pub fn web_addr(self) -> &'static str {
+        match self {
+            Scene::Bastion => WEB_ADDR,
+            Scene::Docker => CONTAINER_ADDR,
+        }
+    }
+
+    /// The narration key `ssh.narr.<bastion|docker>.<what>`.
+    fn narr(self, what: &str) -> String {
+        match self {
+            Scene::Bastion => format!("ssh.narr.bastion.{what}"),
+            Scene::Docker => format!("ssh.narr.docker.{what}"),
+        }
+    }
+
+    /// Whether the server's policy lets a forwarded connection reach `host`: the
+    /// bastion allows only its private network; the docker host's sshd keeps
+    /// OpenSSH's default (AllowTcpForwarding yes, no PermitOpen), so anything.
+    fn allows(self, host: &str) -> bool {
+        match self {
+            Scene::Bastion => allowed(host),
+            Scene::Docker => true,
         }
     }
 }
@@ -101,11 +195,17 @@ pub fn http_request(host: &str, port: u32) -> Vec<u8> {
 
 /// The internal web server's answer to `request` (a page for GET, 400 otherwise).
 pub fn http_response(request: &[u8]) -> Vec<u8> {
+    scene_response(Scene::Bastion, request)
+}
+
+/// The web server's answer in `scene`: the intranet's page, or the container's.
+pub fn scene_response(scene: Scene, request: &[u8]) -> Vec<u8> {
+    let page = match scene {
+        Scene::Bastion => "<h1>Intranet</h1><p>Only reachable inside 10.0.0.0/24.</p>\n",
+        Scene::Docker => "<h1>Container</h1><p>Served from 172.17.0.2 on the docker0 bridge.</p>\n",
+    };
     let (status, body) = if request.starts_with(b"GET ") {
-        (
-            "200 OK",
-            "<h1>Intranet</h1><p>Only reachable inside 10.0.0.0/24.</p>\n",
-        )
+        ("200 OK", page)
     } else {
         ("400 Bad Request", "bad request\n")
     };
@@ -170,7 +270,14 @@ pub fn run(scenario: &str, params: &BastionParams, seed: Option<u64>) -> Transcr
     let mut d = Recorder::new(params.tamper, Some(EVE));
     d.watch_only_named_links();
     d.watch(INTERNET);
-    let _ = exchange(&mut d, &mut rng, params);
+    let _ = match (params.scene, params.hop, params.publish) {
+        (Scene::Docker, _, Publish::DockerPort) => {
+            published_port(&mut d, params);
+            Ok(())
+        }
+        (Scene::Bastion, Hop::ProxyJump, _) => crate::jump::exchange(&mut d, &mut rng, params),
+        _ => exchange(&mut d, &mut rng, params),
+    };
     let tampered = d
         .events
         .iter()
@@ -182,24 +289,7 @@ pub fn run(scenario: &str, params: &BastionParams, seed: Option<u64>) -> Transcr
     Transcript {
         scenario: scenario.to_owned(),
         seed,
-        actors: vec![
-            Actor {
-                role: Role::Client,
-                name: "ssh.actor.laptop".into(),
-            },
-            Actor {
-                role: Role::Bastion,
-                name: "ssh.actor.bastion".into(),
-            },
-            Actor {
-                role: Role::Server,
-                name: "ssh.actor.intranet_web".into(),
-            },
-            Actor {
-                role: Role::Eavesdropper,
-                name: "ssh.actor.eve_internet".into(),
-            },
-        ],
+        actors: actors(params),
         links: vec![
             Link {
                 a: LAPTOP,
@@ -214,6 +304,120 @@ pub fn run(scenario: &str, params: &BastionParams, seed: Option<u64>) -> Transcr
         ],
         events: d.events,
     }
+}
+
+/// The four actors: the laptop, the SSH server, what is behind it, Eve.
+fn actors(params: &BastionParams) -> Vec<Actor> {
+    let (laptop, server, target) = match (params.scene, params.hop) {
+        (Scene::Docker, _) => (
+            "ssh.actor.laptop_docker",
+            "ssh.actor.docker_host",
+            "ssh.actor.container",
+        ),
+        (Scene::Bastion, Hop::ProxyJump) => (
+            "ssh.actor.laptop_jump",
+            "ssh.actor.bastion",
+            "ssh.actor.jump_target",
+        ),
+        (Scene::Bastion, Hop::Direct) => (
+            "ssh.actor.laptop",
+            "ssh.actor.bastion",
+            "ssh.actor.intranet_web",
+        ),
+    };
+    vec![
+        Actor {
+            role: Role::Client,
+            name: laptop.into(),
+        },
+        Actor {
+            role: Role::Bastion,
+            name: server.into(),
+        },
+        Actor {
+            role: Role::Server,
+            name: target.into(),
+        },
+        Actor {
+            role: Role::Eavesdropper,
+            name: "ssh.actor.eve_internet".into(),
+        },
+    ]
+}
+
+/// Plain HTTP on the Internet link, as Eve reads it.
+const PUBLIC_HTTP: Wire = Wire {
+    link: INTERNET,
+    protocol: "http",
+    layer: Layer::Application,
+};
+
+/// Docker's own way, `docker run -p 8080:80`: no SSH at all. The browser sends
+/// plain HTTP to the host's published port across the Internet (Eve reads it),
+/// and Docker's port forwarding (iptables DNAT or docker-proxy) hands it to the
+/// container on the bridge, the answer back the same way.
+fn published_port(d: &mut Recorder, params: &BastionParams) {
+    let scene = params.scene;
+    d.narrate(
+        "ssh.narr.docker.published_intro",
+        &[
+            ("host", &scene.host()),
+            ("port", &PUBLISHED_PORT),
+            ("container", &CONTAINER_ADDR),
+            ("net", &BRIDGE_NET),
+        ],
+    );
+    let request = http_request(scene.host(), PUBLISHED_PORT);
+    let fields = http_fields(&request, "http_request_line");
+    let arrived = d.send(
+        PUBLIC_HTTP,
+        LAPTOP,
+        BASTION,
+        "ssh.msg.http_request_published",
+        request,
+        fields,
+    );
+    d.narrate(
+        "ssh.narr.docker.published_eve",
+        &[("host", &scene.host()), ("port", &PUBLISHED_PORT)],
+    );
+    let fields = http_fields(&arrived.bytes, "http_request_line");
+    let inside = d.send(
+        HTTP_WIRE,
+        BASTION,
+        WEB,
+        "ssh.msg.http_request",
+        arrived.bytes,
+        fields,
+    );
+    let response = scene_response(scene, &inside.bytes);
+    let fields = http_fields(&response, "http_status_line");
+    let back = d.send(
+        HTTP_WIRE,
+        WEB,
+        BASTION,
+        "ssh.msg.http_response",
+        response,
+        fields,
+    );
+    let fields = http_fields(&back.bytes, "http_status_line");
+    let answer = d.send(
+        PUBLIC_HTTP,
+        BASTION,
+        LAPTOP,
+        "ssh.msg.http_response_published",
+        back.bytes,
+        fields,
+    );
+    let status = String::from_utf8_lossy(&answer.bytes)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    d.narrate(
+        "ssh.narr.docker.published_done",
+        &[("status", &status), ("port", &PUBLISHED_PORT)],
+    );
 }
 
 /// The bastion's side of the private link: one TCP connection to the web server.
@@ -246,15 +450,16 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &BastionParams) -> Resul
         originator: ORIGINATOR.into(),
         originator_port: ORIGINATOR_PORT,
     };
+    let scene = params.scene;
     d.narrate(
-        "ssh.narr.bastion.intro",
+        &scene.narr("intro"),
         &[
             ("user", &params.user),
-            ("bastion", &BASTION_HOST),
+            ("bastion", &scene.host()),
             ("local_port", &LOCAL_PORT),
             ("host", &params.forward_host),
             ("port", &params.forward_port),
-            ("net", &PRIVATE_NET),
+            ("net", &scene.net()),
         ],
     );
     client.forward_to(target);
@@ -312,9 +517,19 @@ fn exchange(d: &mut Recorder, rng: &mut Source, params: &BastionParams) -> Resul
         let answer = String::from_utf8_lossy(client.output()).into_owned();
         let status = answer.lines().next().unwrap_or_default().to_owned();
         d.narrate(
-            "ssh.narr.bastion.done",
+            &scene.narr("done"),
             &[("status", &status), ("local_port", &LOCAL_PORT)],
         );
+        if scene == Scene::Docker {
+            d.narrate(
+                "ssh.narr.docker.contrast",
+                &[
+                    ("port", &PUBLISHED_PORT),
+                    ("host", &scene.host()),
+                    ("container", &CONTAINER_ADDR),
+                ],
+            );
+        }
     }
     Ok(())
 }
@@ -403,16 +618,19 @@ fn bastion_events(
         match ev {
             ChannelEvent::ForwardRequest { channel, target } => {
                 let (host, port) = (target.host.clone(), target.port);
+                let scene = params.scene;
                 d.narrate(
-                    "ssh.narr.bastion.request",
+                    &scene.narr("request"),
                     &[("host", &host), ("port", &port), ("channel", &channel)],
                 );
-                let ok = allowed(&host);
-                d.check(
-                    BASTION,
-                    "ssh.check.forward_policy",
-                    (!ok).then_some(FailReason::Untrusted),
-                );
+                let ok = scene.allows(&host);
+                if scene == Scene::Bastion {
+                    d.check(
+                        BASTION,
+                        "ssh.check.forward_policy",
+                        (!ok).then_some(FailReason::Untrusted),
+                    );
+                }
                 if !ok {
                     d.narrate(
                         "ssh.narr.bastion.prohibited",
@@ -424,16 +642,16 @@ fn bastion_events(
                         "open failed",
                         rng,
                     )?);
-                } else if host == WEB_ADDR && port == WEB_PORT && relay.channel.is_none() {
+                } else if host == scene.web_addr() && port == WEB_PORT && relay.channel.is_none() {
                     d.narrate(
-                        "ssh.narr.bastion.connected",
+                        &scene.narr("connected"),
                         &[("host", &host), ("port", &port)],
                     );
                     relay.channel = Some(channel);
                     out.extend(server.accept_forward(channel, rng)?);
                 } else {
                     d.narrate(
-                        "ssh.narr.bastion.connect_failed",
+                        &scene.narr("connect_failed"),
                         &[("host", &host), ("port", &port)],
                     );
                     out.extend(server.refuse_forward(
@@ -458,7 +676,7 @@ fn bastion_events(
                 let complete = relay.request.windows(4).any(|w| w == b"\r\n\r\n");
                 if complete && !relay.answered {
                     relay.answered = true;
-                    let response = http_response(&relay.request);
+                    let response = scene_response(params.scene, &relay.request);
                     let fields = http_fields(&response, "http_status_line");
                     let arrived = d.send(
                         HTTP_WIRE,
@@ -469,7 +687,7 @@ fn bastion_events(
                         fields,
                     );
                     d.narrate(
-                        "ssh.narr.bastion.relay_back",
+                        &params.scene.narr("relay_back"),
                         &[("host", &params.forward_host)],
                     );
                     // The web server closes its connection after the answer

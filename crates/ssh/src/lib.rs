@@ -14,8 +14,10 @@
 )]
 
 pub mod bastion;
+pub mod bulk;
 mod channel;
 pub mod client;
+pub mod jump;
 pub mod kex;
 pub mod keys;
 pub mod pcap;

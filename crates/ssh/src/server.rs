@@ -497,6 +497,26 @@ impl Server {
         Ok(core::mem::take(&mut self.s.out))
     }
 
+    /// Like [`Server::send_data`] for bytes of a protocol of their own (a jump
+    /// host relaying the target's SSH packets): `label` and `fields` describe them
+    /// inside the CHANNEL_DATA.
+    pub fn send_noted(
+        &mut self,
+        channel: u32,
+        data: &[u8],
+        label: &'static str,
+        fields: Vec<cipherstage_transcript::Field>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<Outgoing>, Error> {
+        let f = self.requested(channel)?;
+        if f.done_sending() {
+            return Err(Error::NoChannel);
+        }
+        f.push_data(None, data, Some(Note { label, fields }));
+        self.flush(channel, rng)?;
+        Ok(core::mem::take(&mut self.s.out))
+    }
+
     /// Sends EOF on `channel` after queued data (the target closed its side).
     pub fn send_eof(
         &mut self,

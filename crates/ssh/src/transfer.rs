@@ -29,6 +29,8 @@ const EVE: usize = 2;
 pub const DEMO_TIME: u32 = 1_764_633_600;
 /// Bytes per SFTP READ or WRITE in the scenarios (small, so a transfer shows several).
 pub const CHUNK: usize = 256;
+/// Driver rounds for a bulk upload (one packet each way per round): room for 1 GiB.
+const BULK_ROUNDS: usize = 200_000;
 
 /// Which SFTP story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +163,8 @@ struct Laptop {
     queue: VecDeque<Outgoing>,
     eof_sent: bool,
     reported: usize,
+    /// sftp-bulk: the middle of the upload summed up instead of recorded.
+    bulk: Option<crate::bulk::Summary>,
 }
 
 impl Laptop {
@@ -306,6 +310,9 @@ impl Endpoint for Laptop {
             Ok::<(), Error>(())
         })();
         self.report(d);
+        if let (Some(b), App::Sftp(sftp)) = (&mut self.bulk, &self.app) {
+            b.compact(d, sftp.progress());
+        }
         match r {
             Ok(()) => Flow::Continue,
             Err(e) => {
@@ -324,7 +331,28 @@ pub fn run_sftp(
     seed: Option<u64>,
 ) -> Transcript {
     let (jobs, fs) = story(which, &p.user);
-    run_app(scenario, p, seed, Plan::Sftp(jobs), fs)
+    run_app(scenario, p, seed, Plan::Sftp(jobs), fs, None)
+}
+
+/// Runs sftp-bulk: an upload of `mb` MiB ([`crate::bulk`]) with `seed`; `report`
+/// hears the fraction uploaded at each whole percent (the page's progress bar).
+pub fn run_bulk(
+    scenario: &str,
+    p: &TransferParams,
+    mb: usize,
+    seed: Option<u64>,
+    report: impl FnMut(f64) + 'static,
+) -> Transcript {
+    let data = crate::bulk::file(mb);
+    let (jobs, fs) = crate::bulk::story(&p.user, data, DEMO_TIME);
+    run_app(
+        scenario,
+        p,
+        seed,
+        Plan::Bulk(jobs),
+        fs,
+        Some(Box::new(report)),
+    )
 }
 
 /// Runs an SCP story (`scp -O`) with `seed`.
@@ -345,13 +373,15 @@ pub fn run_scp(
             path: "report.csv".into(),
         },
     };
-    run_app(scenario, p, seed, plan, fs)
+    run_app(scenario, p, seed, plan, fs, None)
 }
 
 /// What the laptop is to do.
 #[derive(Debug, Clone)]
 enum Plan {
     Sftp(Vec<Job>),
+    /// One large upload, its middle summed up.
+    Bulk(Vec<Job>),
     ScpUpload {
         target: String,
         name: String,
@@ -368,14 +398,15 @@ fn run_app(
     seed: Option<u64>,
     plan: Plan,
     fs: MemFs,
+    report: Option<crate::bulk::Reporter>,
 ) -> Transcript {
     let mut rng = Source::from_seed(seed);
     let mut d = Recorder::new(p.tamper, Some(EVE));
     let (laptop, server) = match plan {
-        Plan::Sftp(_) => ("sftp.actor.laptop", "sftp.actor.server"),
+        Plan::Sftp(_) | Plan::Bulk(_) => ("sftp.actor.laptop", "sftp.actor.server"),
         _ => ("scp.actor.laptop", "scp.actor.server"),
     };
-    let _ = exchange(&mut d, &mut rng, p, plan, fs);
+    let _ = exchange(&mut d, &mut rng, p, plan, fs, report);
     let tampered = d
         .events
         .iter()
@@ -417,6 +448,7 @@ fn exchange(
     p: &TransferParams,
     plan: Plan,
     fs: MemFs,
+    report: Option<crate::bulk::Reporter>,
 ) -> Result<(), ()> {
     let params = Params {
         cipher: p.cipher.clone(),
@@ -426,11 +458,40 @@ fn exchange(
     let (mut ssh, mut server) = peers(&params).map_err(|e| fail(d, CLIENT, &e))?;
     server.serve_sftp(fs);
     let host: &dyn core::fmt::Display = &crate::scenario::HOST;
+    let mut bulk = None;
     let (app, opening): (App, Opening) = match &plan {
         Plan::Sftp(jobs) => {
             ssh.subsystem("sftp");
             d.narrate("sftp.narr.intro", &[("user", &p.user), ("host", host)]);
             let mut sftp = SftpClient::new(jobs.clone(), CHUNK);
+            let init = sftp.start();
+            let (b, f) = init.emit();
+            (App::Sftp(sftp), vec![(b, init.label(), f)])
+        }
+        Plan::Bulk(jobs) => {
+            use crate::bulk::{Summary, CHUNK as BULK_CHUNK, REKEY_BYTES};
+            ssh.subsystem("sftp");
+            ssh.rekey_after_bytes(REKEY_BYTES);
+            let size: usize = jobs
+                .iter()
+                .map(|j| match j {
+                    Job::Upload { data, .. } => data.len(),
+                    _ => 0,
+                })
+                .sum();
+            d.narrate(
+                "sftp.narr.bulk.intro",
+                &[
+                    ("user", &p.user),
+                    ("host", host),
+                    ("size", &(size / (1024 * 1024))),
+                    ("chunk", &BULK_CHUNK),
+                    ("rekey", &(REKEY_BYTES / (1024 * 1024))),
+                ],
+            );
+            let report = report.unwrap_or_else(|| Box::new(|_| {}));
+            bulk = Some(Summary::new(size as u64, BULK_CHUNK as u64, report));
+            let mut sftp = SftpClient::new(jobs.clone(), BULK_CHUNK);
             let init = sftp.start();
             let (b, f) = init.emit();
             (App::Sftp(sftp), vec![(b, init.label(), f)])
@@ -484,16 +545,36 @@ fn exchange(
         queue: first.into(),
         eof_sent: false,
         reported: 0,
+        bulk,
     };
     let first = server.start(rng).map_err(|e| fail(d, SERVER, &e))?;
     let mut server = Peer::new(server, (SERVER, CLIENT), first);
+    // A bulk upload takes a round per packet: 100 MiB is ~6,500 WRITE fragments.
+    let rounds = if laptop.bulk.is_some() {
+        BULK_ROUNDS
+    } else {
+        MAX_ROUNDS
+    };
     let stop = drive(
         &mut [&mut laptop, &mut server],
         &mut { EVE_WATCHES },
         d,
         rng,
-        MAX_ROUNDS,
+        rounds,
     );
+    if let Some(b) = &mut laptop.bulk {
+        let writes = match &plan {
+            Plan::Bulk(jobs) => jobs
+                .iter()
+                .map(|j| match j {
+                    Job::Upload { data, .. } => data.len().div_ceil(crate::bulk::CHUNK) as u64,
+                    _ => 0,
+                })
+                .sum(),
+            _ => 0,
+        };
+        b.finish(d, laptop.ssh.key_exchanges().saturating_sub(1), writes);
+    }
     if let Stop::Halted { .. } = stop {
         return Err(());
     }
@@ -501,7 +582,9 @@ fn exchange(
         d.narrate("sftp.narr.subsystem_refused", &[]);
     }
     match (&plan, &laptop.app) {
-        (Plan::Sftp(jobs), App::Sftp(sftp)) => verify(d, &server.machine, jobs, sftp.outcomes()),
+        (Plan::Sftp(jobs) | Plan::Bulk(jobs), App::Sftp(sftp)) => {
+            verify(d, &server.machine, jobs, sftp.outcomes());
+        }
         (Plan::ScpUpload { target, name, data }, App::Scp(scp)) => match &scp.error {
             Some(e) => d.narrate("scp.narr.error", &[("message", e)]),
             None => {
@@ -538,7 +621,15 @@ fn verify(d: &mut Recorder, server: &Server, jobs: &[Job], outcomes: &[Outcome])
     };
     for (job, outcome) in jobs.iter().zip(outcomes) {
         if let (Job::Upload { remote, data, .. }, Outcome::Uploaded { .. }) = (job, outcome) {
-            let same = fs.file(remote) == Some(data.as_slice());
+            // A sink keeps only the size and SHA-256 of what it was sent.
+            let same = match fs.sink(remote) {
+                Some((size, sha)) => {
+                    size == data.len() as u64
+                        && sha.as_slice()
+                            == ring::digest::digest(&ring::digest::SHA256, data).as_ref()
+                }
+                None => fs.file(remote) == Some(data.as_slice()),
+            };
             d.check(
                 SERVER,
                 "sftp.check.file_identical",

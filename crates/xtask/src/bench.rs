@@ -23,6 +23,13 @@ const ESP_CASES: &[(&str, u32)] = &[
     ("esp:chacha20poly1305", 3000),
 ];
 const ESP_PAYLOAD: f64 = 1400.0;
+/// sftp-bulk runs, one 100 MiB upload through SFTP and SSH per iteration (MB/s;
+/// the run includes the file's generation, the server's SHA-256 and the transcript).
+const BULK_CASES: &[(&str, u32)] = &[
+    ("sftp-bulk:chacha20-poly1305", 2),
+    ("sftp-bulk:aes256-gcm", 2),
+];
+const BULK_BYTES: f64 = 100.0 * 1024.0 * 1024.0;
 
 pub fn bench() -> Result<(), String> {
     setup::ensure(setup::Need::Test)?;
@@ -47,7 +54,7 @@ pub fn bench() -> Result<(), String> {
     let mut longtasks = Vec::new();
     let result = (|| -> Result<(), String> {
         std::thread::sleep(std::time::Duration::from_millis(500));
-        for (id, n) in CASES.iter().chain(ESP_CASES) {
+        for (id, n) in CASES.iter().chain(ESP_CASES).chain(BULK_CASES) {
             let native = measure_native(id, *n)?;
             let wasm = measure_wasm(port, id, *n)?;
             rows.push((*id, *n, native, wasm));
@@ -83,7 +90,10 @@ pub fn bench() -> Result<(), String> {
         "{:<16} {:>6} {:>12} {:>12} {:>10}",
         "scenario", "n", "native µs", "wasm µs", "wasm/native"
     );
-    for (id, n, native, wasm) in rows.iter().filter(|r| !r.0.starts_with("esp:")) {
+    for (id, n, native, wasm) in rows
+        .iter()
+        .filter(|r| !r.0.starts_with("esp:") && !r.0.starts_with("sftp-bulk:"))
+    {
         println!(
             "{id:<16} {n:>6} {native:>12.1} {wasm:>12.1} {:>9.2}×",
             wasm / native
@@ -99,6 +109,20 @@ pub fn bench() -> Result<(), String> {
         println!(
             "{:<24} {n_mbs:>12.1} {w_mbs:>12.1} {:>11.2}×",
             id.trim_start_matches("esp:"),
+            wasm / native
+        );
+    }
+    println!("\n== sftp-bulk: a 100 MiB upload through SFTP + SSH, whole run (MB/s)");
+    println!(
+        "{:<24} {:>12} {:>12} {:>12}",
+        "cipher", "native MB/s", "wasm MB/s", "wasm/native"
+    );
+    for (id, _, native, wasm) in rows.iter().filter(|r| r.0.starts_with("sftp-bulk:")) {
+        // µs per run → MB (10^6 bytes) per second.
+        let (n_mbs, w_mbs) = (BULK_BYTES / native, BULK_BYTES / wasm);
+        println!(
+            "{:<24} {n_mbs:>12.1} {w_mbs:>12.1} {:>11.2}×",
+            id.trim_start_matches("sftp-bulk:"),
             wasm / native
         );
     }

@@ -66,6 +66,32 @@ pub(crate) const FORWARD_PORT: ParamSpec = ParamSpec {
     default: "80",
 };
 
+/// ssh-bastion's second hop: `ssh -L` alone, or ProxyJump (`ssh -J`: SSH inside SSH).
+pub(crate) const HOP: ParamSpec = ParamSpec {
+    name: "hop",
+    kind: ParamKind::Choice(&["direct", "proxyjump"]),
+    default: "direct",
+};
+/// The container's address on Docker's bridge network (ssh-docker).
+pub(crate) const CONTAINER_HOST: ParamSpec = ParamSpec {
+    name: "forward_host",
+    kind: ParamKind::Text,
+    default: "172.17.0.2",
+};
+/// ssh-docker: through an SSH tunnel, or Docker's own published port (`-p 8080:80`).
+pub(crate) const PUBLISH: ParamSpec = ParamSpec {
+    name: "publish",
+    kind: ParamKind::Choice(&["ssh-tunnel", "docker-p"]),
+    default: "ssh-tunnel",
+};
+
+/// sftp-bulk's file size in MiB (1 to 1024).
+pub(crate) const SIZE_MB: ParamSpec = ParamSpec {
+    name: "size_mb",
+    kind: ParamKind::Number,
+    default: "100",
+};
+
 const fn info(id: &'static str, params: &'static [ParamSpec]) -> ScenarioInfo {
     ScenarioInfo {
         id,
@@ -94,7 +120,18 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     ),
     info(
         "ssh-bastion",
-        &[CIPHER, USER, FORWARD_HOST, FORWARD_PORT, FLIP_ANY],
+        &[CIPHER, USER, FORWARD_HOST, FORWARD_PORT, HOP, FLIP_ANY],
+    ),
+    info(
+        "ssh-docker",
+        &[
+            CIPHER,
+            USER,
+            CONTAINER_HOST,
+            FORWARD_PORT,
+            PUBLISH,
+            FLIP_ANY,
+        ],
     ),
     info("ssh-rekey", &[CIPHER, USER, COMMAND, FLIP_ANY]),
     info("ssh-remote-forward", &[CIPHER, USER, FLIP_ANY]),
@@ -102,6 +139,9 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     info("sftp-download", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-denied", &[CIPHER, USER, FLIP_ANY]),
     info("sftp-resume", &[CIPHER, USER, FLIP_ANY]),
+    // No flip: a flipped byte ends the run, and 100 MB per flipped case would be
+    // the corpus's longest run by far; sftp-upload shows the same packets tampered.
+    info("sftp-bulk", &[CIPHER, USER, SIZE_MB]),
     info("scp-upload", &[CIPHER, USER, FLIP_ANY]),
     info("scp-download", &[CIPHER, USER, FLIP_ANY]),
 ];

@@ -117,6 +117,11 @@ pub struct SftpClient {
 }
 
 impl SftpClient {
+    /// Where the current upload or download has got to (the next request's offset).
+    pub fn progress(&self) -> u64 {
+        self.offset
+    }
+
     /// A client that will run `jobs` in order, moving `chunk` bytes per request.
     pub fn new(jobs: Vec<Job>, chunk: usize) -> Self {
         SftpClient {

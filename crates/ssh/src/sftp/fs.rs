@@ -42,6 +42,36 @@ enum Node {
     },
 }
 
+/// A file whose contents are not kept: only its size and the SHA-256 of what was
+/// written to it in order (a 100 MB upload fits no in-memory home).
+#[derive(Clone)]
+struct Sink {
+    size: u64,
+    sha: ring::digest::Context,
+}
+
+impl Sink {
+    fn digest(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(self.sha.clone().finish().as_ref());
+        out
+    }
+}
+
+impl PartialEq for Sink {
+    fn eq(&self, other: &Sink) -> bool {
+        self.size == other.size && self.digest() == other.digest()
+    }
+}
+
+impl Eq for Sink {}
+
+impl core::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sink").field("size", &self.size).finish()
+    }
+}
+
 /// The file system.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemFs {
@@ -52,6 +82,8 @@ pub struct MemFs {
     now: u32,
     /// Counts changes (so an embedding can tell when to save a copy).
     changes: u64,
+    /// Files whose writes are hashed, not stored ([`MemFs::add_sink`]).
+    sinks: BTreeMap<String, Sink>,
 }
 
 impl MemFs {
@@ -64,6 +96,7 @@ impl MemFs {
             user: user.to_owned(),
             now,
             changes: 0,
+            sinks: BTreeMap::new(),
         };
         for d in ["/", "/home", &home] {
             fs.nodes.insert(
@@ -299,6 +332,27 @@ impl MemFs {
         }
     }
 
+    /// Makes the file at `path` (once created) a sink: writes to it, which must
+    /// come in order, are counted and hashed but not stored, so an upload larger
+    /// than [`MAX_TOTAL`] can be checked (its size and SHA-256, [`MemFs::sink`]).
+    pub fn add_sink(&mut self, path: &str) {
+        let p = self.resolve(path);
+        self.sinks.insert(
+            p,
+            Sink {
+                size: 0,
+                sha: ring::digest::Context::new(&ring::digest::SHA256),
+            },
+        );
+    }
+
+    /// A sink's size and the SHA-256 of its contents so far.
+    pub fn sink(&self, path: &str) -> Option<(u64, [u8; 32])> {
+        self.sinks
+            .get(&self.resolve(path))
+            .map(|s| (s.size, s.digest()))
+    }
+
     /// Writes `bytes` at `offset` (the end for `append`), zero-filling a gap; fails
     /// rather than grow past [`MAX_TOTAL`].
     pub fn write(
@@ -308,8 +362,21 @@ impl MemFs {
         bytes: &[u8],
         append: bool,
     ) -> Result<(), Fault> {
-        let used = self.used();
         let now = self.now;
+        if let Some(sink) = self.sinks.get_mut(path) {
+            let Some(Node::File { mtime, .. }) = self.nodes.get_mut(path) else {
+                return Err(NO_SUCH_FILE);
+            };
+            if !append && offset != sink.size {
+                return Err((status::FAILURE, "Sink file takes writes in order"));
+            }
+            sink.sha.update(bytes);
+            sink.size = sink.size.saturating_add(bytes.len() as u64);
+            *mtime = now;
+            self.changed();
+            return Ok(());
+        }
+        let used = self.used();
         let Some(Node::File { data, mtime, .. }) = self.nodes.get_mut(path) else {
             return Err(NO_SUCH_FILE);
         };
@@ -565,5 +632,25 @@ mod tests {
         fs.write(&p, 3, b"abc", false).unwrap();
         assert_eq!(fs.file("upload/a.bin").unwrap(), b"\0\0\0abc");
         assert_eq!(civil(1_764_633_600), (2025, 12, 2));
+    }
+
+    #[test]
+    fn a_sink_hashes_writes_in_order_and_keeps_no_bytes() {
+        let mut fs = MemFs::demo("alice", 0);
+        fs.add_sink("upload/big.bin");
+        let p = fs
+            .open("upload/big.bin", false, true, true, false, true)
+            .unwrap();
+        fs.write(&p, 0, b"hello ", false).unwrap();
+        fs.write(&p, 6, b"world", false).unwrap();
+        // Out of order: refused, nothing counted.
+        assert!(fs.write(&p, 3, b"x", false).is_err());
+        let (size, sha) = fs.sink("upload/big.bin").unwrap();
+        assert_eq!(size, 11);
+        assert_eq!(
+            sha.as_slice(),
+            ring::digest::digest(&ring::digest::SHA256, b"hello world").as_ref()
+        );
+        assert_eq!(fs.file(&p), Some(&b""[..]));
     }
 }
