@@ -15,7 +15,7 @@ pub(crate) fn run(
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
     if info.id == "vpn-openvpn" {
-        return Ok(openvpn::run(info.id, &openvpn_params(v)?, seed));
+        return Ok(openvpn::run(info.id, &openvpn_params(info, v)?, seed));
     }
     let (target, path) = target_and_path(v)?;
     let p = Params {
@@ -52,7 +52,7 @@ fn cert(v: &Values) -> Result<LaptopCert, RunError> {
     })
 }
 
-fn openvpn_params(v: &Values) -> Result<openvpn::Params, RunError> {
+fn openvpn_params(info: &ScenarioInfo, v: &Values) -> Result<openvpn::Params, RunError> {
     let (target, path) = target_and_path(v)?;
     Ok(openvpn::Params {
         forwarding: match v.choice("forwarding")? {
@@ -60,6 +60,13 @@ fn openvpn_params(v: &Values) -> Result<openvpn::Params, RunError> {
             "routed" => openvpn::Forwarding::Routed,
             _ => return Err(bad("forwarding")),
         },
+        protection: match v.choice("control_protection")? {
+            "none" => openvpn::Protection::None,
+            "tls-auth" => openvpn::Protection::TlsAuth,
+            "tls-crypt" => openvpn::Protection::TlsCrypt,
+            _ => return Err(bad("control_protection")),
+        },
+        tamper: crate::tamper_param(info, v)?,
         cert: cert(v)?,
         target,
         path,
@@ -133,6 +140,8 @@ mod tests {
             ("forwarding", "bridged"),
             ("target", "10.0.0.300"),
             ("path", ""),
+            ("control_protection", "tls-crypt-v2"),
+            ("flip", "1"),
         ] {
             assert!(
                 crate::run("vpn-openvpn", &[(name.into(), value.into())], Some(1)).is_err(),

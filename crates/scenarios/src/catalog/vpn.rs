@@ -30,6 +30,12 @@ pub(crate) const FORWARDING: ParamSpec = ParamSpec {
     default: "nat",
 };
 
+pub(crate) const CONTROL_PROTECTION: ParamSpec = ParamSpec {
+    name: "control_protection",
+    kind: ParamKind::Choice(&["none", "tls-auth", "tls-crypt"]),
+    default: "none",
+};
+
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     ScenarioInfo {
         id: "vpn-tls",
@@ -41,6 +47,6 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         id: "vpn-openvpn",
         protocol: "vpn",
         layer: Layer::Network,
-        params: &[FORWARDING, CERT, TARGET, PATH],
+        params: &[FORWARDING, CONTROL_PROTECTION, CERT, TARGET, PATH, FLIP_ANY],
     },
 ];

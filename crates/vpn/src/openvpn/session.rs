@@ -680,6 +680,12 @@ impl Session {
             Role::Server => wire::HARD_RESET_CLIENT_V2,
         };
         match self.remote_sid {
+            // A session starts with the reset's packet id 0 (openvpn assumes it:
+            // `ssl.c` session_skip_to_pre_start); another is not a start.
+            None if c.opcode == reset && c.msg_id != Some(0) => {
+                self.events.push(Event::Dropped(Drop::UnexpectedReset));
+                return;
+            }
             None if c.opcode == reset => {
                 self.remote_sid = Some(c.session);
                 self.events.push(Event::PeerReset(c.session));
