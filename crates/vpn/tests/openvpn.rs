@@ -31,6 +31,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cipherstage_packets::{icmpv4, ipv4, IpProtocol};
+use cipherstage_pki::authority::Authority;
 use cipherstage_pki::{issue::issue_server_at, pem, Cert, Key, Pki};
 use cipherstage_tls::enums::SignatureScheme;
 use cipherstage_tls::{
@@ -382,7 +383,8 @@ fn client_tls(p: &Pkis, which: ClientCert, rng: u64) -> Tls {
     ))
 }
 
-fn server_tls(p: &Pkis, rng: u64) -> Tls {
+/// Our server's TLS, checking client certificates against `crls` too.
+fn server_tls_with(p: &Pkis, rng: u64, crls: Vec<Vec<u8>>) -> Tls {
     let mut sc = ServerConfig::new(vec![VirtualHost {
         names: vec![GATEWAY.to_owned()],
         identity: Identity {
@@ -398,18 +400,15 @@ fn server_tls(p: &Pkis, rng: u64) -> Tls {
             SignatureScheme::Ed25519,
             SignatureScheme::RsaPssRsaeSha256,
         ],
+        crls,
     });
     sc.ticket = None;
     Tls::Server(Box::new(Server::new(sc, Box::new(Seeded::new(rng)), 1)))
 }
 
-/// The real server in a namespace: (namespace, openvpn, port).
-/// The real server in a namespace offering `ciphers` (openvpn's --data-ciphers).
-fn real_server(tag: &str, p: &Pkis, tcp: bool, ciphers: &str) -> (Netns, Openvpn, PathBuf) {
-    real_server_with(tag, p, tcp, ciphers, |_| Vec::new())
-}
-
-/// The same, with more options (`extra` is given the scratch directory).
+/// The real server in a namespace offering `ciphers` (openvpn's --data-ciphers),
+/// with more options (`extra` is given the scratch directory): (namespace,
+/// openvpn, scratch directory).
 fn real_server_with(
     tag: &str,
     p: &Pkis,
@@ -591,8 +590,17 @@ fn our_client_against_openvpn_server_with_chacha20_poly1305() {
 /// openvpn as server against our client showing `which`: the handshake is refused;
 /// openvpn's log.
 fn openvpn_server_refuses(tag: &str, which: ClientCert) -> String {
+    openvpn_server_refuses_with(tag, which, |_, _| Vec::new())
+}
+
+/// The same with more server options, made from the PKI and scratch directory.
+fn openvpn_server_refuses_with(
+    tag: &str,
+    which: ClientCert,
+    extra: impl FnOnce(&Pkis, &Path) -> Vec<String>,
+) -> String {
     let p = pkis();
-    let (ns, mut ovpn, _dir) = real_server(tag, &p, true, "AES-256-GCM");
+    let (ns, mut ovpn, _dir) = real_server_with(tag, &p, true, "AES-256-GCM", |d| extra(&p, d));
     let mut sock = connect(&ns, true);
     let mut rng = Seeded::new(7);
     let mut s = Session::new(Config::client(true), client_tls(&p, which, 8), &mut rng);
@@ -647,7 +655,9 @@ fn openvpn_server_refuses_our_client_with_an_expired_certificate() {
 
 /// Our server on `addr`, the real openvpn client against it.
 fn real_client_against_our_server(tcp: bool, rogue: bool) -> (Vec<Event>, String) {
-    real_client_with(tcp, rogue, "", |_| (Vec::new(), ControlProtection::None))
+    real_client_with(tcp, rogue, "", |_, _| {
+        (Vec::new(), ControlProtection::None, Vec::new())
+    })
 }
 
 /// The same with more client options and our server's control protection, both
@@ -656,14 +666,14 @@ fn real_client_with(
     tcp: bool,
     rogue: bool,
     tag: &str,
-    extra: impl FnOnce(&Path) -> (Vec<String>, ControlProtection),
+    extra: impl FnOnce(&Pkis, &Path) -> (Vec<String>, ControlProtection, Vec<Vec<u8>>),
 ) -> (Vec<Event>, String) {
     let p = pkis();
     let dir = scratch(
         &format!("cli-{}-{}{tag}", if tcp { "tcp" } else { "udp" }, rogue),
         &p,
     );
-    let (more, protection) = extra(&dir);
+    let (more, protection, crls) = extra(&p, &dir);
     let ns = Netns::new();
     let (listener, udp) = if tcp {
         (Some(TcpListener::bind((ns.ours, 0)).unwrap()), None)
@@ -729,7 +739,7 @@ fn real_client_with(
     let mut rng = Seeded::new(9);
     let wrong_key = protection != ControlProtection::None && tag.contains("wrong");
     let cfg = Config::server(tcp, push).protected(protection, now_s());
-    let mut s = Session::new(cfg, server_tls(&p, 10), &mut rng);
+    let mut s = Session::new(cfg, server_tls_with(&p, 10, crls), &mut rng);
     let mut pings = 0;
     let mut echoed = false;
     let events = drive(&mut s, &mut sock, |s, e| {
@@ -762,6 +772,8 @@ fn real_client_with(
     });
     if wrong_key {
         // openvpn heard nothing back: its handshake times out.
+    } else if tag.contains("revoked") {
+        ovpn.wait_for("alert: certificate revoked");
     } else if !rogue {
         ovpn.wait_for("Initialization Sequence Completed");
     } else {
@@ -1027,7 +1039,7 @@ fn check_real_client_events(events: &[Event], log: &str) {
 /// one key both ways) over TCP against our server.
 #[test]
 fn openvpn_client_against_our_server_with_tls_auth() {
-    let (events, log) = real_client_with(true, false, "-ta", |d| {
+    let (events, log) = real_client_with(true, false, "-ta", |_, d| {
         let (path, key) = genkey(d, "secret", "ta.key");
         (
             args(&["--tls-auth", &path]),
@@ -1036,6 +1048,7 @@ fn openvpn_client_against_our_server_with_tls_auth() {
                 direction: None,
                 digest: Digest::Sha1,
             },
+            Vec::new(),
         )
     });
     check_real_client_events(&events, &log);
@@ -1048,11 +1061,12 @@ fn openvpn_client_against_our_server_with_tls_auth() {
 /// The real client with tls-crypt over UDP against our server.
 #[test]
 fn openvpn_client_against_our_server_with_tls_crypt() {
-    let (events, log) = real_client_with(false, false, "-tc", |d| {
+    let (events, log) = real_client_with(false, false, "-tc", |_, d| {
         let (path, key) = genkey(d, "tls-crypt", "tc.key");
         (
             args(&["--tls-crypt", &path]),
             ControlProtection::TlsCrypt { key },
+            Vec::new(),
         )
     });
     check_real_client_events(&events, &log);
@@ -1066,12 +1080,13 @@ fn openvpn_client_against_our_server_with_tls_crypt() {
 /// mismatch) and never answers; openvpn's handshake does not start.
 #[test]
 fn our_server_drops_openvpn_client_with_another_tls_crypt_key() {
-    let (events, log) = real_client_with(false, false, "-wrong-tc", |d| {
+    let (events, log) = real_client_with(false, false, "-wrong-tc", |_, d| {
         let (path, _) = genkey(d, "tls-crypt", "tc.key");
         let (_, ours) = genkey(d, "tls-crypt", "other.key");
         (
             args(&["--tls-crypt", &path]),
             ControlProtection::TlsCrypt { key: ours },
+            Vec::new(),
         )
     });
     assert!(
@@ -1083,4 +1098,51 @@ fn our_server_drops_openvpn_client_with_another_tls_crypt_key() {
     );
     assert!(!events.iter().any(|e| matches!(e, Event::PeerReset(_))));
     assert!(!log.contains("TLSv1.3"), "{log}");
+}
+
+/// A CRL from the intermediate (the CA of alice's certificate) revoking alice's
+/// ECDSA certificate (serial 10 18), dated by the machine's clock as openvpn checks
+/// it: (DER, PEM).
+fn revoking_crl(p: &Pkis) -> (Vec<u8>, String) {
+    let now = now_s() as i64;
+    let ca = Authority::intermediate(&p.pki.intermediate).unwrap();
+    let der = ca.crl(&[24], 1, now - 3_600, now + 86_400).unwrap();
+    let pem = pem::encode("X509 CRL", &der);
+    (der, pem)
+}
+
+/// openvpn with `--crl-verify` on our CRL refuses our client's revoked certificate:
+/// OpenSSL read the CRL we made and found alice's serial in it.
+#[test]
+fn openvpn_server_refuses_our_client_with_a_revoked_certificate() {
+    let log = openvpn_server_refuses_with("srv-revoked", ClientCert::Good, |p, d| {
+        let path = d.join("crl.pem");
+        std::fs::write(&path, revoking_crl(p).1).unwrap();
+        args(&["--crl-verify", &path.to_string_lossy()])
+    });
+    assert!(
+        log.contains("VERIFY ERROR: depth=0, error=certificate revoked"),
+        "{log}"
+    );
+    assert!(log.contains("CN=alice"), "{log}");
+}
+
+/// Our server with the same CRL refuses the real client's revoked certificate with
+/// the certificate_revoked alert, which openvpn reports.
+#[test]
+fn our_server_refuses_openvpn_client_with_a_revoked_certificate() {
+    let (events, log) = real_client_with(true, false, "-revoked", |p, _| {
+        (Vec::new(), ControlProtection::None, vec![revoking_crl(p).0])
+    });
+    let alert = events.iter().find_map(|e| match e {
+        Event::TlsFailed(a) => Some(a.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        alert.as_deref(),
+        Some("tls.alert.certificate_revoked"),
+        "{events:#?}"
+    );
+    assert!(!events.iter().any(|e| matches!(e, Event::DataKeys(..))));
+    assert!(log.contains("certificate revoked"), "{log}");
 }

@@ -180,6 +180,7 @@ fn configs(
             SignatureScheme::Ed25519,
             SignatureScheme::EcdsaSecp256r1Sha256,
         ],
+        crls: Vec::new(),
     });
     sc.ticket = None;
     let mut cc = ClientConfig::new(GATEWAY_NAME, vec![pki.root.der.clone()], SCENARIO_NOW);
