@@ -17,6 +17,22 @@ pub(crate) fn run(
     if info.id == "vpn-openvpn" {
         return Ok(openvpn::run(info.id, &openvpn_params(info, v)?, seed));
     }
+    if info.id == "vpn-client-certificate" {
+        use cipherstage_vpn::openvpn::client_cert::{self as cc, Failure};
+        let failure = match v.choice("vpn_cert_failure")? {
+            "none" => Failure::None,
+            "no_certificate" => Failure::NoCertificate,
+            "another_ca" => Failure::AnotherCa,
+            "expired" => Failure::Expired,
+            "revoked" => Failure::Revoked,
+            _ => return Err(bad("vpn_cert_failure")),
+        };
+        let p = cc::CertParams {
+            failure,
+            tamper: crate::tamper_param(info, v)?,
+        };
+        return Ok(cc::run(info.id, &p, seed));
+    }
     let (target, path) = target_and_path(v)?;
     let p = Params {
         cert: cert(v)?,
@@ -80,7 +96,7 @@ pub(crate) fn run_with_exports(
     seed: Option<u64>,
 ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
     let t = run(info, v, seed)?;
-    let c = if info.id == "vpn-openvpn" {
+    let c = if info.id == "vpn-openvpn" || info.id == "vpn-client-certificate" {
         let o = openvpn::captures(&t);
         cipherstage_vpn::Captures {
             internet: o.internet,
@@ -148,6 +164,12 @@ mod tests {
                 "{name}={value}"
             );
         }
+        assert!(crate::run(
+            "vpn-client-certificate",
+            &[("vpn_cert_failure".into(), "stolen".into())],
+            Some(1)
+        )
+        .is_err());
         assert!(crate::run(
             "vpn-openvpn",
             &[("forwarding".into(), "routed".into())],

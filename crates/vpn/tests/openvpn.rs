@@ -357,27 +357,36 @@ enum ClientCert {
 }
 
 fn client_tls(p: &Pkis, which: ClientCert, rng: u64) -> Tls {
-    let mut cc = ClientConfig::new(GATEWAY, vec![p.pki.root.der.clone()], now_s());
-    cc.sni = None; // openvpn sends no server name
     let id = |c: &Cert, chain: Vec<Vec<u8>>| Identity {
         chain,
         signer: Signer::Key(c.key.clone()),
     };
     let inter = p.pki.intermediate.der.clone();
-    cc.identity = Some(match which {
-        ClientCert::Rogue => id(
-            &p.pki.alice_untrusted,
-            vec![p.pki.alice_untrusted.der.clone()],
-        ),
-        ClientCert::Good => id(
-            &p.pki.alice_ecdsa,
-            vec![p.pki.alice_ecdsa.der.clone(), inter],
-        ),
-        ClientCert::Expired => id(
-            &p.pki.alice_expired,
-            vec![p.pki.alice_expired.der.clone(), inter],
-        ),
-    });
+    client_tls_with(
+        p,
+        Some(match which {
+            ClientCert::Rogue => id(
+                &p.pki.alice_untrusted,
+                vec![p.pki.alice_untrusted.der.clone()],
+            ),
+            ClientCert::Good => id(
+                &p.pki.alice_ecdsa,
+                vec![p.pki.alice_ecdsa.der.clone(), inter],
+            ),
+            ClientCert::Expired => id(
+                &p.pki.alice_expired,
+                vec![p.pki.alice_expired.der.clone(), inter],
+            ),
+        }),
+        rng,
+    )
+}
+
+/// Our client's TLS showing `identity` (none: no certificate at all).
+fn client_tls_with(p: &Pkis, identity: Option<Identity>, rng: u64) -> Tls {
+    let mut cc = ClientConfig::new(GATEWAY, vec![p.pki.root.der.clone()], now_s());
+    cc.sni = None; // openvpn sends no server name
+    cc.identity = identity;
     Tls::Client(Box::new(
         Client::new(cc, Box::new(Seeded::new(rng)), 0).unwrap(),
     ))
@@ -1145,4 +1154,116 @@ fn our_server_refuses_openvpn_client_with_a_revoked_certificate() {
     );
     assert!(!events.iter().any(|e| matches!(e, Event::DataKeys(..))));
     assert!(log.contains("certificate revoked"), "{log}");
+}
+
+/// Our client against the real server with `identity`; the server's extra options
+/// come from `extra`. Returns our events and openvpn's log once `until` is logged.
+fn against_real_server(
+    tag: &str,
+    identity: impl FnOnce(&Pkis) -> Option<Identity>,
+    extra: impl FnOnce(&Pkis, &Path) -> Vec<String>,
+    until: &str,
+) -> (Vec<Event>, String) {
+    let p = pkis();
+    let id = identity(&p);
+    let (ns, mut ovpn, _dir) = real_server_with(tag, &p, true, "AES-256-GCM", |d| extra(&p, d));
+    let mut sock = connect(&ns, true);
+    let mut rng = Seeded::new(7);
+    let tls = client_tls_with(&p, id, 8);
+    let mut s = Session::new(Config::client(true), tls, &mut rng);
+    let events = drive(&mut s, &mut sock, |_, e| {
+        matches!(e, Event::TlsFailed(_) | Event::Failed(_) | Event::Pushed(_))
+    });
+    ovpn.wait_for(until);
+    (events, ovpn.log())
+}
+
+/// Without a certificate our client is refused by openvpn; what it logs.
+#[test]
+fn openvpn_server_refuses_our_client_without_a_certificate() {
+    let (events, log) = against_real_server(
+        "srv-nocert",
+        |_| None,
+        |_, _| Vec::new(),
+        "TLS Error: TLS handshake failed",
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Pushed(_))),
+        "{events:#?}"
+    );
+    assert!(
+        log.contains("OpenSSL: error:0A0000C7:SSL routines::peer did not return a certificate"),
+        "{log}"
+    );
+}
+
+/// The scenario's enrollment against the real server: a VPN CA under the root
+/// issues alice's leaf from our CSR; openvpn (its --ca the root and the VPN CA)
+/// verifies the chain through the VPN CA and pushes; with the VPN CA's CRL naming
+/// the leaf it refuses it.
+#[test]
+fn openvpn_server_takes_a_leaf_the_vpn_ca_issued_from_our_csr_until_it_is_revoked() {
+    use cipherstage_pki::issue::{make_csr, read_csr};
+    for revoked in [false, true] {
+        let mut rng = Seeded::new(40);
+        let now = now_s();
+        let made: std::cell::RefCell<Option<(Authority, Vec<u8>, Key)>> = Default::default();
+        let (events, log) = against_real_server(
+            if revoked {
+                "srv-vpnca-rev"
+            } else {
+                "srv-vpnca"
+            },
+            |p| {
+                let ca = Authority::vpn_ca(&mut rng, &p.pki.root, now).unwrap();
+                let key = Key::generate_ecdsa_p256(&mut rng).unwrap();
+                let csr = read_csr(&make_csr(&key, "alice-laptop.example.com", &mut rng).unwrap())
+                    .unwrap();
+                let t = now as i64;
+                let leaf = ca
+                    .issue_client(&csr, "alice", 40, t - 30 * 86_400, t + 335 * 86_400)
+                    .unwrap();
+                let id = Identity {
+                    chain: vec![leaf.clone(), ca.cert.der.clone()],
+                    signer: Signer::Key(key.clone()),
+                };
+                *made.borrow_mut() = Some((ca, leaf, key));
+                Some(id)
+            },
+            |p, d| {
+                let guard = made.borrow();
+                let (ca, _, _) = guard.as_ref().unwrap();
+                let cas = pem::encode("CERTIFICATE", &p.pki.root.der)
+                    + &pem::encode("CERTIFICATE", &ca.cert.der);
+                std::fs::write(d.join("ca.pem"), cas).unwrap();
+                if revoked {
+                    let t = now as i64;
+                    let crl = ca.crl(&[40], 1, t - 3_600, t + 86_400).unwrap();
+                    std::fs::write(d.join("crl.pem"), pem::encode("X509 CRL", &crl)).unwrap();
+                    args(&["--crl-verify", &d.join("crl.pem").to_string_lossy()])
+                } else {
+                    Vec::new()
+                }
+            },
+            if revoked {
+                "VERIFY ERROR: depth=0, error=certificate revoked"
+            } else {
+                "PUSH_REPLY"
+            },
+        );
+        let pushed = events.iter().any(|e| matches!(e, Event::Pushed(_)));
+        assert_eq!(pushed, !revoked, "{events:#?}\n{log}");
+        if revoked {
+            assert!(log.contains("CN=alice, serial=4136"), "10 28 = 4136: {log}");
+        } else {
+            assert!(
+                log.contains("VERIFY OK: depth=1, O=cipherstage, CN=cipherstage VPN CA"),
+                "{log}"
+            );
+            assert!(
+                log.contains("VERIFY OK: depth=0, O=cipherstage, CN=alice"),
+                "{log}"
+            );
+        }
+    }
 }

@@ -420,3 +420,54 @@ fn tshark_reads_the_tls_auth_and_tls_crypt_captures() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// vpn-client-certificate: the leaf the VPN CA issued from the laptop's CSR gets
+/// it in; each failure ends in its own alert, sent by the gateway, and the
+/// authentication error; every byte (CA certificate, CSR, leaf, CRL) explained.
+#[test]
+fn the_vpn_ca_issues_the_laptop_certificate_and_the_gateway_refuses_each_failure() {
+    use cipherstage_vpn::openvpn::client_cert::{run as cc_run, CertParams, Failure};
+    for (failure, alert) in [
+        (Failure::None, None),
+        (
+            Failure::NoCertificate,
+            Some("tls.alert.certificate_required"),
+        ),
+        (Failure::AnotherCa, Some("tls.alert.unknown_ca")),
+        (Failure::Expired, Some("tls.alert.certificate_expired")),
+        (Failure::Revoked, Some("tls.alert.certificate_revoked")),
+    ] {
+        let p = CertParams {
+            failure,
+            ..CertParams::default()
+        };
+        let t = cc_run("vpn-client-certificate", &p, Some(1));
+        check_coverage(&t).unwrap();
+        let labels: Vec<&str> = t.messages().map(|m| m.label.as_str()).collect();
+        assert!(labels.contains(&"vpn.cc.msg.ca_certificate"));
+        assert!(labels.contains(&"vpn.cc.msg.crl"));
+        let enrolled = matches!(failure, Failure::None | Failure::Expired | Failure::Revoked);
+        assert_eq!(labels.contains(&"vpn.cc.msg.csr"), enrolled, "{failure:?}");
+        assert_eq!(labels.contains(&"vpn.cc.msg.leaf"), enrolled, "{failure:?}");
+        let alerts: Vec<(usize, String)> = t
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Alert(a) => Some((a.from, a.key.clone())),
+                _ => None,
+            })
+            .collect();
+        let keys: Vec<String> = narrations(&t).into_iter().map(|(k, _)| k).collect();
+        match alert {
+            None => {
+                assert!(alerts.is_empty(), "{alerts:?}");
+                assert!(keys.iter().any(|k| k == "vpn.ovpn.narr.exit_received"));
+            }
+            Some(a) => {
+                assert_eq!(alerts.first(), Some(&(1, a.to_owned())), "{failure:?}");
+                assert!(keys.iter().any(|k| k == "vpn.narr.auth_error"), "{keys:#?}");
+                assert!(!keys.iter().any(|k| k == "vpn.ovpn.narr.pushed"));
+            }
+        }
+    }
+}

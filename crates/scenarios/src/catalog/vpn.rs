@@ -36,6 +36,12 @@ pub(crate) const CONTROL_PROTECTION: ParamSpec = ParamSpec {
     default: "none",
 };
 
+pub(crate) const CERT_FAILURE: ParamSpec = ParamSpec {
+    name: "vpn_cert_failure",
+    kind: ParamKind::Choice(&["none", "no_certificate", "another_ca", "expired", "revoked"]),
+    default: "none",
+};
+
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     ScenarioInfo {
         id: "vpn-tls",
@@ -48,5 +54,11 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         protocol: "vpn",
         layer: Layer::Network,
         params: &[FORWARDING, CONTROL_PROTECTION, CERT, TARGET, PATH, FLIP_ANY],
+    },
+    ScenarioInfo {
+        id: "vpn-client-certificate",
+        protocol: "vpn",
+        layer: Layer::Network,
+        params: &[CERT_FAILURE, FLIP_ANY],
     },
 ];

@@ -8,6 +8,7 @@
 //! Not here: tls-crypt-v2, the TLS 1.0 PRF key derivation of peers
 //! without tls-ekm, renegotiation (soft reset), compression, fragmentation.
 
+pub mod client_cert;
 pub mod control;
 pub mod data;
 pub mod describe;

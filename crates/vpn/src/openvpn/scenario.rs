@@ -125,7 +125,8 @@ pub fn run(scenario: &str, p: &Params, seed: Option<u64>) -> Transcript {
                     krng.fill(&mut k).ok().map(|_| StaticKey(k))
                 }
             };
-            story(&mut d, p, &pki, crng, srng, &mut *rng, key);
+            let mut make = |d: &mut Recorder, rng: &mut dyn RandomSource| configs(d, p, &pki, rng);
+            story(&mut d, p, &mut make, crng, srng, &mut *rng, key);
         }
         Err(_) => d.narrate("tls.narr.pki_failed", &[]),
     }
@@ -259,10 +260,15 @@ fn deliver(d: &mut Recorder, from: usize, to: &mut Side, sent: Vec<Sent>, now: u
     any
 }
 
-fn story(
+/// The configurations of the laptop's and the gateway's TLS, made when the story
+/// needs them (after its introduction).
+pub(crate) type MakeConfigs<'a> =
+    dyn FnMut(&mut Recorder, &mut dyn RandomSource) -> Option<(ClientConfig, ServerConfig)> + 'a;
+
+pub(crate) fn story(
     d: &mut Recorder,
     p: &Params,
-    pki: &Pki,
+    make: &mut MakeConfigs,
     crng: Box<dyn RandomSource>,
     srng: Box<dyn RandomSource>,
     rng: &mut dyn RandomSource,
@@ -290,7 +296,7 @@ fn story(
         }
         _ => (ControlProtection::None, ControlProtection::None),
     };
-    let Some((cc, sc)) = configs(d, p, pki, rng) else {
+    let Some((cc, sc)) = make(d, rng) else {
         d.narrate("tls.narr.pki_failed", &[]);
         return;
     };
