@@ -537,6 +537,37 @@ mod tests {
         assert_eq!(s.unwrap(&w), Err(WrapError::BadAuth));
     }
 
+    /// Any bytes into either unwrapping: refused or opened, never a panic (a
+    /// bounded stand-in for the fuzz targets: 200,000 inputs from a fixed xorshift).
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut ws = [
+            Wrap::new(
+                &ControlProtection::TlsAuth {
+                    key: key(4),
+                    direction: None,
+                    digest: Digest::Sha1,
+                },
+                true,
+            ),
+            Wrap::new(&ControlProtection::TlsCrypt { key: key(4) }, true),
+        ];
+        let mut opened = 0;
+        for i in 0..200_000u32 {
+            let len = (next() % 120) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            opened += usize::from(ws[(i % 2) as usize].unwrap(&bytes).is_ok());
+        }
+        assert_eq!(opened, 0, "a random packet opened");
+    }
+
     #[test]
     fn replay_window() {
         let mut r = Replay::default();
