@@ -17,6 +17,12 @@ pub(crate) fn run(
     if info.id == "vpn-openvpn" {
         return Ok(openvpn::run(info.id, &openvpn_params(info, v)?, seed));
     }
+    if info.id == "vpn-cloud" {
+        let p = cipherstage_vpn::cloud::CloudParams {
+            tamper: crate::tamper_param(info, v)?,
+        };
+        return Ok(cipherstage_vpn::cloud::run(info.id, &p, seed));
+    }
     if info.id == "vpn-client-certificate" {
         use cipherstage_vpn::openvpn::client_cert::{self as cc, Failure};
         let failure = match v.choice("vpn_cert_failure")? {

@@ -16,6 +16,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod cloud;
 pub mod openvpn;
 
 use cipherstage_packets::checksum::PseudoHeader;

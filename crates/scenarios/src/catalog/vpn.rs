@@ -61,4 +61,10 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         layer: Layer::Network,
         params: &[CERT_FAILURE, FLIP_ANY],
     },
+    ScenarioInfo {
+        id: "vpn-cloud",
+        protocol: "vpn",
+        layer: Layer::Network,
+        params: &[FLIP_ANY],
+    },
 ];
