@@ -12,6 +12,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod authority;
 pub mod der;
 pub mod issue;
 pub mod pem;
@@ -204,7 +205,7 @@ impl Key {
     }
 
     /// The public half as rcgen sees it (what a certificate for this key carries).
-    fn public(&self) -> Result<PublicKey, PkiError> {
+    pub(crate) fn public(&self) -> Result<PublicKey, PkiError> {
         Ok(PublicKey {
             raw: self.public_key()?,
             alg: match self.kind {
@@ -229,7 +230,7 @@ impl Key {
 }
 
 /// A public key for rcgen to put in a certificate.
-struct PublicKey {
+pub(crate) struct PublicKey {
     raw: Vec<u8>,
     alg: &'static rcgen::SignatureAlgorithm,
 }
@@ -305,17 +306,17 @@ pub struct Pki {
     pub mallory_as_bob: Cert,
 }
 
-struct Spec<'a> {
-    cn: &'a str,
-    sans: &'a [&'a str],
-    from: i64,
-    until: i64,
-    serial: u8,
-    ca: bool,
-    eku: &'a [ExtendedKeyUsagePurpose],
+pub(crate) struct Spec<'a> {
+    pub(crate) cn: &'a str,
+    pub(crate) sans: &'a [&'a str],
+    pub(crate) from: i64,
+    pub(crate) until: i64,
+    pub(crate) serial: u8,
+    pub(crate) ca: bool,
+    pub(crate) eku: &'a [ExtendedKeyUsagePurpose],
 }
 
-fn ca(cn: &str, serial: u8, shift: i64) -> Spec<'_> {
+pub(crate) fn ca(cn: &str, serial: u8, shift: i64) -> Spec<'_> {
     Spec {
         cn,
         sans: &[],
@@ -329,13 +330,13 @@ fn ca(cn: &str, serial: u8, shift: i64) -> Spec<'_> {
 
 /// The intermediate CA's parameters, as its certificate was made from them (an
 /// issuer's name and key identifier come from these; its validity plays no part).
-fn intermediate_params() -> Result<CertificateParams, PkiError> {
+pub(crate) fn intermediate_params() -> Result<CertificateParams, PkiError> {
     params(&ca(INTERMEDIATE_CN, 2, 0))
 }
 
 const INTERMEDIATE_CN: &str = "cipherstage Intermediate CA";
 
-fn params(s: &Spec) -> Result<CertificateParams, PkiError> {
+pub(crate) fn params(s: &Spec) -> Result<CertificateParams, PkiError> {
     let sans: Vec<String> = s.sans.iter().map(|n| (*n).to_owned()).collect();
     let mut p = CertificateParams::new(sans).map_err(|e| PkiError::Generate(e.to_string()))?;
     p.distinguished_name = rcgen::DistinguishedName::new();
@@ -592,6 +593,8 @@ pub enum VerifyError {
     BadSignature,
     /// The DER does not parse.
     Malformed,
+    /// A CRL of the issuer lists the certificate's serial number.
+    Revoked,
     /// Anything else webpki reports (its debug text).
     Other(String),
 }
@@ -607,13 +610,14 @@ impl VerifyError {
             VerifyError::WrongUsage => "pki.verify.wrong_usage",
             VerifyError::BadSignature => "pki.verify.bad_signature",
             VerifyError::Malformed => "pki.verify.malformed",
+            VerifyError::Revoked => "pki.verify.revoked",
             VerifyError::Other(_) => "pki.verify.other",
         }
     }
 }
 
 #[allow(deprecated)]
-fn map_err(e: webpki::Error) -> VerifyError {
+pub(crate) fn map_err(e: webpki::Error) -> VerifyError {
     use webpki::Error as E;
     match e {
         E::UnknownIssuer => VerifyError::UnknownIssuer,
@@ -622,6 +626,7 @@ fn map_err(e: webpki::Error) -> VerifyError {
         E::CertNotValidForName(_) => VerifyError::WrongName,
         E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => VerifyError::WrongUsage,
         E::InvalidSignatureForPublicKey => VerifyError::BadSignature,
+        E::CertRevoked => VerifyError::Revoked,
         E::BadDer | E::BadDerTime | E::TrailingData(_) => VerifyError::Malformed,
         other => VerifyError::Other(format!("{other:?}")),
     }

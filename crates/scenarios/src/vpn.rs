@@ -15,7 +15,29 @@ pub(crate) fn run(
     seed: Option<u64>,
 ) -> Result<Transcript, RunError> {
     if info.id == "vpn-openvpn" {
-        return Ok(openvpn::run(info.id, &openvpn_params(v)?, seed));
+        return Ok(openvpn::run(info.id, &openvpn_params(info, v)?, seed));
+    }
+    if info.id == "vpn-cloud" {
+        let p = cipherstage_vpn::cloud::CloudParams {
+            tamper: crate::tamper_param(info, v)?,
+        };
+        return Ok(cipherstage_vpn::cloud::run(info.id, &p, seed));
+    }
+    if info.id == "vpn-client-certificate" {
+        use cipherstage_vpn::openvpn::client_cert::{self as cc, Failure};
+        let failure = match v.choice("vpn_cert_failure")? {
+            "none" => Failure::None,
+            "no_certificate" => Failure::NoCertificate,
+            "another_ca" => Failure::AnotherCa,
+            "expired" => Failure::Expired,
+            "revoked" => Failure::Revoked,
+            _ => return Err(bad("vpn_cert_failure")),
+        };
+        let p = cc::CertParams {
+            failure,
+            tamper: crate::tamper_param(info, v)?,
+        };
+        return Ok(cc::run(info.id, &p, seed));
     }
     let (target, path) = target_and_path(v)?;
     let p = Params {
@@ -52,7 +74,7 @@ fn cert(v: &Values) -> Result<LaptopCert, RunError> {
     })
 }
 
-fn openvpn_params(v: &Values) -> Result<openvpn::Params, RunError> {
+fn openvpn_params(info: &ScenarioInfo, v: &Values) -> Result<openvpn::Params, RunError> {
     let (target, path) = target_and_path(v)?;
     Ok(openvpn::Params {
         forwarding: match v.choice("forwarding")? {
@@ -60,6 +82,13 @@ fn openvpn_params(v: &Values) -> Result<openvpn::Params, RunError> {
             "routed" => openvpn::Forwarding::Routed,
             _ => return Err(bad("forwarding")),
         },
+        protection: match v.choice("control_protection")? {
+            "none" => openvpn::Protection::None,
+            "tls-auth" => openvpn::Protection::TlsAuth,
+            "tls-crypt" => openvpn::Protection::TlsCrypt,
+            _ => return Err(bad("control_protection")),
+        },
+        tamper: crate::tamper_param(info, v)?,
         cert: cert(v)?,
         target,
         path,
@@ -73,7 +102,7 @@ pub(crate) fn run_with_exports(
     seed: Option<u64>,
 ) -> Result<(Transcript, Vec<crate::ExportFile>), RunError> {
     let t = run(info, v, seed)?;
-    let c = if info.id == "vpn-openvpn" {
+    let c = if info.id == "vpn-openvpn" || info.id == "vpn-client-certificate" {
         let o = openvpn::captures(&t);
         cipherstage_vpn::Captures {
             internet: o.internet,
@@ -133,12 +162,20 @@ mod tests {
             ("forwarding", "bridged"),
             ("target", "10.0.0.300"),
             ("path", ""),
+            ("control_protection", "tls-crypt-v2"),
+            ("flip", "1"),
         ] {
             assert!(
                 crate::run("vpn-openvpn", &[(name.into(), value.into())], Some(1)).is_err(),
                 "{name}={value}"
             );
         }
+        assert!(crate::run(
+            "vpn-client-certificate",
+            &[("vpn_cert_failure".into(), "stolen".into())],
+            Some(1)
+        )
+        .is_err());
         assert!(crate::run(
             "vpn-openvpn",
             &[("forwarding".into(), "routed".into())],

@@ -155,6 +155,8 @@ pub struct ClientAuth {
     pub now: u64,
     /// signature_algorithms in CertificateRequest.
     pub signature_schemes: Vec<SignatureScheme>,
+    /// CRLs (DER) the client's leaf is checked against (openvpn's `--crl-verify`).
+    pub crls: Vec<Vec<u8>>,
 }
 
 /// What the server puts in its NewSessionTicket.
@@ -236,6 +238,7 @@ pub fn alert_for(e: &VerifyError) -> AlertDescription {
         VerifyError::UnknownIssuer => AlertDescription::UnknownCa,
         VerifyError::Expired | VerifyError::NotValidYet => AlertDescription::CertificateExpired,
         VerifyError::WrongUsage => AlertDescription::UnsupportedCertificate,
+        VerifyError::Revoked => AlertDescription::CertificateRevoked,
         VerifyError::WrongName
         | VerifyError::BadSignature
         | VerifyError::Malformed

@@ -357,6 +357,7 @@ fn exchange(
                 SignatureScheme::EcdsaSecp256r1Sha256,
                 SignatureScheme::RsaPssRsaeSha256,
             ],
+            crls: Vec::new(),
         });
         let kind = match (kind, p.client_cert) {
             (K::Mtls, ClientCert::Expired) => K::MtlsExpired,

@@ -1,7 +1,7 @@
 //! The server state machine (RFC 9846 §2, server side), with SNI virtual hosts
 //! and optional client authentication.
 
-use cipherstage_pki::{verify_chain, verify_signature, Usage};
+use cipherstage_pki::{verify_signature, Usage};
 use cipherstage_transcript::rand::RandomSource;
 use cipherstage_transcript::{ActorId, FailReason};
 
@@ -291,7 +291,13 @@ impl Server {
             self.c.narrate("tls.narr.client_sent_no_certificate", &[]);
             return err(AlertDescription::CertificateRequired);
         }
-        let r = verify_chain(&chain, &auth.roots, auth.now, Usage::Client, None);
+        let r = cipherstage_pki::authority::verify_chain_with_crls(
+            &chain,
+            &auth.roots,
+            auth.now,
+            Usage::Client,
+            &auth.crls,
+        );
         let failed = r.as_ref().err().map(|_| FailReason::Untrusted);
         self.c.check("tls.check.client_certificate", failed);
         if let Err(e) = r {

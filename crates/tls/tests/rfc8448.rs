@@ -312,6 +312,7 @@ fn section6(client_cert: Vec<u8>) -> (Vec<u8>, Vec<Event>, Server, (usize, usize
         roots: Vec::new(),
         now: now_secs(&v),
         signature_schemes: schemes,
+        crls: Vec::new(),
     });
     let mut server = Server::new(sc, srng, 1);
 

@@ -121,6 +121,7 @@ fn our_server_with(p: &Pki, mtls: bool, www: &Cert) -> Server {
                 cipherstage_tls::enums::SignatureScheme::Ed25519,
                 cipherstage_tls::enums::SignatureScheme::EcdsaSecp256r1Sha256,
             ],
+            crls: Vec::new(),
         });
     }
     Server::new(sc, Box::new(Seeded::new(2)), 1)

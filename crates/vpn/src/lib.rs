@@ -16,6 +16,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod cloud;
 pub mod openvpn;
 
 use cipherstage_packets::checksum::PseudoHeader;
@@ -309,6 +310,7 @@ fn story(
             SignatureScheme::Ed25519,
             SignatureScheme::EcdsaSecp256r1Sha256,
         ],
+        crls: Vec::new(),
     });
     sc.ticket = None;
     let mut cc = ClientConfig::new(GATEWAY_NAME, vec![pki.root.der.clone()], SCENARIO_NOW);

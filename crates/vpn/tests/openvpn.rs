@@ -31,13 +31,18 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cipherstage_packets::{icmpv4, ipv4, IpProtocol};
+use cipherstage_pki::authority::Authority;
 use cipherstage_pki::{issue::issue_server_at, pem, Cert, Key, Pki};
 use cipherstage_tls::enums::SignatureScheme;
 use cipherstage_tls::{
     Client, ClientAuth, ClientConfig, Identity, Server, ServerConfig, Signer, VirtualHost,
 };
 use cipherstage_transcript::rand::Seeded;
-use cipherstage_vpn::openvpn::{Cipher, Config, Event, PushConfig, Session, Tls};
+use cipherstage_vpn::openvpn::session::Drop as Dropped;
+use cipherstage_vpn::openvpn::wrap::WrapError;
+use cipherstage_vpn::openvpn::{
+    Cipher, Config, ControlProtection, Digest, Event, PushConfig, Session, StaticKey, Tls,
+};
 
 const OPENVPN: &str = "/usr/sbin/openvpn";
 const IP: &str = "/usr/sbin/ip";
@@ -280,7 +285,12 @@ impl Sock {
                 None
             }
             Ok(n) => Some(buf[..n].to_vec()),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
                 Some(Vec::new())
             }
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => Some(Vec::new()),
@@ -347,33 +357,43 @@ enum ClientCert {
 }
 
 fn client_tls(p: &Pkis, which: ClientCert, rng: u64) -> Tls {
-    let mut cc = ClientConfig::new(GATEWAY, vec![p.pki.root.der.clone()], now_s());
-    cc.sni = None; // openvpn sends no server name
     let id = |c: &Cert, chain: Vec<Vec<u8>>| Identity {
         chain,
         signer: Signer::Key(c.key.clone()),
     };
     let inter = p.pki.intermediate.der.clone();
-    cc.identity = Some(match which {
-        ClientCert::Rogue => id(
-            &p.pki.alice_untrusted,
-            vec![p.pki.alice_untrusted.der.clone()],
-        ),
-        ClientCert::Good => id(
-            &p.pki.alice_ecdsa,
-            vec![p.pki.alice_ecdsa.der.clone(), inter],
-        ),
-        ClientCert::Expired => id(
-            &p.pki.alice_expired,
-            vec![p.pki.alice_expired.der.clone(), inter],
-        ),
-    });
+    client_tls_with(
+        p,
+        Some(match which {
+            ClientCert::Rogue => id(
+                &p.pki.alice_untrusted,
+                vec![p.pki.alice_untrusted.der.clone()],
+            ),
+            ClientCert::Good => id(
+                &p.pki.alice_ecdsa,
+                vec![p.pki.alice_ecdsa.der.clone(), inter],
+            ),
+            ClientCert::Expired => id(
+                &p.pki.alice_expired,
+                vec![p.pki.alice_expired.der.clone(), inter],
+            ),
+        }),
+        rng,
+    )
+}
+
+/// Our client's TLS showing `identity` (none: no certificate at all).
+fn client_tls_with(p: &Pkis, identity: Option<Identity>, rng: u64) -> Tls {
+    let mut cc = ClientConfig::new(GATEWAY, vec![p.pki.root.der.clone()], now_s());
+    cc.sni = None; // openvpn sends no server name
+    cc.identity = identity;
     Tls::Client(Box::new(
         Client::new(cc, Box::new(Seeded::new(rng)), 0).unwrap(),
     ))
 }
 
-fn server_tls(p: &Pkis, rng: u64) -> Tls {
+/// Our server's TLS, checking client certificates against `crls` too.
+fn server_tls_with(p: &Pkis, rng: u64, crls: Vec<Vec<u8>>) -> Tls {
     let mut sc = ServerConfig::new(vec![VirtualHost {
         names: vec![GATEWAY.to_owned()],
         identity: Identity {
@@ -389,15 +409,24 @@ fn server_tls(p: &Pkis, rng: u64) -> Tls {
             SignatureScheme::Ed25519,
             SignatureScheme::RsaPssRsaeSha256,
         ],
+        crls,
     });
     sc.ticket = None;
     Tls::Server(Box::new(Server::new(sc, Box::new(Seeded::new(rng)), 1)))
 }
 
-/// The real server in a namespace: (namespace, openvpn, port).
-/// The real server in a namespace offering `ciphers` (openvpn's --data-ciphers).
-fn real_server(tag: &str, p: &Pkis, tcp: bool, ciphers: &str) -> (Netns, Openvpn, PathBuf) {
+/// The real server in a namespace offering `ciphers` (openvpn's --data-ciphers),
+/// with more options (`extra` is given the scratch directory): (namespace,
+/// openvpn, scratch directory).
+fn real_server_with(
+    tag: &str,
+    p: &Pkis,
+    tcp: bool,
+    ciphers: &str,
+    extra: impl FnOnce(&Path) -> Vec<String>,
+) -> (Netns, Openvpn, PathBuf) {
     let dir = scratch(tag, p);
+    let more = extra(&dir);
     let ns = Netns::new();
     let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
     let mut cmd = Command::new(IP);
@@ -428,7 +457,8 @@ fn real_server(tag: &str, p: &Pkis, tcp: bool, ciphers: &str) -> (Netns, Openvpn
         ])
         .args(["--dh", "none", "--keepalive", "1", "10"])
         .args(["--data-ciphers", ciphers])
-        .args(["--verb", "4", "--persist-tun"]);
+        .args(["--verb", "4", "--persist-tun"])
+        .args(&more);
     let mut ovpn = Openvpn::start(&mut cmd);
     ovpn.wait_for("Initialization Sequence Completed");
     (ns, ovpn, dir)
@@ -467,14 +497,34 @@ fn read_echo(packet: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr, icmpv4::Repr)> {
 }
 
 fn our_client_against_real_server(tcp: bool, ciphers: &str) -> Cipher {
+    our_client_with(tcp, ciphers, "", |_| (Vec::new(), ControlProtection::None)).0
+}
+
+/// Our client against the real server started with more options; `extra` makes
+/// them and our client's control protection from the scratch directory. The
+/// cipher pushed and openvpn's log.
+fn our_client_with(
+    tcp: bool,
+    ciphers: &str,
+    tag: &str,
+    extra: impl FnOnce(&Path) -> (Vec<String>, ControlProtection),
+) -> (Cipher, String) {
     let p = pkis();
-    let tag = format!("srv-{}-{}", if tcp { "tcp" } else { "udp" }, ciphers.len());
-    let tag = tag.as_str();
-    let (ns, mut ovpn, _dir) = real_server(tag, &p, tcp, ciphers);
+    let tag = format!(
+        "srv-{}-{}{tag}",
+        if tcp { "tcp" } else { "udp" },
+        ciphers.len()
+    );
+    let mut protection = ControlProtection::None;
+    let (ns, mut ovpn, _dir) = real_server_with(&tag, &p, tcp, ciphers, |d| {
+        let (args, prot) = extra(d);
+        protection = prot;
+        args
+    });
     let mut sock = connect(&ns, tcp);
     let mut rng = Seeded::new(7);
     let mut s = Session::new(
-        Config::client(tcp),
+        Config::client(tcp).protected(protection, now_s()),
         client_tls(&p, ClientCert::Good, 8),
         &mut rng,
     );
@@ -523,7 +573,7 @@ fn our_client_against_real_server(tcp: bool, ciphers: &str) -> Cipher {
     let log = ovpn.log();
     assert!(log.contains("PUSH_REPLY"), "{log}");
     assert!(log.contains("TLSv1.3"), "{log}");
-    r.cipher
+    (r.cipher, log)
 }
 
 #[test]
@@ -549,8 +599,17 @@ fn our_client_against_openvpn_server_with_chacha20_poly1305() {
 /// openvpn as server against our client showing `which`: the handshake is refused;
 /// openvpn's log.
 fn openvpn_server_refuses(tag: &str, which: ClientCert) -> String {
+    openvpn_server_refuses_with(tag, which, |_, _| Vec::new())
+}
+
+/// The same with more server options, made from the PKI and scratch directory.
+fn openvpn_server_refuses_with(
+    tag: &str,
+    which: ClientCert,
+    extra: impl FnOnce(&Pkis, &Path) -> Vec<String>,
+) -> String {
     let p = pkis();
-    let (ns, mut ovpn, _dir) = real_server(tag, &p, true, "AES-256-GCM");
+    let (ns, mut ovpn, _dir) = real_server_with(tag, &p, true, "AES-256-GCM", |d| extra(&p, d));
     let mut sock = connect(&ns, true);
     let mut rng = Seeded::new(7);
     let mut s = Session::new(Config::client(true), client_tls(&p, which, 8), &mut rng);
@@ -605,11 +664,25 @@ fn openvpn_server_refuses_our_client_with_an_expired_certificate() {
 
 /// Our server on `addr`, the real openvpn client against it.
 fn real_client_against_our_server(tcp: bool, rogue: bool) -> (Vec<Event>, String) {
+    real_client_with(tcp, rogue, "", |_, _| {
+        (Vec::new(), ControlProtection::None, Vec::new())
+    })
+}
+
+/// The same with more client options and our server's control protection, both
+/// made from the scratch directory by `extra`.
+fn real_client_with(
+    tcp: bool,
+    rogue: bool,
+    tag: &str,
+    extra: impl FnOnce(&Pkis, &Path) -> (Vec<String>, ControlProtection, Vec<Vec<u8>>),
+) -> (Vec<Event>, String) {
     let p = pkis();
     let dir = scratch(
-        &format!("cli-{}-{}", if tcp { "tcp" } else { "udp" }, rogue),
+        &format!("cli-{}-{}{tag}", if tcp { "tcp" } else { "udp" }, rogue),
         &p,
     );
+    let (more, protection, crls) = extra(&p, &dir);
     let ns = Netns::new();
     let (listener, udp) = if tcp {
         (Some(TcpListener::bind((ns.ours, 0)).unwrap()), None)
@@ -635,7 +708,8 @@ fn real_client_against_our_server(tcp: bool, rogue: bool) -> (Vec<Event>, String
             .args(["--proto", if tcp { "tcp-client" } else { "udp" }])
             .args(["--ca", &d("ca.pem"), "--cert", &d(cert), "--key", &d(key)])
             .args(["--remote-cert-tls", "server", "--verb", "4"])
-            .args(["--connect-retry-max", "1", "--single-session"]),
+            .args(["--connect-retry-max", "1", "--single-session"])
+            .args(&more),
     );
     let mut sock = match (listener, udp) {
         (Some(l), _) => {
@@ -672,7 +746,9 @@ fn real_client_against_our_server(tcp: bool, rogue: bool) -> (Vec<Event>, String
         ping: (1, 10),
     };
     let mut rng = Seeded::new(9);
-    let mut s = Session::new(Config::server(tcp, push), server_tls(&p, 10), &mut rng);
+    let wrong_key = protection != ControlProtection::None && tag.contains("wrong");
+    let cfg = Config::server(tcp, push).protected(protection, now_s());
+    let mut s = Session::new(cfg, server_tls_with(&p, 10, crls), &mut rng);
     let mut pings = 0;
     let mut echoed = false;
     let events = drive(&mut s, &mut sock, |s, e| {
@@ -699,9 +775,15 @@ fn real_client_against_our_server(tcp: bool, rogue: bool) -> (Vec<Event>, String
                 echoed = true;
             }
         }
-        matches!(e, Event::TlsFailed(_) | Event::Failed(_)) || echoed
+        matches!(e, Event::TlsFailed(_) | Event::Failed(_))
+            || echoed
+            || wrong_key && matches!(e, Event::Dropped(Dropped::Wrap(_)))
     });
-    if !rogue {
+    if wrong_key {
+        // openvpn heard nothing back: its handshake times out.
+    } else if tag.contains("revoked") {
+        ovpn.wait_for("alert: certificate revoked");
+    } else if !rogue {
         ovpn.wait_for("Initialization Sequence Completed");
     } else {
         ovpn.wait_for("alert: unknown CA");
@@ -780,4 +862,408 @@ fn our_server_refuses_openvpn_client_with_a_certificate_from_another_ca() {
         log.contains("Received fatal SSL alert: unknown CA"),
         "{log}"
     );
+}
+
+/// A static key made by the real openvpn (`--genkey secret` or `--genkey
+/// tls-crypt`) in `dir`, read back by our parser: (path, key).
+fn genkey(dir: &Path, kind: &str, name: &str) -> (String, StaticKey) {
+    require(OPENVPN, "openvpn");
+    let path = dir.join(name);
+    run(Command::new(OPENVPN).args(["--genkey", kind]).arg(&path));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("-----BEGIN OpenVPN Static key V1-----"),
+        "{text}"
+    );
+    let key = StaticKey::parse(&text).expect("our parser reads openvpn's key file");
+    // Our writer gives the same bytes back.
+    assert_eq!(StaticKey::parse(&key.to_file()), Some(key.clone()));
+    (path.to_string_lossy().into_owned(), key)
+}
+
+fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// tls-auth with HMAC-SHA256 and key directions (server 0, our client 1), over UDP:
+/// the whole handshake, the push, pings and the echo go through openvpn's HMAC
+/// firewall, so every control packet we wrapped verified.
+#[test]
+fn our_client_against_openvpn_server_with_tls_auth() {
+    let (c, log) = our_client_with(false, "AES-256-GCM", "-ta", |d| {
+        let (path, key) = genkey(d, "secret", "ta.key");
+        (
+            args(&["--tls-auth", &path, "0", "--auth", "SHA256"]),
+            ControlProtection::TlsAuth {
+                key,
+                direction: Some(1),
+                digest: Digest::Sha256,
+            },
+        )
+    });
+    assert_eq!(c, Cipher::Aes256Gcm);
+    assert!(
+        log.contains(
+            "Outgoing Control Channel Authentication: Using 256 bit message hash 'SHA256'"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("authentication failed"), "{log}");
+}
+
+/// tls-crypt over TCP: openvpn decrypts and authenticates every control packet we
+/// encrypted, and we its.
+#[test]
+fn our_client_against_openvpn_server_with_tls_crypt() {
+    let (c, log) = our_client_with(true, "AES-256-GCM", "-tc", |d| {
+        let (path, key) = genkey(d, "tls-crypt", "tc.key");
+        (
+            args(&["--tls-crypt", &path]),
+            ControlProtection::TlsCrypt { key },
+        )
+    });
+    assert_eq!(c, Cipher::Aes256Gcm);
+    assert!(
+        log.contains("Outgoing Control Channel Encryption: Cipher 'AES-256-CTR'"),
+        "{log}"
+    );
+    assert!(!log.contains("unwrapping failed"), "{log}");
+}
+
+/// Our client with another key than the server's: openvpn drops every packet
+/// before any state (its "HMAC firewall"), answers nothing, and logs why.
+fn openvpn_server_drops_our_client(crypt: bool) -> String {
+    let p = pkis();
+    let tag = if crypt {
+        "srv-wrong-tc"
+    } else {
+        "srv-wrong-ta"
+    };
+    let (ns, mut ovpn, dir) = real_server_with(tag, &p, false, "AES-256-GCM", |d| {
+        if crypt {
+            args(&["--tls-crypt", &genkey(d, "tls-crypt", "tc.key").0])
+        } else {
+            args(&["--tls-auth", &genkey(d, "secret", "ta.key").0, "0"])
+        }
+    });
+    // Our key: another one made the same way.
+    let (_, ours) = genkey(
+        &dir,
+        if crypt { "tls-crypt" } else { "secret" },
+        "other.key",
+    );
+    let protection = if crypt {
+        ControlProtection::TlsCrypt { key: ours }
+    } else {
+        ControlProtection::TlsAuth {
+            key: ours,
+            direction: Some(1),
+            digest: Digest::Sha1,
+        }
+    };
+    let mut sock = connect(&ns, false);
+    let mut rng = Seeded::new(7);
+    let mut s = Session::new(
+        Config::client(false).protected(protection, now_s()),
+        client_tls(&p, ClientCert::Good, 8),
+        &mut rng,
+    );
+    let what = if crypt {
+        "TLS Error: tls-crypt unwrapping failed from"
+    } else {
+        "TLS Error: incoming packet authentication failed from"
+    };
+    let start = Instant::now();
+    let mut answers = 0;
+    loop {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "openvpn did not log {what:?}:\n{}",
+            ovpn.log()
+        );
+        s.tick(epoch_ms(start));
+        for pkt in s.take_output() {
+            sock.send(&pkt);
+        }
+        if let Some(b) = sock.recv() {
+            answers += usize::from(!b.is_empty());
+        }
+        ovpn.drain();
+        if ovpn.seen.iter().any(|l| l.contains(what)) && start.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+    }
+    assert_eq!(answers, 0, "openvpn answers nothing");
+    assert!(!s.established());
+    ovpn.log()
+}
+
+#[test]
+fn openvpn_server_drops_our_client_with_another_tls_auth_key() {
+    let log = openvpn_server_drops_our_client(false);
+    assert!(log.contains("HMAC"), "{log}");
+    assert!(!log.contains("TLSv1.3"), "no TLS began: {log}");
+}
+
+#[test]
+fn openvpn_server_drops_our_client_with_another_tls_crypt_key() {
+    let log = openvpn_server_drops_our_client(true);
+    assert!(
+        log.contains("tls-crypt unwrap error: packet authentication failed"),
+        "{log}"
+    );
+    assert!(!log.contains("TLSv1.3"), "no TLS began: {log}");
+}
+
+fn check_real_client_events(events: &[Event], log: &str) {
+    assert!(
+        events.iter().any(|e| matches!(e, Event::TlsConnected)),
+        "{events:#?}"
+    );
+    assert!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Ping(_)))
+            .count()
+            >= 2,
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Packet(..))),
+        "{events:#?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::Dropped(Dropped::Wrap(_)))),
+        "{events:#?}"
+    );
+    assert!(
+        log.contains("PUSH: Received control message: 'PUSH_REPLY"),
+        "{log}"
+    );
+}
+
+/// The real client with tls-auth (openvpn's defaults: HMAC-SHA1, no direction, so
+/// one key both ways) over TCP against our server.
+#[test]
+fn openvpn_client_against_our_server_with_tls_auth() {
+    let (events, log) = real_client_with(true, false, "-ta", |_, d| {
+        let (path, key) = genkey(d, "secret", "ta.key");
+        (
+            args(&["--tls-auth", &path]),
+            ControlProtection::TlsAuth {
+                key,
+                direction: None,
+                digest: Digest::Sha1,
+            },
+            Vec::new(),
+        )
+    });
+    check_real_client_events(&events, &log);
+    assert!(
+        log.contains("Incoming Control Channel Authentication: Using 160 bit message hash 'SHA1'"),
+        "{log}"
+    );
+}
+
+/// The real client with tls-crypt over UDP against our server.
+#[test]
+fn openvpn_client_against_our_server_with_tls_crypt() {
+    let (events, log) = real_client_with(false, false, "-tc", |_, d| {
+        let (path, key) = genkey(d, "tls-crypt", "tc.key");
+        (
+            args(&["--tls-crypt", &path]),
+            ControlProtection::TlsCrypt { key },
+            Vec::new(),
+        )
+    });
+    check_real_client_events(&events, &log);
+    assert!(
+        log.contains("Incoming Control Channel Encryption: Cipher 'AES-256-CTR'"),
+        "{log}"
+    );
+}
+
+/// The real client with another tls-crypt key: our server drops its reset (tag
+/// mismatch) and never answers; openvpn's handshake does not start.
+#[test]
+fn our_server_drops_openvpn_client_with_another_tls_crypt_key() {
+    let (events, log) = real_client_with(false, false, "-wrong-tc", |_, d| {
+        let (path, _) = genkey(d, "tls-crypt", "tc.key");
+        let (_, ours) = genkey(d, "tls-crypt", "other.key");
+        (
+            args(&["--tls-crypt", &path]),
+            ControlProtection::TlsCrypt { key: ours },
+            Vec::new(),
+        )
+    });
+    assert!(
+        matches!(
+            events.first(),
+            Some(Event::Dropped(Dropped::Wrap(WrapError::BadAuth)))
+        ),
+        "{events:#?}"
+    );
+    assert!(!events.iter().any(|e| matches!(e, Event::PeerReset(_))));
+    assert!(!log.contains("TLSv1.3"), "{log}");
+}
+
+/// A CRL from the intermediate (the CA of alice's certificate) revoking alice's
+/// ECDSA certificate (serial 10 18), dated by the machine's clock as openvpn checks
+/// it: (DER, PEM).
+fn revoking_crl(p: &Pkis) -> (Vec<u8>, String) {
+    let now = now_s() as i64;
+    let ca = Authority::intermediate(&p.pki.intermediate).unwrap();
+    let der = ca.crl(&[24], 1, now - 3_600, now + 86_400).unwrap();
+    let pem = pem::encode("X509 CRL", &der);
+    (der, pem)
+}
+
+/// openvpn with `--crl-verify` on our CRL refuses our client's revoked certificate:
+/// OpenSSL read the CRL we made and found alice's serial in it.
+#[test]
+fn openvpn_server_refuses_our_client_with_a_revoked_certificate() {
+    let log = openvpn_server_refuses_with("srv-revoked", ClientCert::Good, |p, d| {
+        let path = d.join("crl.pem");
+        std::fs::write(&path, revoking_crl(p).1).unwrap();
+        args(&["--crl-verify", &path.to_string_lossy()])
+    });
+    assert!(
+        log.contains("VERIFY ERROR: depth=0, error=certificate revoked"),
+        "{log}"
+    );
+    assert!(log.contains("CN=alice"), "{log}");
+}
+
+/// Our server with the same CRL refuses the real client's revoked certificate with
+/// the certificate_revoked alert, which openvpn reports.
+#[test]
+fn our_server_refuses_openvpn_client_with_a_revoked_certificate() {
+    let (events, log) = real_client_with(true, false, "-revoked", |p, _| {
+        (Vec::new(), ControlProtection::None, vec![revoking_crl(p).0])
+    });
+    let alert = events.iter().find_map(|e| match e {
+        Event::TlsFailed(a) => Some(a.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        alert.as_deref(),
+        Some("tls.alert.certificate_revoked"),
+        "{events:#?}"
+    );
+    assert!(!events.iter().any(|e| matches!(e, Event::DataKeys(..))));
+    assert!(log.contains("certificate revoked"), "{log}");
+}
+
+/// Our client against the real server with `identity`; the server's extra options
+/// come from `extra`. Returns our events and openvpn's log once `until` is logged.
+fn against_real_server(
+    tag: &str,
+    identity: impl FnOnce(&Pkis) -> Option<Identity>,
+    extra: impl FnOnce(&Pkis, &Path) -> Vec<String>,
+    until: &str,
+) -> (Vec<Event>, String) {
+    let p = pkis();
+    let id = identity(&p);
+    let (ns, mut ovpn, _dir) = real_server_with(tag, &p, true, "AES-256-GCM", |d| extra(&p, d));
+    let mut sock = connect(&ns, true);
+    let mut rng = Seeded::new(7);
+    let tls = client_tls_with(&p, id, 8);
+    let mut s = Session::new(Config::client(true), tls, &mut rng);
+    let events = drive(&mut s, &mut sock, |_, e| {
+        matches!(e, Event::TlsFailed(_) | Event::Failed(_) | Event::Pushed(_))
+    });
+    ovpn.wait_for(until);
+    (events, ovpn.log())
+}
+
+/// Without a certificate our client is refused by openvpn; what it logs.
+#[test]
+fn openvpn_server_refuses_our_client_without_a_certificate() {
+    let (events, log) = against_real_server(
+        "srv-nocert",
+        |_| None,
+        |_, _| Vec::new(),
+        "TLS Error: TLS handshake failed",
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Pushed(_))),
+        "{events:#?}"
+    );
+    assert!(
+        log.contains("OpenSSL: error:0A0000C7:SSL routines::peer did not return a certificate"),
+        "{log}"
+    );
+}
+
+/// The scenario's enrollment against the real server: a VPN CA under the root
+/// issues alice's leaf from our CSR; openvpn (its --ca the root and the VPN CA)
+/// verifies the chain through the VPN CA and pushes; with the VPN CA's CRL naming
+/// the leaf it refuses it.
+#[test]
+fn openvpn_server_takes_a_leaf_the_vpn_ca_issued_from_our_csr_until_it_is_revoked() {
+    use cipherstage_pki::issue::{make_csr, read_csr};
+    for revoked in [false, true] {
+        let mut rng = Seeded::new(40);
+        let now = now_s();
+        let made: std::cell::RefCell<Option<(Authority, Vec<u8>, Key)>> = Default::default();
+        let (events, log) = against_real_server(
+            if revoked {
+                "srv-vpnca-rev"
+            } else {
+                "srv-vpnca"
+            },
+            |p| {
+                let ca = Authority::vpn_ca(&mut rng, &p.pki.root, now).unwrap();
+                let key = Key::generate_ecdsa_p256(&mut rng).unwrap();
+                let csr = read_csr(&make_csr(&key, "alice-laptop.example.com", &mut rng).unwrap())
+                    .unwrap();
+                let t = now as i64;
+                let leaf = ca
+                    .issue_client(&csr, "alice", 40, t - 30 * 86_400, t + 335 * 86_400)
+                    .unwrap();
+                let id = Identity {
+                    chain: vec![leaf.clone(), ca.cert.der.clone()],
+                    signer: Signer::Key(key.clone()),
+                };
+                *made.borrow_mut() = Some((ca, leaf, key));
+                Some(id)
+            },
+            |p, d| {
+                let guard = made.borrow();
+                let (ca, _, _) = guard.as_ref().unwrap();
+                let cas = pem::encode("CERTIFICATE", &p.pki.root.der)
+                    + &pem::encode("CERTIFICATE", &ca.cert.der);
+                std::fs::write(d.join("ca.pem"), cas).unwrap();
+                if revoked {
+                    let t = now as i64;
+                    let crl = ca.crl(&[40], 1, t - 3_600, t + 86_400).unwrap();
+                    std::fs::write(d.join("crl.pem"), pem::encode("X509 CRL", &crl)).unwrap();
+                    args(&["--crl-verify", &d.join("crl.pem").to_string_lossy()])
+                } else {
+                    Vec::new()
+                }
+            },
+            if revoked {
+                "VERIFY ERROR: depth=0, error=certificate revoked"
+            } else {
+                "PUSH_REPLY"
+            },
+        );
+        let pushed = events.iter().any(|e| matches!(e, Event::Pushed(_)));
+        assert_eq!(pushed, !revoked, "{events:#?}\n{log}");
+        if revoked {
+            assert!(log.contains("CN=alice, serial=4136"), "10 28 = 4136: {log}");
+        } else {
+            assert!(
+                log.contains("VERIFY OK: depth=1, O=cipherstage, CN=cipherstage VPN CA"),
+                "{log}"
+            );
+            assert!(
+                log.contains("VERIFY OK: depth=0, O=cipherstage, CN=alice"),
+                "{log}"
+            );
+        }
+    }
 }

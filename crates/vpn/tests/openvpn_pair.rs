@@ -51,6 +51,7 @@ fn pair_with(tcp: bool, push: Option<PushConfig>) -> (Session, Session) {
             SignatureScheme::Ed25519,
             SignatureScheme::EcdsaSecp256r1Sha256,
         ],
+        crls: Vec::new(),
     });
     sc.ticket = None;
     let mut cc = ClientConfig::new(GATEWAY, vec![pki.root.der.clone()], SCENARIO_NOW);

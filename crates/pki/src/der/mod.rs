@@ -44,7 +44,7 @@ use cipherstage_transcript::{FieldsBuilder, Protection, Value};
 
 use annotate::tag_name;
 
-pub use annotate::{annotate_certificate, annotate_csr, annotate_ecdsa_signature};
+pub use annotate::{annotate_certificate, annotate_crl, annotate_csr, annotate_ecdsa_signature};
 
 /// One DER TLV: where its header ends and its contents end, relative to its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

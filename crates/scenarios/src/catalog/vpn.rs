@@ -30,6 +30,18 @@ pub(crate) const FORWARDING: ParamSpec = ParamSpec {
     default: "nat",
 };
 
+pub(crate) const CONTROL_PROTECTION: ParamSpec = ParamSpec {
+    name: "control_protection",
+    kind: ParamKind::Choice(&["none", "tls-auth", "tls-crypt"]),
+    default: "none",
+};
+
+pub(crate) const CERT_FAILURE: ParamSpec = ParamSpec {
+    name: "vpn_cert_failure",
+    kind: ParamKind::Choice(&["none", "no_certificate", "another_ca", "expired", "revoked"]),
+    default: "none",
+};
+
 pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
     ScenarioInfo {
         id: "vpn-tls",
@@ -41,6 +53,18 @@ pub(crate) const SCENARIOS: &[ScenarioInfo] = &[
         id: "vpn-openvpn",
         protocol: "vpn",
         layer: Layer::Network,
-        params: &[FORWARDING, CERT, TARGET, PATH],
+        params: &[FORWARDING, CONTROL_PROTECTION, CERT, TARGET, PATH, FLIP_ANY],
+    },
+    ScenarioInfo {
+        id: "vpn-client-certificate",
+        protocol: "vpn",
+        layer: Layer::Network,
+        params: &[CERT_FAILURE, FLIP_ANY],
+    },
+    ScenarioInfo {
+        id: "vpn-cloud",
+        protocol: "vpn",
+        layer: Layer::Network,
+        params: &[FLIP_ANY],
     },
 ];

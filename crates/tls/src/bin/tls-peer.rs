@@ -398,6 +398,7 @@ fn server(args: &[String]) -> R<()> {
                 SignatureScheme::EcdsaSecp256r1Sha256,
                 SignatureScheme::RsaPssRsaeSha256,
             ],
+            crls: Vec::new(),
         });
     }
     let listener = TcpListener::bind(addr).map_err(|e| format!("bind {addr}: {e}"))?;

@@ -36,7 +36,8 @@ fn configs() -> &'static (ClientConfig, ServerConfig) {
             roots: vec![pki.root.der.clone()],
             now: SCENARIO_NOW,
             signature_schemes: vec![SignatureScheme::Ed25519],
-        });
+ crls: Vec::new(),
+});
         sc.ticket = None;
         let mut cc = ClientConfig::new(GATEWAY, vec![pki.root.der.clone()], SCENARIO_NOW);
         cc.sni = None;

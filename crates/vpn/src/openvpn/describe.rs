@@ -7,6 +7,7 @@ use cipherstage_transcript::{Field, FieldsBuilder, Protection, Value};
 use super::control::KeyMethod;
 use super::data::{OCC_MAGIC, PING};
 use super::wire::{self, Control};
+use super::wrap::{Kind, Wrapped, CRYPT_TAG};
 
 const P: Protection = Protection::Plaintext;
 const E: Protection = Protection::Encrypted;
@@ -58,6 +59,103 @@ pub fn framed(tcp: bool, len: usize, inner: impl FnOnce(&mut FieldsBuilder)) -> 
 pub fn control(b: &mut FieldsBuilder, c: &Control, payload: Option<Vec<Field>>) {
     opcode(b, c.opcode, c.key_id);
     leaf(b, "session_id", 8, None, P);
+    control_rest(b, c, payload);
+}
+
+/// Sets every field's protection in `fields` (and below) by `f`.
+fn protect(fields: &mut [Field], f: &impl Fn(Protection) -> Protection) {
+    for x in fields {
+        x.protection = f(x.protection);
+        protect(&mut x.children, f);
+    }
+}
+
+/// A control packet as sent: plain, or with tls-auth's HMAC and replay id, or
+/// encrypted by tls-crypt (what Eve sees is then the header, replay id and tag).
+pub fn wrapped_control(
+    b: &mut FieldsBuilder,
+    c: &Control,
+    payload: Option<Vec<Field>>,
+    wrapped: Option<Wrapped>,
+) {
+    let Some(w) = wrapped else {
+        control(b, c, payload);
+        return;
+    };
+    let auth = matches!(w.kind, Kind::Auth(_));
+    let head = if auth { Protection::IntegrityOnly } else { P };
+    opcode(b, c.opcode, c.key_id);
+    if let Some(f) = b.last_mut() {
+        f.protection = head;
+    }
+    leaf(b, "session_id", 8, None, head);
+    let replay = |b: &mut FieldsBuilder| {
+        leaf(
+            b,
+            "wrap_packet_id",
+            4,
+            Some(Value::Uint(u64::from(w.pid))),
+            Protection::IntegrityOnly,
+        );
+        leaf(
+            b,
+            "wrap_time",
+            4,
+            Some(Value::Uint(u64::from(w.time))),
+            Protection::IntegrityOnly,
+        );
+    };
+    match w.kind {
+        Kind::Auth(n) => {
+            leaf(b, "tls_auth_hmac", n, None, Protection::Signature);
+            replay(b);
+        }
+        Kind::Crypt => {
+            replay(b);
+            leaf(b, "tls_crypt_tag", CRYPT_TAG, None, Protection::Signature);
+        }
+    }
+    let mut inner = FieldsBuilder::new(b.offset());
+    control_rest(&mut inner, c, payload);
+    let mut fields = inner.finish();
+    let len: usize = fields.iter().map(|f| f.end - f.start).sum();
+    if auth {
+        protect(&mut fields, &|p| {
+            if p == P {
+                Protection::IntegrityOnly
+            } else {
+                p
+            }
+        });
+    } else {
+        protect(&mut fields, &|_| E);
+    }
+    let (name, prot) = if auth {
+        ("authenticated_control", Protection::IntegrityOnly)
+    } else {
+        ("encrypted_control", E)
+    };
+    b.group(
+        &format!("vpn.ovpn.field.{name}"),
+        &format!("vpn.ovpn.explain.{name}"),
+        prot,
+        |i| {
+            i.leaf(
+                "vpn.ovpn.field.tls_bytes",
+                len,
+                None,
+                "vpn.ovpn.explain.tls_bytes",
+                prot,
+            );
+        },
+    );
+    if let Some(g) = b.last_mut() {
+        g.children = fields;
+    }
+}
+
+/// What follows the session id in a plain control packet.
+fn control_rest(b: &mut FieldsBuilder, c: &Control, payload: Option<Vec<Field>>) {
     leaf(b, "ack_count", 1, Some(Value::Uint(c.acks.len() as u64)), P);
     for a in &c.acks {
         leaf(b, "ack_id", 4, Some(Value::Uint(u64::from(*a))), P);

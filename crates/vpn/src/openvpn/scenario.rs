@@ -21,6 +21,7 @@ use cipherstage_transcript::{
 
 use super::data::EKM_LABEL;
 use super::session::{Drop as Dropped, Event, PushConfig, Sent};
+use super::wrap::{ControlProtection, Digest, StaticKey, WrapError, STATIC_KEY_LEN};
 use super::{Config, Session, Tls};
 use crate::{forwarded, lan_packet, read_packet, tcp_packet, LaptopCert, GATEWAY_NAME};
 
@@ -62,11 +63,27 @@ pub enum Forwarding {
     Routed,
 }
 
+/// What protects the control packets beyond TLS (`--tls-auth`, `--tls-crypt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protection {
+    /// Nothing: the control packets and the TLS handshake in them are readable.
+    None,
+    /// tls-auth: an HMAC-SHA256 and a replay id on every control packet (key
+    /// directions: gateway 0, laptop 1).
+    TlsAuth,
+    /// tls-crypt: every control packet encrypted with AES-256-CTR and authenticated.
+    TlsCrypt,
+}
+
 /// What the user can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
     /// NAT or routed.
     pub forwarding: Forwarding,
+    /// tls-auth, tls-crypt or neither.
+    pub protection: Protection,
+    /// A byte Eve flips in flight.
+    pub tamper: Option<cipherstage_transcript::TamperAt>,
     /// The laptop's certificate.
     pub cert: LaptopCert,
     /// The office server.
@@ -79,6 +96,8 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             forwarding: Forwarding::Nat,
+            protection: Protection::None,
+            tamper: None,
             cert: LaptopCert::Issued,
             target: Ipv4Addr::new(10, 0, 0, 5),
             path: "/payroll".into(),
@@ -89,14 +108,25 @@ impl Default for Params {
 /// Runs the story under id `scenario` with `seed` (`None`: live randomness).
 pub fn run(scenario: &str, p: &Params, seed: Option<u64>) -> Transcript {
     let mut master = Source::from_seed(seed);
-    let mut d = Recorder::new(None, Some(EVE));
+    let mut d = Recorder::new(p.tamper, Some(EVE));
     d.watch(INTERNET.link);
     match build_pki(&mut master) {
         Ok(pki) => {
             let crng = seeded(&mut master);
             let srng = seeded(&mut master);
             let mut rng = seeded(&mut master);
-            story(&mut d, p, &pki, crng, srng, &mut *rng);
+            // The static key is drawn only when one is used: without, every byte
+            // stays as it was.
+            let key = match p.protection {
+                Protection::None => None,
+                _ => {
+                    let mut krng = seeded(&mut master);
+                    let mut k = [0u8; STATIC_KEY_LEN];
+                    krng.fill(&mut k).ok().map(|_| StaticKey(k))
+                }
+            };
+            let mut make = |d: &mut Recorder, rng: &mut dyn RandomSource| configs(d, p, &pki, rng);
+            story(&mut d, p, &mut make, crng, srng, &mut *rng, key);
         }
         Err(_) => d.narrate("tls.narr.pki_failed", &[]),
     }
@@ -151,6 +181,7 @@ fn configs(
             SignatureScheme::Ed25519,
             SignatureScheme::EcdsaSecp256r1Sha256,
         ],
+        crls: Vec::new(),
     });
     sc.ticket = None;
     let mut cc = ClientConfig::new(GATEWAY_NAME, vec![pki.root.der.clone()], SCENARIO_NOW);
@@ -229,20 +260,43 @@ fn deliver(d: &mut Recorder, from: usize, to: &mut Side, sent: Vec<Sent>, now: u
     any
 }
 
-fn story(
+/// The configurations of the laptop's and the gateway's TLS, made when the story
+/// needs them (after its introduction).
+pub(crate) type MakeConfigs<'a> =
+    dyn FnMut(&mut Recorder, &mut dyn RandomSource) -> Option<(ClientConfig, ServerConfig)> + 'a;
+
+pub(crate) fn story(
     d: &mut Recorder,
     p: &Params,
-    pki: &Pki,
+    make: &mut MakeConfigs,
     crng: Box<dyn RandomSource>,
     srng: Box<dyn RandomSource>,
     rng: &mut dyn RandomSource,
+    key: Option<StaticKey>,
 ) {
     let target = p.target.to_string();
     d.narrate(
         "vpn.ovpn.narr.intro",
         &[("gateway", &GATEWAY_NAME), ("target", &target)],
     );
-    let Some((cc, sc)) = configs(d, p, pki, rng) else {
+    let (client_prot, server_prot) = match (p.protection, key) {
+        (Protection::TlsAuth, Some(key)) => {
+            static_key(d, &key, "vpn.ovpn.narr.tls_auth");
+            let auth = |direction| ControlProtection::TlsAuth {
+                key: key.clone(),
+                direction: Some(direction),
+                digest: Digest::Sha256,
+            };
+            (auth(1), auth(0))
+        }
+        (Protection::TlsCrypt, Some(key)) => {
+            static_key(d, &key, "vpn.ovpn.narr.tls_crypt");
+            let c = ControlProtection::TlsCrypt { key };
+            (c.clone(), c)
+        }
+        _ => (ControlProtection::None, ControlProtection::None),
+    };
+    let Some((cc, sc)) = make(d, rng) else {
         d.narrate("tls.narr.pki_failed", &[]);
         return;
     };
@@ -261,13 +315,17 @@ fn story(
         ping: (10, 60),
     };
     let mut laptop = Side {
-        s: Session::new(Config::client(false), Tls::Client(Box::new(client)), rng),
+        s: Session::new(
+            Config::client(false).protected(client_prot, SCENARIO_NOW),
+            Tls::Client(Box::new(client)),
+            rng,
+        ),
         actor: LAPTOP,
         peer: GATEWAY,
     };
     let mut gateway = Side {
         s: Session::new(
-            Config::server(false, push),
+            Config::server(false, push).protected(server_prot, SCENARIO_NOW),
             Tls::Server(Box::new(Server::new(sc, srng, GATEWAY))),
             rng,
         ),
@@ -301,14 +359,86 @@ fn story(
         if st.exited || laptop.s.state() == super::State::Failed && gateway.s.take_sent().is_empty()
         {
             if laptop.s.state() == super::State::Failed {
-                d.narrate("vpn.narr.auth_error", &[]);
+                d.narrate(
+                    if tampered(d) {
+                        "vpn.ovpn.narr.tamper_failed"
+                    } else {
+                        "vpn.narr.auth_error"
+                    },
+                    &[],
+                );
             }
             break;
         }
         now += if acted_a || acted_b { 10 } else { 2_000 };
     }
+    if !unnoticed(d, st.exited) && !st.exited && laptop.s.state() != super::State::Failed {
+        d.narrate("vpn.ovpn.narr.tamper_dropped", &[]);
+    }
     if st.exited {
-        d.narrate("vpn.ovpn.narr.done", &[]);
+        d.narrate(
+            match p.protection {
+                Protection::None => "vpn.ovpn.narr.done",
+                Protection::TlsAuth => "vpn.ovpn.narr.done_tls_auth",
+                Protection::TlsCrypt => "vpn.ovpn.narr.done_tls_crypt",
+            },
+            &[],
+        );
+    }
+}
+
+/// After a flipped byte nobody's check failed and nobody sent an alert: say so.
+/// Without tls-auth or tls-crypt OpenVPN's own header (session ids, ACKs) is
+/// authenticated by nothing; a changed ACK names a packet never sent and is
+/// ignored, and the sender sends its packet again (`reliable.c`).
+/// Returns whether a byte was flipped and nobody noticed.
+fn unnoticed(d: &mut Recorder, completed: bool) -> bool {
+    let Some(at) = d
+        .events
+        .iter()
+        .position(|e| matches!(e, TEvent::Message(m) if m.tampered.is_some()))
+    else {
+        return true;
+    };
+    let noticed = d.events.iter().skip(at).any(|e| match e {
+        TEvent::Check(c) => c.outcome != cipherstage_transcript::Outcome::Passed,
+        TEvent::Alert(_) => true,
+        _ => false,
+    });
+    if !noticed {
+        d.narrate(
+            if completed {
+                "vpn.ovpn.narr.tamper_unnoticed"
+            } else {
+                "vpn.ovpn.narr.stalled.tamper_unnoticed"
+            },
+            &[],
+        );
+    }
+    !noticed
+}
+
+/// Whether Eve flipped a byte in this run.
+fn tampered(d: &Recorder) -> bool {
+    d.events
+        .iter()
+        .any(|e| matches!(e, TEvent::Message(m) if m.tampered.is_some()))
+}
+
+/// The static key both ends were given beforehand (a file made by `openvpn
+/// --genkey`), as a secret of each, with what it is for.
+fn static_key(d: &mut Recorder, key: &StaticKey, narration: &str) {
+    d.narrate(narration, &[]);
+    for owner in [LAPTOP, GATEWAY] {
+        d.secret(
+            owner,
+            "vpn.ovpn.secret.static_key",
+            key.0.to_vec(),
+            Formula {
+                key: "vpn.ovpn.formula.static_key".into(),
+                inputs: Vec::new(),
+            },
+        );
     }
 }
 
@@ -417,6 +547,15 @@ impl Story<'_> {
             Event::Exit => {
                 d.narrate("vpn.ovpn.narr.exit_received", &[]);
                 self.exited = true;
+            }
+            Event::Dropped(Dropped::Wrap(w)) => {
+                let (reason, key) = match w {
+                    WrapError::Replay(_) => (FailReason::Replay, "vpn.ovpn.narr.wrap_replay"),
+                    WrapError::BadAuth => (FailReason::TagMismatch, "vpn.ovpn.narr.wrap_bad_auth"),
+                    WrapError::Truncated => (FailReason::Malformed, "vpn.ovpn.narr.wrap_bad_auth"),
+                };
+                d.check(me, "vpn.ovpn.check.wrap", Some(reason));
+                d.narrate(key, &[]);
             }
             Event::Dropped(why) => {
                 let reason = match why {

@@ -19,6 +19,7 @@ use super::control::{
 use super::data::{Cipher, DataError, Keys, EKM_LABEL, EKM_LEN, OCC_EXIT, OCC_MAGIC, PING};
 use super::describe;
 use super::wire::{self, Control, Packet, TcpFramer, WireError, MAX_ACKS};
+use super::wrap::{ControlProtection, Wrap, WrapError};
 
 /// Received packet ids held for reordering, ahead of the next expected one.
 pub const RECV_WINDOW: u32 = 8;
@@ -72,6 +73,11 @@ pub struct Config {
     pub push: Option<PushConfig>,
     /// Retransmission timeout, ms.
     pub rto_ms: u64,
+    /// tls-auth, tls-crypt or neither on every control packet.
+    pub protection: ControlProtection,
+    /// The sender's clock (Unix seconds) when `now` is 0: tls-auth's and tls-crypt's
+    /// time field.
+    pub unix_time: u64,
 }
 
 impl Config {
@@ -92,6 +98,8 @@ impl Config {
             ciphers,
             push: None,
             rto_ms: 2000,
+            protection: ControlProtection::None,
+            unix_time: 0,
         }
     }
 
@@ -105,7 +113,29 @@ impl Config {
             peer_info: String::new(),
             push: Some(push),
             rto_ms: 2000,
+            protection: ControlProtection::None,
+            unix_time: 0,
         }
+    }
+}
+
+impl Config {
+    /// The same settings with tls-auth or tls-crypt on the control packets; `unix_time`
+    /// is the clock (Unix seconds) at `now` 0. tls-auth also shows in the options
+    /// string (`keydir`, `tls-auth`), as openvpn 2.6 writes it (`options_string.c`).
+    pub fn protected(mut self, protection: ControlProtection, unix_time: u64) -> Config {
+        if let ControlProtection::TlsAuth { direction, .. } = &protection {
+            let kd = direction
+                .map(|d| format!(",keydir {d}"))
+                .unwrap_or_default();
+            self.options = self
+                .options
+                .replace(",cipher ", &format!("{kd},cipher "))
+                .replace(",key-method 2", ",tls-auth,key-method 2");
+        }
+        self.protection = protection;
+        self.unix_time = unix_time;
+        self
     }
 }
 
@@ -214,6 +244,8 @@ pub enum Drop {
     Data(Option<DataError>),
     /// A key id we do not have.
     KeyId(u8),
+    /// tls-auth's HMAC or tls-crypt's tag did not verify, or a replayed wrapping.
+    Wrap(WrapError),
 }
 
 /// One packet as sent: its bytes (TCP: with the length), label and field tree.
@@ -240,6 +272,7 @@ struct Pending {
 /// One OpenVPN session.
 pub struct Session {
     cfg: Config,
+    wrap: Wrap,
     state: State,
     tls: Tls,
     local_sid: [u8; 8],
@@ -279,6 +312,7 @@ impl Session {
         let mut key_source = vec![0u8; if cfg.role == Role::Client { 112 } else { 64 }];
         let _ = rng.fill(&mut key_source);
         let mut s = Session {
+            wrap: Wrap::new(&cfg.protection, cfg.role == Role::Server),
             state: State::ExpectReset,
             tls,
             local_sid,
@@ -476,6 +510,7 @@ impl Session {
         msg_id: Option<u32>,
         payload: Vec<u8>,
         record: Option<Outgoing>,
+        now: u64,
     ) {
         let acks = self.take_acks();
         let c = Control {
@@ -487,7 +522,21 @@ impl Session {
             msg_id,
             payload,
         };
-        let bytes = c.emit();
+        let mut bytes = c.emit();
+        let mut wrapped = None;
+        if self.wrap.active() {
+            let unix = self.cfg.unix_time.saturating_add(now / 1000);
+            match self.wrap.wrap(&bytes, unix) {
+                Some((b, w)) => {
+                    bytes = b;
+                    wrapped = Some(w);
+                }
+                None => {
+                    self.fail("control packet id exhausted");
+                    return;
+                }
+            }
+        }
         let label = match (&record, opcode) {
             (Some(r), _) => r.label.clone(),
             (None, wire::HARD_RESET_CLIENT_V2) => "vpn.ovpn.msg.hard_reset_client".into(),
@@ -496,7 +545,7 @@ impl Session {
             (None, _) => "vpn.ovpn.msg.tls_fragment".into(),
         };
         let fields = describe::framed(self.cfg.tcp, bytes.len(), |b| {
-            describe::control(b, &c, record.map(|r| r.fields))
+            describe::wrapped_control(b, &c, record.map(|r| r.fields), wrapped)
         });
         self.emit_raw(bytes, &label, fields);
     }
@@ -531,10 +580,10 @@ impl Session {
             return;
         }
         for (op, id, payload, record) in sent {
-            self.control(op, Some(id), payload, record);
+            self.control(op, Some(id), payload, record, now);
         }
         while !self.acks.is_empty() && self.remote_sid.is_some() {
-            self.control(wire::ACK_V1, None, Vec::new(), None);
+            self.control(wire::ACK_V1, None, Vec::new(), None, now);
         }
     }
 
@@ -565,6 +614,22 @@ impl Session {
     }
 
     fn packet(&mut self, bytes: &[u8], now: u64) {
+        let op = bytes.first().map(|b| b >> 3);
+        let unwrapped;
+        let bytes = if self.wrap.active() && !matches!(op, Some(wire::DATA_V1 | wire::DATA_V2)) {
+            match self.wrap.unwrap(bytes) {
+                Ok(b) => {
+                    unwrapped = b;
+                    &unwrapped[..]
+                }
+                Err(e) => {
+                    self.events.push(Event::Dropped(Drop::Wrap(e)));
+                    return;
+                }
+            }
+        } else {
+            bytes
+        };
         let p = match wire::parse(bytes) {
             Ok(p) => p,
             Err(e) => {
@@ -615,6 +680,12 @@ impl Session {
             Role::Server => wire::HARD_RESET_CLIENT_V2,
         };
         match self.remote_sid {
+            // A session starts with the reset's packet id 0 (openvpn assumes it:
+            // `ssl.c` session_skip_to_pre_start); another is not a start.
+            None if c.opcode == reset && c.msg_id != Some(0) => {
+                self.events.push(Event::Dropped(Drop::UnexpectedReset));
+                return;
+            }
             None if c.opcode == reset => {
                 self.remote_sid = Some(c.session);
                 self.events.push(Event::PeerReset(c.session));

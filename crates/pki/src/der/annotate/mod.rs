@@ -5,6 +5,7 @@ use cipherstage_transcript::{Field, FieldsBuilder, Protection, Value};
 use super::{parse_time, El, Items};
 
 mod certificate;
+mod crl;
 mod csr;
 mod extension;
 mod name;
@@ -14,6 +15,7 @@ pub(crate) use extension::*;
 pub(crate) use name::*;
 
 pub use certificate::{annotate_certificate, annotate_ecdsa_signature};
+pub use crl::annotate_crl;
 pub use csr::annotate_csr;
 
 /// A field's name key and explanation key.
