@@ -11,13 +11,17 @@ use std::path::Path;
 use flate2::{write::GzEncoder, Compression};
 
 /// Budget of the map page (gzip). The issue's target is 250 KB.
-pub const BUDGET_MAP: u64 = 320_000;
+// 320 KB until the lessons (editor, player, speaker window) took the app's WASM
+// from 269 to 303 KB gzip (map page 340 KB).
+pub const BUDGET_MAP: u64 = 350_000;
 /// Budget of the largest scenario page (gzip). The issue's target is 450 KB.
 // 560 KB until 2026-12-02; the mail page (SMTP and IMAP with the TLS client and
 // server, 568 KB) raised it to 580 KB; the app's quiz, handout, compare and embed
 // views and the RDP picture (app WASM 230 → 269 KB gzip) to 620 KB (mail page
-// 608 KB). Issue 12's target, 450 KB, is not met.
-pub const BUDGET_SCENARIO: u64 = 620_000;
+// 608 KB); the lessons (app WASM 269 → 303 KB) and the VPN module's tls-auth /
+// tls-crypt and CRLs (aes + ctr, 282 KB gzip) to 680 KB (vpn page 665 KB).
+// Issue 12's target, 450 KB, is not met.
+pub const BUDGET_SCENARIO: u64 = 680_000;
 
 /// Raw and gzip sizes of each file and page.
 pub struct Sizes {
