@@ -631,7 +631,9 @@ fn the_layer_map_names_only_protocols_that_have_a_scenario_in_that_layer() {
 fn every_actor_label_calls_a_role_by_its_one_name() {
     let (en, ja) = (table(EN), table(JA));
     let name = |t: &BTreeMap<&str, &str>, k: &str| -> String {
-        let v = t.get(k).unwrap_or_else(|| panic!("{k} is in the catalogue"));
+        let v = t
+            .get(k)
+            .unwrap_or_else(|| panic!("{k} is in the catalogue"));
         v.split([' ', '（', '('])
             .next()
             .unwrap_or_default()
@@ -675,6 +677,11 @@ fn every_actor_label_calls_a_role_by_its_one_name() {
     let eves: Vec<_> = en.keys().filter(|k| k.contains("actor.eve")).collect();
     assert!(eves.len() >= 8, "{eves:?}");
     for k in eves {
-        assert!(en[k].starts_with(&roles[2].0) && ja[k].starts_with(&roles[2].1), "{k}: {} / {}", en[k], ja[k]);
+        assert!(
+            en[k].starts_with(&roles[2].0) && ja[k].starts_with(&roles[2].1),
+            "{k}: {} / {}",
+            en[k],
+            ja[k]
+        );
     }
 }

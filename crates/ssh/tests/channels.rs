@@ -457,8 +457,9 @@ fn our_server_re_keys_every_64_kb_and_the_client_follows() {
     let exchanges = log.matches("SSH2_MSG_NEWKEYS received").count();
     // 2 MB both ways over a 64 kB limit: how many depends on how the bytes arrive
     // (our server checks the limit as it handles a batch of input, and an idle
-    // machine hands it larger batches); 4–33 were seen. The first exchange and at
-    // least two re-keys started by our server.
-    assert!(exchanges >= 3, "{exchanges} key exchanges\n{log}");
+    // machine hands it larger batches); 2–33 were seen (2 when the whole megabyte
+    // came in one batch). The first exchange and at least one re-key, which only
+    // our server can have started: the client has no RekeyLimit here.
+    assert!(exchanges >= 2, "{exchanges} key exchanges\n{log}");
     assert!(log.contains("SSH2_MSG_KEXINIT received"), "{log}");
 }
